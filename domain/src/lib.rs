@@ -1,0 +1,27 @@
+//! Jiandu's domain rules: reports, deadlines and the PRC working-day calendar.
+//!
+//! This crate does no I/O and compiles for both `wasm32-wasip2` (components)
+//! and native targets (host, worker).
+
+pub mod calendar;
+pub mod deadline;
+pub mod report;
+
+/// One problem with a request body, located by a JSON pointer (RFC 6901).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// Where the problem is, e.g. `/reporter/phone`; empty for the whole body.
+    pub pointer: String,
+    /// What is wrong, in words a client developer can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
+    }
+}

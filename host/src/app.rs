@@ -1,0 +1,134 @@
+//! An application: a manifest turned into a router of ready-to-run components.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
+
+use crate::dispatch::ComponentHandler;
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::outbound::OutboundPolicy;
+use crate::routes::Router;
+use crate::runtime_config::RuntimeConfig;
+use crate::sqlite::{Databases, SqliteCtx};
+use crate::store::Grants;
+
+/// Where an application comes from.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// The `spin.toml`.
+    pub manifest: PathBuf,
+    /// The optional `--runtime-config-file`.
+    pub runtime_config: Option<PathBuf>,
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+}
+
+/// A component ready to serve, with its id.
+pub struct Served {
+    /// Its id in the manifest.
+    pub id: Arc<str>,
+    /// The dispatcher for its instances.
+    pub handler: ProxyHandler<ComponentHandler>,
+}
+
+impl std::fmt::Display for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
+/// A loaded application.
+pub struct App {
+    /// The manifest's application name.
+    pub name: String,
+    /// Routes to components.
+    pub router: Router<Arc<Served>>,
+    /// The limits requests run under.
+    pub limits: Arc<Limits>,
+}
+
+impl App {
+    /// Loads the manifest, resolves variables, opens databases and compiles
+    /// (or loads from cache) every component.
+    pub async fn load(options: &AppOptions, limits: Limits) -> anyhow::Result<Self> {
+        let manifest = Manifest::from_file(&options.manifest)?;
+        let manifest_dir = manifest_dir(&options.manifest);
+        let runtime_config = match &options.runtime_config {
+            Some(path) => RuntimeConfig::from_file(path)?,
+            None => RuntimeConfig::default(),
+        };
+        let variables = crate::variables::resolve(&manifest, |k| std::env::var(k).ok())?;
+        let databases = Arc::new(
+            Databases::open(&runtime_config.sqlite_paths(&manifest, &manifest_dir))
+                .await
+                .context("opening SQLite databases")?,
+        );
+        let limits = Arc::new(limits);
+        let engine = crate::engine::engine(&limits)?;
+        let linker = crate::engine::linker(&engine)?;
+
+        let mut compiling = Vec::new();
+        for (id, component) in &manifest.component {
+            let (engine, source, cache) = (
+                engine.clone(),
+                manifest_dir.join(&component.source),
+                options.cache_dir.clone(),
+            );
+            let id = id.clone();
+            compiling.push(tokio::task::spawn_blocking(move || {
+                crate::engine::load_component(&engine, &source, &cache).map(|c| (id, c))
+            }));
+        }
+        let mut served = BTreeMap::new();
+        for task in compiling {
+            let (id, compiled) = task.await??;
+            let component = &manifest.component[&id];
+            let instance_pre = linker
+                .instantiate_pre(&compiled)
+                .with_context(|| format!("component `{id}` imports something this host does not provide"))?;
+            let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre).with_context(|| {
+                format!("component `{id}` does not export wasi:http/handler@0.3.0; build it with spin-sdk 7")
+            })?;
+            let grants = Grants {
+                outbound: OutboundPolicy::new(&component.allowed_outbound_hosts).map_err(anyhow::Error::msg)?,
+                sqlite: SqliteCtx::new(databases.clone(), component.sqlite_databases.clone().into()),
+                variables: Arc::new(variables.get(&id).cloned().unwrap_or_default()),
+                environment: component.environment.clone().into_iter().collect(),
+            };
+            let id: Arc<str> = id.into();
+            let handler = ProxyHandler::new(ComponentHandler {
+                id: id.clone(),
+                engine: engine.clone(),
+                pre: ProxyPre::P3(pre),
+                grants,
+                limits: limits.clone(),
+            });
+            served.insert(id.to_string(), Arc::new(Served { id, handler }));
+        }
+        let router = Router::new(
+            manifest
+                .trigger
+                .http
+                .iter()
+                .map(|t| (t.route.clone(), served[&t.component].clone())),
+        )
+        .map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            name: manifest.application.name,
+            router,
+            limits,
+        })
+    }
+}
+
+/// The directory relative paths in a manifest are resolved against.
+pub fn manifest_dir(manifest: &Path) -> PathBuf {
+    match manifest.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}

@@ -1,0 +1,196 @@
+//! The HTTP server: accepts connections, routes each request to its
+//! component, enforces the body limit, turns guest failures into JSON 500s,
+//! and writes one access-log line per request.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::app::App;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish.
+pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Without TCP_NODELAY every response waits ~40 ms for delayed ACKs.
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, Infallible>(handle(&app, req, client).await) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection from {client} ended: {e}");
+            }
+        });
+    }
+    tracing::info!("shutting down; waiting for in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(std::time::Duration::from_secs(10)) => {
+            tracing::warn!("in-flight requests did not finish within 10 s");
+        }
+    }
+    Ok(())
+}
+
+async fn handle(app: &App, req: Request<Incoming>, client: SocketAddr) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let (response, route, component) = route(app, req, client).await;
+    tracing::info!(
+        target: "access",
+        %method,
+        path = %path,
+        route = route.as_deref().unwrap_or("-"),
+        component = component.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        us = started.elapsed().as_micros() as u64,
+    );
+    response
+}
+
+async fn route(
+    app: &App,
+    req: Request<Incoming>,
+    client: SocketAddr,
+) -> (Response<Body>, Option<String>, Option<String>) {
+    let path = req.uri().path().to_owned();
+    if path == "/healthz" {
+        return (json(StatusCode::OK, r#"{"status":"ok"}"#.into()), Some("/healthz".into()), None);
+    }
+    let Some(matched) = app.router.route(&path) else {
+        return (error(StatusCode::NOT_FOUND, &format!("no route matches {path}")), None, None);
+    };
+    let route = Some(matched.route.to_owned());
+    let served = matched.target.clone();
+    let component = Some(served.id.to_string());
+    let path_info = matched.path_info.to_owned();
+
+    let (mut parts, body) = req.into_parts();
+    let limit = app.limits.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return (too_large(limit), route, component);
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return (too_large(limit), route, component),
+        Err(e) => return (error(StatusCode::BAD_REQUEST, &format!("could not read the request body: {e}")), route, component),
+    };
+
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let full_url = format!("http://{host}{path_and_query}");
+    parts.uri = match full_url.parse() {
+        Ok(uri) => uri,
+        Err(_) => return (error(StatusCode::BAD_REQUEST, "the request's Host header is invalid"), route, component),
+    };
+    set_spin_headers(&mut parts.headers, &[
+        ("spin-full-url", &full_url),
+        ("spin-path-info", &path_info),
+        ("spin-matched-route", matched.route),
+        ("spin-component-route", matched.route.trim_end_matches("/...")),
+        ("spin-raw-component-route", matched.route),
+        ("spin-base-path", "/"),
+        ("spin-client-addr", &client.to_string()),
+    ]);
+    let request = Request::from_parts(parts, Full::new(body).map_err(|never| match never {}).boxed_unsync());
+
+    let response = match served.handler.handle((), request).await {
+        Ok(response) => response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()),
+        Err(e) => {
+            let cause = if e.is::<wasmtime_wasi_http::handler::ExpirationError>() {
+                "timed out"
+            } else if e.is::<wasmtime_wasi_http::handler::TrapOrPanicError>() {
+                "trapped"
+            } else {
+                "failed"
+            };
+            tracing::warn!(component = %served.id, "request {cause}: {e:#}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("the component handling this request {cause}; the request was not completed"),
+            )
+        }
+    };
+    (response, route, component)
+}
+
+/// Replaces any client-sent `spin-*` headers with the host's own, so a client
+/// cannot forge its address or route.
+fn set_spin_headers(headers: &mut http::HeaderMap, values: &[(&'static str, &str)]) {
+    let forged: Vec<_> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in forged {
+        headers.remove(name);
+    }
+    for (name, value) in values {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(*name, value);
+        }
+    }
+}
+
+fn too_large(limit: usize) -> Response<Body> {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+/// A JSON error body in the API's shape: `{"errors":[{"pointer":"","message":...}]}`.
+fn error(status: StatusCode, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "errors": [{ "pointer": "", "message": message }] });
+    json(status, body.to_string())
+}
+
+fn json(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

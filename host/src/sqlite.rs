@@ -1,0 +1,294 @@
+//! The `spin:sqlite` host interface, backed by sqlx.
+//!
+//! Each database label (`default`, ...) is one SQLite file with its own
+//! connection pool (WAL, busy timeout). A guest `connection` resource holds one
+//! pooled connection for its lifetime, so `BEGIN` ... `COMMIT` issued through
+//! it form one transaction; a transaction left open when the guest drops the
+//! connection (or traps) is rolled back before the connection returns to the
+//! pool.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Column, Executor, Row, Sqlite, SqlitePool, TypeInfo, ValueRef};
+use tokio::sync::Mutex;
+use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
+
+use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
+
+/// Connection pools for every database label, shared by all components.
+#[derive(Debug, Default)]
+pub struct Databases {
+    pools: BTreeMap<String, SqlitePool>,
+}
+
+impl Databases {
+    /// Opens (creating if needed) one pool per label, at the given paths.
+    pub async fn open(paths: &BTreeMap<String, PathBuf>) -> Result<Self, sqlx::Error> {
+        let mut pools = BTreeMap::new();
+        for (label, path) in paths {
+            pools.insert(label.clone(), pool(path).await?);
+        }
+        Ok(Self { pools })
+    }
+
+    /// The pool behind a label.
+    pub fn get(&self, label: &str) -> Option<&SqlitePool> {
+        self.pools.get(label)
+    }
+}
+
+/// Opens a pool on one SQLite file with the settings every part of Jiandu uses.
+pub async fn pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+}
+
+/// What one component instance may reach.
+#[derive(Clone)]
+pub struct SqliteCtx {
+    databases: Arc<Databases>,
+    allowed: Arc<[String]>,
+}
+
+impl SqliteCtx {
+    /// A context that may open the listed labels.
+    pub fn new(databases: Arc<Databases>, allowed: Arc<[String]>) -> Self {
+        Self { databases, allowed }
+    }
+
+    async fn open(&self, label: &str) -> Result<Connection, Error> {
+        if !self.allowed.iter().any(|a| a == label) {
+            return Err(Error::AccessDenied);
+        }
+        let pool = self.databases.get(label).ok_or(Error::NoSuchDatabase)?;
+        let conn = pool.acquire().await.map_err(to_error)?;
+        Ok(Connection {
+            inner: Arc::new(Mutex::new(Held {
+                conn: Some(conn),
+                in_transaction: false,
+            })),
+        })
+    }
+}
+
+/// The state behind a guest `connection` resource.
+pub struct Connection {
+    inner: Arc<Mutex<Held>>,
+}
+
+struct Held {
+    conn: Option<PoolConnection<Sqlite>>,
+    in_transaction: bool,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let (true, Some(mut conn)) = (self.in_transaction, self.conn.take()) {
+            // Never hand a connection with an open transaction back to the pool.
+            tokio::spawn(async move {
+                if let Err(e) = conn.execute("ROLLBACK").await {
+                    tracing::warn!("rolling back an abandoned transaction failed: {e}");
+                    conn.close_on_drop();
+                }
+            });
+        }
+    }
+}
+
+impl Connection {
+    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
+        let mut held = self.inner.lock().await;
+        let conn = held.conn.as_mut().ok_or(Error::InvalidConnection)?;
+        let mut query = sqlx::query(sql);
+        for param in params {
+            query = match param {
+                Value::Integer(i) => query.bind(i),
+                Value::Real(f) => query.bind(f),
+                Value::Text(s) => query.bind(s),
+                Value::Blob(b) => query.bind(b),
+                Value::Null => query.bind(None::<i64>),
+            };
+        }
+        let rows = query.fetch_all(&mut **conn).await.map_err(to_error)?;
+        let columns = match rows.first() {
+            Some(row) => row.columns().iter().map(|c| c.name().to_owned()).collect(),
+            None => conn
+                .prepare(sql)
+                .await
+                .map(|s| s.columns().iter().map(|c| c.name().to_owned()).collect())
+                .unwrap_or_default(),
+        };
+        let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
+        let verb = sql.trim_start().get(..8).unwrap_or(sql.trim_start()).to_ascii_uppercase();
+        if verb.starts_with("BEGIN") {
+            held.in_transaction = true;
+        } else if verb.starts_with("COMMIT") || verb.starts_with("END") || verb.starts_with("ROLLBACK") {
+            held.in_transaction = false;
+        }
+        Ok(QueryResult { columns, rows })
+    }
+
+    async fn scalar(&self, sql: &str) -> i64 {
+        let mut held = self.inner.lock().await;
+        let Some(conn) = held.conn.as_mut() else { return 0 };
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap_or(0)
+    }
+
+    fn share(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+fn row_values(row: &sqlx::sqlite::SqliteRow) -> Result<RowResult, Error> {
+    let mut values = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i).map_err(to_error)?;
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" => Value::Integer(row.try_get(i).map_err(to_error)?),
+                "REAL" => Value::Real(row.try_get(i).map_err(to_error)?),
+                "BLOB" => Value::Blob(row.try_get(i).map_err(to_error)?),
+                _ => Value::Text(row.try_get(i).map_err(to_error)?),
+            }
+        };
+        values.push(value);
+    }
+    Ok(RowResult { values })
+}
+
+fn to_error(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e
+        && db.code().as_deref() == Some("13")
+    {
+        return Error::DatabaseFull;
+    }
+    Error::Io(e.to_string())
+}
+
+/// [`HasData`] marker for `spin:sqlite`.
+pub struct Sqlite;
+
+/// The store's view for `spin:sqlite`.
+pub struct SqliteView<'a> {
+    /// The store's resource table.
+    pub table: &'a mut ResourceTable,
+    /// What this instance may open.
+    pub ctx: &'a SqliteCtx,
+}
+
+impl HasData for Sqlite {
+    type Data<'a> = SqliteView<'a>;
+}
+
+impl sqlite::Host for SqliteView<'_> {}
+
+fn connection(table: &ResourceTable, r: &Resource<Connection>) -> wasmtime::Result<Connection> {
+    Ok(table.get(r)?.share())
+}
+
+impl sqlite::HostConnection for SqliteView<'_> {
+    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        match self.ctx.clone().open(&database).await {
+            Ok(conn) => Ok(Ok(self.table.push(conn)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        this: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, Error>> {
+        let conn = connection(self.table, &this)?;
+        Ok(conn.execute(&statement, parameters).await)
+    }
+
+    async fn last_insert_rowid(&mut self, this: Resource<Connection>) -> wasmtime::Result<i64> {
+        Ok(connection(self.table, &this)?.scalar("SELECT last_insert_rowid()").await)
+    }
+
+    async fn changes(&mut self, this: Resource<Connection>) -> wasmtime::Result<u64> {
+        let n = connection(self.table, &this)?.scalar("SELECT changes()").await;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn drop(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(this)?;
+        Ok(())
+    }
+}
+
+type ExecuteResult = (Vec<String>, StreamReader<RowResult>, FutureReader<Result<(), Error>>);
+
+impl<T> sqlite::HostConnectionWithStore<T> for Sqlite {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let ctx = accessor.with(|mut a| a.get().ctx.clone());
+        match ctx.open(&database).await {
+            Ok(conn) => accessor.with(|mut a| Ok(Ok(a.get().table.push(conn)?))),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<ExecuteResult, Error>> {
+        let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
+        let QueryResult { columns, rows } = match conn.execute(&statement, parameters).await {
+            Ok(result) => result,
+            Err(e) => return Ok(Err(e)),
+        };
+        accessor.with(|mut a| {
+            let rows = StreamReader::new(&mut a, rows)?;
+            let done = FutureReader::new(&mut a, async { wasmtime::error::Ok(Ok(())) })?;
+            Ok(Ok((columns, rows, done)))
+        })
+    }
+
+    async fn last_insert_rowid_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<Connection>,
+    ) -> wasmtime::Result<i64> {
+        let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
+        Ok(conn.scalar("SELECT last_insert_rowid()").await)
+    }
+
+    async fn changes_async(
+        accessor: &Accessor<T, Self>,
+        this: Resource<Connection>,
+    ) -> wasmtime::Result<u64> {
+        let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
+        Ok(u64::try_from(conn.scalar("SELECT changes()").await).unwrap_or(0))
+    }
+}

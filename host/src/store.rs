@@ -1,0 +1,93 @@
+//! The data in each component instance's `Store`.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::outbound::OutboundPolicy;
+use crate::sqlite::{SqliteCtx, SqliteView};
+use crate::variables::ComponentVariables;
+
+/// Per-instance host state.
+pub struct StoreState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    outbound: OutboundPolicy,
+    sqlite: SqliteCtx,
+    variables: Arc<ComponentVariables>,
+    /// Memory and instance limits enforced by the store's limiter.
+    pub limits: StoreLimits,
+}
+
+/// What a component's instances are given; cloned into each new store.
+#[derive(Clone)]
+pub struct Grants {
+    /// Outbound HTTP allow-list.
+    pub outbound: OutboundPolicy,
+    /// SQLite databases it may open.
+    pub sqlite: SqliteCtx,
+    /// Its resolved variables.
+    pub variables: Arc<ComponentVariables>,
+    /// Its environment variables.
+    pub environment: Vec<(String, String)>,
+}
+
+impl StoreState {
+    /// Fresh state for one instance.
+    pub fn new(grants: &Grants, memory_bytes: usize) -> Self {
+        let wasi = WasiCtx::builder()
+            // Guest output goes to the host's stderr, never to its stdout.
+            .stdout(std::io::stderr())
+            .stderr(std::io::stderr())
+            .envs(&grants.environment)
+            .build();
+        Self {
+            table: ResourceTable::new(),
+            wasi,
+            http: WasiHttpCtx::new(),
+            outbound: grants.outbound.clone(),
+            sqlite: grants.sqlite.clone(),
+            variables: grants.variables.clone(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .trap_on_grow_failure(false)
+                .build(),
+        }
+    }
+
+    /// The view `spin:sqlite` works on.
+    pub fn sqlite(&mut self) -> SqliteView<'_> {
+        SqliteView {
+            table: &mut self.table,
+            ctx: &self.sqlite,
+        }
+    }
+
+    /// The view `spin:variables` works on.
+    pub fn variables(&mut self) -> &ComponentVariables {
+        &self.variables
+    }
+}
+
+impl WasiView for StoreState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for StoreState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}
