@@ -12,10 +12,17 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "txt"))
         .collect();
     years.sort();
-    let mut out = String::from("/// Every embedded calendar file: (file name, contents).\npub(crate) const CALENDAR_FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every embedded calendar file: (file name, contents).\npub(crate) const CALENDAR_FILES: &[(&str, &str)] = &[\n",
+    );
     for path in years {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        writeln!(out, "    ({name:?}, include_str!({:?})),", path.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("calendar_files.rs");

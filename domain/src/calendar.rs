@@ -55,7 +55,9 @@ impl Calendar {
     }
 
     /// Builds a calendar from `(file name, contents)` pairs; each file is named `<year>.txt`.
-    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, CalendarError> {
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, CalendarError> {
         let mut years = BTreeMap::new();
         for (name, text) in files {
             let err = |line: usize, message: String| CalendarError {
@@ -97,7 +99,14 @@ impl Calendar {
                     "work" if first == last => {
                         rules.work.insert(first);
                     }
-                    _ => return Err(err(i + 1, format!("expected `off FIRST [LAST] NAME` or `work DAY NAME`, found `{line}`"))),
+                    _ => {
+                        return Err(err(
+                            i + 1,
+                            format!(
+                                "expected `off FIRST [LAST] NAME` or `work DAY NAME`, found `{line}`"
+                            ),
+                        ));
+                    }
                 }
             }
             years.insert(year, rules);
@@ -127,7 +136,9 @@ impl Calendar {
         let mut estimated = false;
         let mut left = n;
         while left > 0 {
-            date = date.next_day().expect("dates stay far from the end of time");
+            date = date
+                .next_day()
+                .expect("dates stay far from the end of time");
             let (working, known) = self.is_working_day(date);
             estimated |= !known;
             if working {
@@ -206,7 +217,10 @@ mod tests {
         assert_eq!(got.date, date!(2027 - 01 - 11));
         // Adding a file for the new year is all it takes.
         let with_2027 = Calendar::from_files(
-            CALENDAR_FILES.iter().copied().chain([("2027.txt", "off 2027-01-01 元旦\n")]),
+            CALENDAR_FILES
+                .iter()
+                .copied()
+                .chain([("2027.txt", "off 2027-01-01 元旦\n")]),
         )
         .unwrap();
         let got = with_2027.add_working_days(date!(2026 - 12 - 21), 15);

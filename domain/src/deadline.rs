@@ -129,7 +129,10 @@ impl DeadlinePolicy {
 /// The same day `n` months later, or the month's last day if it has no such day.
 fn add_months(start: Date, n: u32) -> Date {
     let months = start.year() * 12 + i32::from(u8::from(start.month())) - 1 + n as i32;
-    let (year, month) = (months / 12, time::Month::try_from((months % 12 + 1) as u8).expect("1..=12"));
+    let (year, month) = (
+        months / 12,
+        time::Month::try_from((months % 12 + 1) as u8).expect("1..=12"),
+    );
     let day = start.day().min(month.length(year));
     Date::from_calendar_date(year, month, day).expect("a valid day")
 }
@@ -143,11 +146,19 @@ mod tests {
     fn each_policy_counts_its_own_way() {
         let cal = Calendar::official();
         let cases = [
-            (ACCEPTANCE_NOTICE, date!(2026 - 11 - 26), date!(2026 - 12 - 17)),
+            (
+                ACCEPTANCE_NOTICE,
+                date!(2026 - 11 - 26),
+                date!(2026 - 12 - 17),
+            ),
             (TRANSFER, date!(2026 - 09 - 30), date!(2026 - 10 - 13)),
             (CLUE_DISPOSAL, date!(2026 - 01 - 31), date!(2026 - 02 - 28)),
             (DETENTION, date!(2026 - 11 - 30), date!(2027 - 02 - 28)),
-            (DETENTION_NOTICE, date!(2026 - 11 - 26), date!(2026 - 11 - 27)),
+            (
+                DETENTION_NOTICE,
+                date!(2026 - 11 - 26),
+                date!(2026 - 11 - 27),
+            ),
         ];
         for (policy, start, expected) in cases {
             let due = policy.due_from(start, cal);

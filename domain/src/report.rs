@@ -79,12 +79,17 @@ impl Phone {
     pub fn parse(s: &str) -> Result<Self, String> {
         let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
-        let mobile = digits.len() == 11 && digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9');
+        let mobile = digits.len() == 11
+            && digits.starts_with('1')
+            && matches!(digits.as_bytes()[1], b'3'..=b'9');
         let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
         if all_digits && (mobile || landline) {
             Ok(Self(digits))
         } else {
-            Err("must be a mainland mobile number (11 digits) or a landline with its area code".into())
+            Err(
+                "must be a mainland mobile number (11 digits) or a landline with its area code"
+                    .into(),
+            )
         }
     }
 
@@ -117,7 +122,11 @@ impl IdNumber {
         }
         const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         const CHECK: &[u8; 11] = b"10X98765432";
-        let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+        let sum: u32 = bytes[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
         if CHECK[(sum % 11) as usize] == bytes[17] {
             Ok(Self(s))
         } else {
@@ -240,7 +249,10 @@ impl Report {
             .map_err(|m| errors.push(FieldError::new("/division_code", m)))
             .ok();
         if input.content.trim().chars().count() < 10 {
-            errors.push(FieldError::new("/content", "must describe what happened in at least 10 characters"));
+            errors.push(FieldError::new(
+                "/content",
+                "must describe what happened in at least 10 characters",
+            ));
         }
         if input.subject.name.trim().is_empty() {
             errors.push(FieldError::new("/subject/name", "must not be blank"));
@@ -332,7 +344,8 @@ mod tests {
     #[test]
     fn anonymous_and_real_name_reports_parse() {
         assert!(!Report::parse(input(None)).unwrap().is_real_name());
-        let r = Report::parse(input(reporter("138 0013 8000", Some("11010519491231002x")))).unwrap();
+        let r =
+            Report::parse(input(reporter("138 0013 8000", Some("11010519491231002x")))).unwrap();
         let id = r.identity.unwrap();
         assert_eq!(id.phone.as_str(), "13800138000");
         assert_eq!(id.id_number.unwrap().as_str(), "11010519491231002X");
@@ -345,14 +358,25 @@ mod tests {
         bad.content = "短".into();
         let errors = Report::parse(bad).unwrap_err();
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(pointers, ["/division_code", "/content", "/reporter/phone", "/reporter/id_number"]);
+        assert_eq!(
+            pointers,
+            [
+                "/division_code",
+                "/content",
+                "/reporter/phone",
+                "/reporter/id_number"
+            ]
+        );
     }
 
     #[test]
     fn sensitive_values_never_print() {
         let r = Report::parse(input(reporter("13800138000", None))).unwrap();
         let printed = format!("{r:?}");
-        assert!(!printed.contains("13800138000") && !printed.contains("李四"), "{printed}");
+        assert!(
+            !printed.contains("13800138000") && !printed.contains("李四"),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -87,15 +87,21 @@ impl App {
         for task in compiling {
             let (id, compiled) = task.await??;
             let component = &manifest.component[&id];
-            let instance_pre = linker
-                .instantiate_pre(&compiled)
-                .with_context(|| format!("component `{id}` imports something this host does not provide"))?;
-            let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre).with_context(|| {
-                format!("component `{id}` does not export wasi:http/handler@0.3.0; build it with spin-sdk 7")
+            let instance_pre = linker.instantiate_pre(&compiled).map_err(|e| {
+                anyhow::anyhow!(
+                    "component `{id}` imports something this host does not provide: {e:#}"
+                )
+            })?;
+            let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre).map_err(|e| {
+                anyhow::anyhow!("component `{id}` does not export wasi:http/handler@0.3.0 (build it with spin-sdk 7): {e:#}")
             })?;
             let grants = Grants {
-                outbound: OutboundPolicy::new(&component.allowed_outbound_hosts).map_err(anyhow::Error::msg)?,
-                sqlite: SqliteCtx::new(databases.clone(), component.sqlite_databases.clone().into()),
+                outbound: OutboundPolicy::new(&component.allowed_outbound_hosts)
+                    .map_err(anyhow::Error::msg)?,
+                sqlite: SqliteCtx::new(
+                    databases.clone(),
+                    component.sqlite_databases.clone().into(),
+                ),
                 variables: Arc::new(variables.get(&id).cloned().unwrap_or_default()),
                 environment: component.environment.clone().into_iter().collect(),
             };

@@ -37,7 +37,10 @@ impl HandlerState for ComponentHandler {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<StoreState, Expiry, Worker>> {
-        let mut store = Store::new(&self.engine, StoreState::new(&self.grants, self.limits.memory_bytes));
+        let mut store = Store::new(
+            &self.engine,
+            StoreState::new(&self.grants, self.limits.memory_bytes),
+        );
         store.limiter(|state| &mut state.limits);
         // Yield to the event loop at every epoch tick, so a guest that loops
         // cannot starve other work and its request's time limit can fire.
@@ -75,7 +78,12 @@ impl Expiry {
 }
 
 impl WorkerExpiration for Expiry {
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
         let allowed = match status {
             WorkerStatus::Idle => self.limits.idle_timeout,
             WorkerStatus::Requests | WorkerStatus::PostReturn => self.limits.request_timeout,

@@ -54,7 +54,7 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
-    crate::bindings::spin::sqlite::sqlite::add_to_linker::<_, crate::sqlite::Sqlite>(
+    crate::bindings::spin::sqlite::sqlite::add_to_linker::<_, crate::sqlite::SpinSqlite>(
         &mut linker,
         StoreState::sqlite,
     )?;
@@ -86,12 +86,15 @@ pub fn load_component(engine: &Engine, wasm: &Path, cache_dir: &Path) -> anyhow:
         // cache directory only this host writes.
         match unsafe { Component::deserialize_file(engine, &cached) } {
             Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!(path = %cached.display(), "ignoring a stale compiled component: {e}"),
+            Err(e) => {
+                tracing::warn!(path = %cached.display(), "ignoring a stale compiled component: {e}")
+            }
         }
     }
     let started = std::time::Instant::now();
     let compiled = engine
         .precompile_component(&bytes)
+        .map_err(anyhow::Error::from)
         .with_context(|| format!("compiling component {}", wasm.display()))?;
     tracing::info!(component = %wasm.display(), ms = started.elapsed().as_millis() as u64, "compiled");
     if std::fs::create_dir_all(cache_dir).is_ok() {

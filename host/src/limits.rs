@@ -29,9 +29,9 @@ impl Limits {
     pub fn from_env() -> Result<Self, String> {
         fn var<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
             match std::env::var(name) {
-                Ok(v) => v
-                    .parse()
-                    .map_err(|_| format!("{name}={v} is not a valid number; unset it to use the default")),
+                Ok(v) => v.parse().map_err(|_| {
+                    format!("{name}={v} is not a valid number; unset it to use the default")
+                }),
                 Err(_) => Ok(default),
             }
         }

@@ -11,7 +11,11 @@ use jiandu_host::limits::Limits;
 use jiandu_host::runtime_config::RuntimeConfig;
 
 #[derive(Parser)]
-#[command(name = "jiandu", version, about = "Jiandu (监督): runs spin.toml on wasmtime")]
+#[command(
+    name = "jiandu",
+    version,
+    about = "Jiandu (监督): runs spin.toml on wasmtime"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
         Command::Up {
@@ -64,7 +69,8 @@ async fn main() -> anyhow::Result<()> {
             runtime_config_file,
             cache_dir,
         } => {
-            let cache_dir = cache_dir.unwrap_or_else(|| manifest_dir(&manifest).join("data").join("compiled"));
+            let cache_dir =
+                cache_dir.unwrap_or_else(|| manifest_dir(&manifest).join("data").join("compiled"));
             let options = AppOptions {
                 manifest,
                 runtime_config: runtime_config_file,
@@ -74,7 +80,9 @@ async fn main() -> anyhow::Result<()> {
             let app = Arc::new(App::load(&options, limits).await?);
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
-                .with_context(|| format!("cannot listen on {listen}; is another server using it?"))?;
+                .with_context(|| {
+                    format!("cannot listen on {listen}; is another server using it?")
+                })?;
             let addr = listener.local_addr()?;
             println!("jiandu: serving {} on http://{addr}", app.name);
             for line in app.router.describe() {
@@ -95,7 +103,10 @@ async fn main() -> anyhow::Result<()> {
             jiandu_host::migrate::sqlite(&path)
                 .await
                 .with_context(|| format!("migrating {}", path.display()))?;
-            println!("jiandu: database `{label}` at {} is up to date", path.display());
+            println!(
+                "jiandu: database `{label}` at {} is up to date",
+                path.display()
+            );
         }
     }
     Ok(())

@@ -213,9 +213,8 @@ impl Manifest {
                 }
             }
             for host in &component.allowed_outbound_hosts {
-                crate::outbound::AllowedHost::parse(host).map_err(|e| {
-                    ManifestError::Invalid(format!("component `{id}`: {e}"))
-                })?;
+                crate::outbound::AllowedHost::parse(host)
+                    .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
             }
         }
         Ok(())

@@ -121,10 +121,13 @@ impl WasiHttpHooks for OutboundPolicy {
         fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Box<
         dyn Future<
-                Output = Result<(
-                    http::Response<WasiBody>,
-                    Box<dyn Future<Output = Result<(), Error>> + Send>,
-                )>,
+                Output = Result<
+                    (
+                        http::Response<WasiBody>,
+                        Box<dyn Future<Output = Result<(), Error>> + Send>,
+                    ),
+                    Error,
+                >,
             > + Send,
     > {
         drop(fut);
@@ -153,21 +156,43 @@ mod tests {
             ("http://127.0.0.1:8080", "http", "127.0.0.1", 8080, true),
             ("http://127.0.0.1:8080", "http", "127.0.0.1", 8081, false),
             ("http://127.0.0.1:8080", "https", "127.0.0.1", 8080, false),
-            ("https://api.example.com", "https", "API.example.com", 443, true),
-            ("https://api.example.com", "https", "api.example.com", 8443, false),
+            (
+                "https://api.example.com",
+                "https",
+                "API.example.com",
+                443,
+                true,
+            ),
+            (
+                "https://api.example.com",
+                "https",
+                "api.example.com",
+                8443,
+                false,
+            ),
             ("*://*.example.com:*", "http", "a.example.com", 1, true),
             ("*://*.example.com:*", "http", "badexample.com", 1, false),
             ("https://*", "https", "anything", 443, true),
         ];
         for (entry, scheme, host, port, expected) in cases {
             let a = AllowedHost::parse(entry).unwrap();
-            assert_eq!(a.allows(scheme, host, port), expected, "{entry} vs {scheme}://{host}:{port}");
+            assert_eq!(
+                a.allows(scheme, host, port),
+                expected,
+                "{entry} vs {scheme}://{host}:{port}"
+            );
         }
     }
 
     #[test]
     fn malformed_entries_say_how_to_fix_them() {
-        for entry in ["example.com", "ftp://x", "http://x/path", "http://x:port", "http://a*b"] {
+        for entry in [
+            "example.com",
+            "ftp://x",
+            "http://x/path",
+            "http://x:port",
+            "http://a*b",
+        ] {
             let err = AllowedHost::parse(entry).unwrap_err();
             assert!(err.contains("scheme://host"), "{err}");
         }

@@ -30,7 +30,11 @@ impl Route {
             ));
         }
         let trimmed = route.trim_end_matches('/');
-        Ok(Self::Exact(if trimmed.is_empty() { "/".into() } else { trimmed.into() }))
+        Ok(Self::Exact(if trimmed.is_empty() {
+            "/".into()
+        } else {
+            trimmed.into()
+        }))
     }
 
     /// If the route matches `path`, the part of the path after the route's
@@ -39,7 +43,11 @@ impl Route {
         match self {
             Self::Exact(exact) => {
                 let path_trimmed = path.trim_end_matches('/');
-                let path_trimmed = if path_trimmed.is_empty() { "/" } else { path_trimmed };
+                let path_trimmed = if path_trimmed.is_empty() {
+                    "/"
+                } else {
+                    path_trimmed
+                };
                 (path_trimmed == exact).then_some("")
             }
             Self::Wildcard(prefix) => {
@@ -97,7 +105,10 @@ impl<T> Router<T> {
     where
         T: std::fmt::Display,
     {
-        self.routes.iter().map(|(_, text, target)| format!("{text} -> {target}")).collect()
+        self.routes
+            .iter()
+            .map(|(_, text, target)| format!("{text} -> {target}"))
+            .collect()
     }
 
     /// The most specific route that matches `path`.

@@ -72,7 +72,11 @@ impl RuntimeConfig {
     }
 
     /// The file of every label a component of `manifest` uses.
-    pub fn sqlite_paths(&self, manifest: &Manifest, manifest_dir: &Path) -> BTreeMap<String, PathBuf> {
+    pub fn sqlite_paths(
+        &self,
+        manifest: &Manifest,
+        manifest_dir: &Path,
+    ) -> BTreeMap<String, PathBuf> {
         manifest
             .component
             .values()

@@ -22,7 +22,11 @@ type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
 /// requests finish.
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -86,10 +90,18 @@ async fn route(
 ) -> (Response<Body>, Option<String>, Option<String>) {
     let path = req.uri().path().to_owned();
     if path == "/healthz" {
-        return (json(StatusCode::OK, r#"{"status":"ok"}"#.into()), Some("/healthz".into()), None);
+        return (
+            json(StatusCode::OK, r#"{"status":"ok"}"#.into()),
+            Some("/healthz".into()),
+            None,
+        );
     }
     let Some(matched) = app.router.route(&path) else {
-        return (error(StatusCode::NOT_FOUND, &format!("no route matches {path}")), None, None);
+        return (
+            error(StatusCode::NOT_FOUND, &format!("no route matches {path}")),
+            None,
+            None,
+        );
     };
     let route = Some(matched.route.to_owned());
     let served = matched.target.clone();
@@ -108,8 +120,19 @@ async fn route(
     }
     let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return (too_large(limit), route, component),
-        Err(e) => return (error(StatusCode::BAD_REQUEST, &format!("could not read the request body: {e}")), route, component),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return (too_large(limit), route, component);
+        }
+        Err(e) => {
+            return (
+                error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("could not read the request body: {e}"),
+                ),
+                route,
+                component,
+            );
+        }
     };
 
     let host = parts
@@ -118,22 +141,47 @@ async fn route(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost")
         .to_owned();
-    let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
     let full_url = format!("http://{host}{path_and_query}");
     parts.uri = match full_url.parse() {
         Ok(uri) => uri,
-        Err(_) => return (error(StatusCode::BAD_REQUEST, "the request's Host header is invalid"), route, component),
+        Err(_) => {
+            return (
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "the request's Host header is invalid",
+                ),
+                route,
+                component,
+            );
+        }
     };
-    set_spin_headers(&mut parts.headers, &[
-        ("spin-full-url", &full_url),
-        ("spin-path-info", &path_info),
-        ("spin-matched-route", matched.route),
-        ("spin-component-route", matched.route.trim_end_matches("/...")),
-        ("spin-raw-component-route", matched.route),
-        ("spin-base-path", "/"),
-        ("spin-client-addr", &client.to_string()),
-    ]);
-    let request = Request::from_parts(parts, Full::new(body).map_err(|never| match never {}).boxed_unsync());
+    set_spin_headers(
+        &mut parts.headers,
+        &[
+            ("spin-full-url", &full_url),
+            ("spin-path-info", &path_info),
+            ("spin-matched-route", matched.route),
+            (
+                "spin-component-route",
+                matched.route.trim_end_matches("/..."),
+            ),
+            ("spin-raw-component-route", matched.route),
+            ("spin-base-path", "/"),
+            ("spin-client-addr", &client.to_string()),
+        ],
+    );
+    let request = Request::from_parts(
+        parts,
+        Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
 
     let response = match served.handler.handle((), request).await {
         Ok(response) => response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()),
@@ -148,7 +196,9 @@ async fn route(
             tracing::warn!(component = %served.id, "request {cause}: {e:#}");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the component handling this request {cause}; the request was not completed"),
+                &format!(
+                    "the component handling this request {cause}; the request was not completed"
+                ),
             )
         }
     };
@@ -187,10 +237,15 @@ fn error(status: StatusCode, message: &str) -> Response<Body> {
 }
 
 fn json(status: StatusCode, body: String) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync());
+    let mut response = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }

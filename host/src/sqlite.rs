@@ -15,7 +15,10 @@ use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Column, Executor, Row, Sqlite, SqlitePool, TypeInfo, ValueRef};
+use sqlx::{
+    AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Sqlite, SqlitePool, Statement, TypeInfo,
+    ValueRef,
+};
 use tokio::sync::Mutex;
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
@@ -117,7 +120,8 @@ impl Connection {
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let mut held = self.inner.lock().await;
         let conn = held.conn.as_mut().ok_or(Error::InvalidConnection)?;
-        let mut query = sqlx::query(sql);
+        // The guest's SQL is the component's own code, as in Spin; values are bound, never spliced.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in params {
             query = match param {
                 Value::Integer(i) => query.bind(i),
@@ -131,24 +135,33 @@ impl Connection {
         let columns = match rows.first() {
             Some(row) => row.columns().iter().map(|c| c.name().to_owned()).collect(),
             None => conn
-                .prepare(sql)
+                .prepare(AssertSqlSafe(sql).into_sql_str())
                 .await
                 .map(|s| s.columns().iter().map(|c| c.name().to_owned()).collect())
                 .unwrap_or_default(),
         };
         let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
-        let verb = sql.trim_start().get(..8).unwrap_or(sql.trim_start()).to_ascii_uppercase();
+        let verb = sql
+            .trim_start()
+            .get(..8)
+            .unwrap_or(sql.trim_start())
+            .to_ascii_uppercase();
         if verb.starts_with("BEGIN") {
             held.in_transaction = true;
-        } else if verb.starts_with("COMMIT") || verb.starts_with("END") || verb.starts_with("ROLLBACK") {
+        } else if verb.starts_with("COMMIT")
+            || verb.starts_with("END")
+            || verb.starts_with("ROLLBACK")
+        {
             held.in_transaction = false;
         }
         Ok(QueryResult { columns, rows })
     }
 
-    async fn scalar(&self, sql: &str) -> i64 {
+    async fn scalar(&self, sql: &'static str) -> i64 {
         let mut held = self.inner.lock().await;
-        let Some(conn) = held.conn.as_mut() else { return 0 };
+        let Some(conn) = held.conn.as_mut() else {
+            return 0;
+        };
         sqlx::query_scalar::<_, i64>(sql)
             .fetch_one(&mut **conn)
             .await
@@ -191,7 +204,7 @@ fn to_error(e: sqlx::Error) -> Error {
 }
 
 /// [`HasData`] marker for `spin:sqlite`.
-pub struct Sqlite;
+pub struct SpinSqlite;
 
 /// The store's view for `spin:sqlite`.
 pub struct SqliteView<'a> {
@@ -201,7 +214,7 @@ pub struct SqliteView<'a> {
     pub ctx: &'a SqliteCtx,
 }
 
-impl HasData for Sqlite {
+impl HasData for SpinSqlite {
     type Data<'a> = SqliteView<'a>;
 }
 
@@ -212,7 +225,10 @@ fn connection(table: &ResourceTable, r: &Resource<Connection>) -> wasmtime::Resu
 }
 
 impl sqlite::HostConnection for SqliteView<'_> {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         match self.ctx.clone().open(&database).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
             Err(e) => Ok(Err(e)),
@@ -230,11 +246,15 @@ impl sqlite::HostConnection for SqliteView<'_> {
     }
 
     async fn last_insert_rowid(&mut self, this: Resource<Connection>) -> wasmtime::Result<i64> {
-        Ok(connection(self.table, &this)?.scalar("SELECT last_insert_rowid()").await)
+        Ok(connection(self.table, &this)?
+            .scalar("SELECT last_insert_rowid()")
+            .await)
     }
 
     async fn changes(&mut self, this: Resource<Connection>) -> wasmtime::Result<u64> {
-        let n = connection(self.table, &this)?.scalar("SELECT changes()").await;
+        let n = connection(self.table, &this)?
+            .scalar("SELECT changes()")
+            .await;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -244,9 +264,13 @@ impl sqlite::HostConnection for SqliteView<'_> {
     }
 }
 
-type ExecuteResult = (Vec<String>, StreamReader<RowResult>, FutureReader<Result<(), Error>>);
+type ExecuteResult = (
+    Vec<String>,
+    StreamReader<RowResult>,
+    FutureReader<Result<(), Error>>,
+);
 
-impl<T> sqlite::HostConnectionWithStore<T> for Sqlite {
+impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
     async fn open_async(
         accessor: &Accessor<T, Self>,
         database: String,

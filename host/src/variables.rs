@@ -102,13 +102,16 @@ fn replace_reference(template: &str, name: &str, value: &str) -> String {
 impl ComponentVariables {
     /// The value of one variable, as `spin:variables/get` reports it.
     pub fn get(&self, name: &str) -> Result<String, Error> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             return Err(Error::InvalidName(name.to_owned()));
         }
-        self.0
-            .get(name)
-            .map(|v| v.0.clone())
-            .ok_or_else(|| Error::Undefined(format!("no variable named `{name}` for this component")))
+        self.0.get(name).map(|v| v.0.clone()).ok_or_else(|| {
+            Error::Undefined(format!("no variable named `{name}` for this component"))
+        })
     }
 }
 
@@ -122,8 +125,11 @@ impl wasmtime::component::HasData for Variables {
 impl variables::Host for &ComponentVariables {}
 
 impl<T> variables::HostWithStore<T> for Variables {
-    async fn get(accessor: &Accessor<T, Self>, name: String) -> Result<String, Error> {
-        accessor.with(|mut access| access.get().get(&name))
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<String, Error>> {
+        Ok(accessor.with(|mut access| access.get().get(&name)))
     }
 }
 

@@ -1,1 +1,186 @@
-fn main(){}
+//! `cargo xtask <command>` — the project's commands.
+//!
+//! - `up`: install what is missing, build, migrate, serve on 127.0.0.1:3000.
+//! - `test`: the whole suite (what CI runs).
+//! - `bench`: throughput and latency against a native baseline measured in the same run.
+//! - `build`: build the components and binaries only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// The components built for wasm32-wasip2: the product's and the host tests'.
+const COMPONENTS: &[&str] = &["intake", "testbed"];
+
+fn main() -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_owned();
+    std::env::set_current_dir(&root)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("build") => build(&root),
+        Some("up") => up(&root, &args[1..]),
+        Some("test") => test(&root, &args[1..]),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask <up [--listen ADDR] | test | bench | build>");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: running {cmd:?}");
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Where cargo puts build output.
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+/// Installs the wasm32-wasip2 target if rustup does not have it yet.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to install the wasm32-wasip2 target")?;
+    if !String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-wasip2")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))?;
+    }
+    Ok(())
+}
+
+/// Builds the components (release, wasm32-wasip2) and the native binaries,
+/// and puts the components where spin.toml expects them.
+fn build(root: &Path) -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    let mut components = cargo();
+    components.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for c in COMPONENTS {
+        components.args(["-p", c]);
+    }
+    run(&mut components)?;
+    run(cargo().args(["build", "-p", "jiandu-host", "--bins"]))?;
+    // spin.toml names `target/wasm32-wasip2/release/*.wasm` (as `spin build` would
+    // produce); with a target dir elsewhere, copy them there.
+    let built = target_dir(root).join("wasm32-wasip2/release");
+    let expected = root.join("target/wasm32-wasip2/release");
+    if built != expected {
+        std::fs::create_dir_all(&expected)?;
+        for c in COMPONENTS {
+            let name = format!("{c}.wasm");
+            std::fs::copy(built.join(&name), expected.join(&name))
+                .with_context(|| format!("copying {name} next to spin.toml"))?;
+        }
+    }
+    Ok(())
+}
+
+fn jiandu(root: &Path) -> PathBuf {
+    target_dir(root).join("debug/jiandu")
+}
+
+/// The identity-sealing key for local runs: `data/identity.key`, created once.
+fn identity_key(root: &Path) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let path = root.join("data/identity.key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return Ok(key.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    let key = base64::engine::general_purpose::STANDARD.encode(bytes);
+    std::fs::create_dir_all(root.join("data"))?;
+    std::fs::write(&path, &key)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    eprintln!(
+        "xtask: created {} (keep it: it decrypts reporters' identities)",
+        path.display()
+    );
+    Ok(key)
+}
+
+fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    let listen = match args {
+        [] => "127.0.0.1:3000".to_owned(),
+        [flag, addr] if flag == "--listen" => addr.clone(),
+        _ => bail!("usage: cargo xtask up [--listen ADDR]"),
+    };
+    build(root)?;
+    let key = std::env::var("SPIN_VARIABLE_IDENTITY_KEY").or_else(|_| identity_key(root))?;
+    run(Command::new(jiandu(root)).args(["migrate", "--from", "spin.toml"]))?;
+    let mut host = Command::new(jiandu(root));
+    host.args(["up", "--from", "spin.toml", "--listen", &listen])
+        .env("SPIN_VARIABLE_IDENTITY_KEY", key);
+    eprintln!("xtask: serving on http://{listen} until Ctrl-C");
+    run(&mut host)
+}
+
+fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    build(root)?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "intake",
+        "--exclude",
+        "testbed",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "--target",
+        "wasm32-wasip2",
+        "--release",
+        "-p",
+        "intake",
+        "-p",
+        "testbed",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    let mut tests = cargo();
+    tests
+        .args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "intake",
+            "--exclude",
+            "testbed",
+        ])
+        .args(args)
+        .env("JIANDU_BIN", jiandu(root));
+    run(&mut tests)
+}
+
+fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
+    build(root)?;
+    let mut bench = cargo();
+    bench
+        .args(["run", "-p", "jiandu-tests", "--bin", "bench", "--"])
+        .args(args)
+        .env("JIANDU_BIN", jiandu(root));
+    run(&mut bench)
+}

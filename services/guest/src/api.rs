@@ -1,0 +1,128 @@
+//! HTTP helpers: the API's error shape, JSON replies, reading JSON bodies.
+
+use bytes::Bytes;
+use jiandu_domain::FieldError;
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{FullBody, Request, Response, StatusCode};
+
+/// What a handler returns.
+pub type Reply = Response<FullBody<Bytes>>;
+
+/// A failed request: a status and every problem found, each with its JSON pointer.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The HTTP status (4xx or 5xx).
+    pub status: StatusCode,
+    /// The problems.
+    pub errors: Vec<FieldError>,
+    /// Extra headers, e.g. `Retry-After`.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    /// One problem at `pointer`.
+    pub fn new(status: StatusCode, pointer: &str, message: impl Into<String>) -> Self {
+        Self::fields(status, vec![FieldError::new(pointer, message)])
+    }
+
+    /// Several problems.
+    pub fn fields(status: StatusCode, errors: Vec<FieldError>) -> Self {
+        Self {
+            status,
+            errors,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A server-side failure; `context` is logged, the client sees a generic message.
+    pub fn internal(context: impl std::fmt::Display) -> Self {
+        eprintln!("internal error: {context}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "",
+            "the server could not complete the request; nothing was stored, retry later",
+        )
+    }
+
+    /// Adds a header to the reply.
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The reply the client sees: `{"errors":[{"pointer","message"}]}`.
+    pub fn into_reply(self) -> Reply {
+        let body = serde_json::json!({ "errors": self.errors });
+        let mut reply = json(self.status, &body);
+        for (name, value) in self.headers {
+            if let Ok(value) = value.parse() {
+                reply.headers_mut().insert(name, value);
+            }
+        }
+        reply
+    }
+}
+
+/// A JSON reply.
+pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Reply {
+    let bytes = serde_json::to_vec(body).expect("API bodies serialize");
+    let mut reply = Response::new(FullBody::new(Bytes::from(bytes)));
+    *reply.status_mut() = status;
+    reply.headers_mut().insert(
+        "content-type",
+        "application/json".parse().expect("valid header"),
+    );
+    reply
+}
+
+/// A request header as text.
+pub fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The caller's IP address, as the host reports it in `spin-client-addr`.
+pub fn client_ip(req: &Request) -> String {
+    let addr = header(req, "spin-client-addr").unwrap_or("unknown");
+    addr.rsplit_once(':')
+        .map_or(addr, |(ip, _port)| ip)
+        .to_owned()
+}
+
+/// The path below the component's route (`spin-path-info`).
+pub fn path_info(req: &Request) -> String {
+    header(req, "spin-path-info").unwrap_or("").to_owned()
+}
+
+/// Reads a JSON body: the wrong content type or text that is not JSON is a
+/// 415, so a client learns at once that the body could not be read at all.
+pub async fn read_json(req: Request) -> Result<(serde_json::Value, Bytes), ApiError> {
+    let is_json = header(&req, "content-type")
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+            "send the body as JSON with `Content-Type: application/json`",
+        ));
+    }
+    let bytes = req.into_body().bytes().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "",
+            format!("the body could not be read: {e:?}"),
+        )
+    })?;
+    let value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "",
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok((value, bytes))
+}

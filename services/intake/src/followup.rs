@@ -1,0 +1,131 @@
+//! `GET /api/v1/reports/{receipt_code}`: a reporter follows up a report.
+//!
+//! The secret (`X-Receipt-Secret`) is the one shown when an anonymous report
+//! was submitted, or a real-name reporter's phone number. A wrong secret and
+//! an unknown receipt get the same 404, and after [`MAX_FAILURES`] failures in
+//! [`WINDOW_SECS`] a client is refused (429) until the window ends.
+
+use jiandu_domain::report::Phone;
+use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::db::{Db, Value, text};
+use jiandu_guest::{clock, seal};
+use serde_json::json;
+use spin_sdk::http::{Request, StatusCode};
+
+/// Failed follow-ups a client may make per window.
+const MAX_FAILURES: i64 = 5;
+/// The throttling window.
+const WINDOW_SECS: i64 = 15 * 60;
+
+pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
+    let client = api::client_ip(&req);
+    let secret = api::header(&req, "x-receipt-secret")
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let db = Db::open().await?;
+    let now = clock::now().unix_timestamp();
+    throttle(&db, &client, now).await?;
+
+    let rows = db
+        .query(
+            "reading a report",
+            "SELECT id, real_name, followup_hash, status, received_at, acceptance_due, due_estimated
+             FROM reports WHERE receipt_code = ?",
+            [text(receipt_code.to_ascii_uppercase())],
+        )
+        .await?;
+    let key = crate::identity_key().await?;
+    let found = rows.first().filter(|row| {
+        let expected = row.blob(2).unwrap_or_default();
+        let presented = if row.int(1) == Some(1) {
+            Phone::parse(&secret)
+                .map(|p| key.tag("followup-phone", p.as_str()).to_vec())
+                .ok()
+        } else {
+            Some(seal::sha256(secret.to_ascii_uppercase().as_bytes()).to_vec())
+        };
+        !secret.is_empty() && presented.is_some_and(|p| seal::same(&p, expected))
+    });
+    let Some(row) = found else {
+        record_failure(&db, &client, now).await?;
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "",
+            "no report matches this receipt code and secret",
+        ));
+    };
+
+    let id = row.text(0).unwrap_or_default();
+    let events = db
+        .query(
+            "reading a report's timeline",
+            "SELECT at, event, note FROM report_events WHERE report_id = ? ORDER BY id",
+            [text(id)],
+        )
+        .await?;
+    let timeline: Vec<_> = events
+        .iter()
+        .map(|e| {
+            let mut item = json!({ "at": e.text(0), "event": e.text(1) });
+            if let Some(note) = e.text(2) {
+                item["note"] = json!(note);
+            }
+            item
+        })
+        .collect();
+    let mut body = json!({
+        "receipt_code": receipt_code.to_ascii_uppercase(),
+        "status": row.text(3),
+        "received_at": row.text(4),
+        "timeline": timeline,
+    });
+    if let Some(due) = row.text(5) {
+        body["acceptance_due"] = json!({
+            "date": due,
+            "article": jiandu_domain::deadline::ACCEPTANCE_NOTICE.article,
+            "estimated": row.int(6) == Some(1),
+        });
+    }
+    Ok(api::json(StatusCode::OK, &body))
+}
+
+async fn throttle(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
+    let rows = db
+        .query(
+            "reading follow-up failures",
+            "SELECT window_start, failures FROM followup_failures WHERE client = ?",
+            [text(client)],
+        )
+        .await?;
+    if let Some(row) = rows.first() {
+        let window_start = row.int(0).unwrap_or(0);
+        if now - window_start < WINDOW_SECS && row.int(1).unwrap_or(0) >= MAX_FAILURES {
+            let retry_after = WINDOW_SECS - (now - window_start);
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "",
+                "too many failed follow-ups from this address; wait and try again",
+            )
+            .with_header("retry-after", retry_after.to_string()));
+        }
+    }
+    Ok(())
+}
+
+async fn record_failure(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
+    db.exec(
+        "recording a follow-up failure",
+        "INSERT INTO followup_failures (client, window_start, failures) VALUES (?1, ?2, 1)
+         ON CONFLICT (client) DO UPDATE SET
+           failures = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE failures + 1 END,
+           window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END",
+        [
+            text(client),
+            Value::Integer(now),
+            Value::Integer(WINDOW_SECS),
+        ],
+    )
+    .await?;
+    Ok(())
+}

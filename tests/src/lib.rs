@@ -1,0 +1,329 @@
+//! The end-to-end harness: starts the real `jiandu` host on port 0 with its
+//! own database in a temporary directory, and talks HTTP to it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A test identity-sealing key (32 bytes, base64).
+pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repo")
+        .to_owned()
+}
+
+/// The cargo target directory this test binary was built into.
+fn target_debug() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/debug/deps/<test> or target/debug/<bin>
+    let dir = exe.parent().expect("in a directory");
+    if dir.ends_with("deps") {
+        dir.parent().expect("target/debug").to_owned()
+    } else {
+        dir.to_owned()
+    }
+}
+
+/// The `jiandu` binary (`JIANDU_BIN`, else next to this test binary).
+pub fn jiandu_bin() -> PathBuf {
+    std::env::var_os("JIANDU_BIN").map_or_else(|| target_debug().join("jiandu"), PathBuf::from)
+}
+
+/// A built component, e.g. `testbed`.
+pub fn component(name: &str) -> PathBuf {
+    repo()
+        .join("target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"))
+}
+
+/// A running host, killed when dropped.
+pub struct Host {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its private directory (database, runtime config).
+    pub dir: tempfile::TempDir,
+    stderr: Arc<Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// Headers, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub text: String,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// One header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The JSON pointers named in an error body, sorted.
+    pub fn error_pointers(&self) -> Vec<String> {
+        let mut pointers: Vec<String> = self.json()["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors array: {}", self.text))
+            .iter()
+            .map(|e| e["pointer"].as_str().expect("pointer").to_owned())
+            .collect();
+        pointers.sort();
+        pointers
+    }
+}
+
+impl Host {
+    /// Starts the host on `manifest` with a fresh database; `env` adds to its environment.
+    pub fn start(manifest: &Path, env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let runtime_config = dir.path().join("runtime-config.toml");
+        std::fs::write(
+            &runtime_config,
+            "[sqlite_database.default]\ntype = \"spin\"\npath = \"jiandu.db\"\n",
+        )
+        .expect("runtime config");
+        let migrate = Command::new(jiandu_bin())
+            .args(["migrate", "--from"])
+            .arg(manifest)
+            .arg("--runtime-config-file")
+            .arg(&runtime_config)
+            .output()
+            .expect("run jiandu migrate");
+        assert!(
+            migrate.status.success(),
+            "migrate failed: {}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+
+        let mut child = Command::new(jiandu_bin())
+            .args(["up", "--listen", "127.0.0.1:0", "--from"])
+            .arg(manifest)
+            .arg("--runtime-config-file")
+            .arg(&runtime_config)
+            .arg("--cache-dir")
+            .arg(target_debug().join("jiandu-compiled"))
+            .env("SPIN_VARIABLE_IDENTITY_KEY", TEST_KEY)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start jiandu up");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("on http://").nth(1) {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        // Generous: the first start compiles the components.
+        let addr = match rx.recv_timeout(Duration::from_secs(300)) {
+            Ok(addr) => addr.parse().expect("a socket address"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("jiandu did not start; its log:\n{}", stderr.lock().unwrap());
+            }
+        };
+        let agent = ureq::Agent::new_with_config(
+            ureq::config::Config::builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(60)))
+                .build(),
+        );
+        Self {
+            child,
+            addr,
+            dir,
+            stderr,
+            agent,
+        }
+    }
+
+    /// The product's own `spin.toml`.
+    pub fn start_product() -> Self {
+        Self::start(&repo().join("spin.toml"), &[])
+    }
+
+    /// `http://addr/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Everything the host wrote to stderr so far.
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a request and reads the whole response.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let mut req = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let result = match body {
+            Some(b) => self.agent.run(req.body(b.to_vec()).expect("request")),
+            None => self.agent.run(req.body(()).expect("request")),
+        };
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("GET", path, headers, None)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send("POST", path, &all, Some(body.to_string().as_bytes()))
+    }
+
+    /// The database file's path.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("jiandu.db")
+    }
+
+    /// Every byte the database holds on disk (main file and write-ahead log).
+    pub fn db_bytes(&self) -> Vec<u8> {
+        let mut bytes = std::fs::read(self.db_path()).unwrap_or_default();
+        bytes.extend(std::fs::read(self.dir.path().join("jiandu.db-wal")).unwrap_or_default());
+        bytes
+    }
+
+    /// Runs a query returning one integer.
+    pub fn count(&self, sql: &str) -> i64 {
+        let path = self.db_path();
+        let sql = sql.to_owned();
+        runtime().block_on(async move {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+                .await
+                .expect("open the test database");
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&pool)
+                .await
+                .expect("query");
+            pool.close().await;
+            n
+        })
+    }
+
+    /// Polls `check` until it returns true or `within` passes.
+    pub fn wait_for(&self, within: Duration, mut check: impl FnMut() -> bool) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if check() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        check()
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A small runtime for database checks from synchronous tests.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// Writes a manifest serving the testbed component at `/testbed/...` with the
+/// given outbound allow-list and a `greeting` variable.
+pub fn testbed_manifest(dir: &Path, allowed_outbound_hosts: &[&str]) -> PathBuf {
+    let hosts: Vec<String> = allowed_outbound_hosts
+        .iter()
+        .map(|h| format!("{h:?}"))
+        .collect();
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "testbed"
+[variables]
+greeting = {{ default = "你好" }}
+[[trigger.http]]
+route = "/testbed/..."
+component = "testbed"
+[component.testbed]
+source = {source:?}
+allowed_outbound_hosts = [{hosts}]
+[component.testbed.variables]
+greeting = "{{{{ greeting }}}}"
+"#,
+        source = component("testbed").display().to_string(),
+        hosts = hosts.join(", "),
+    );
+    let path = dir.join("testbed.toml");
+    std::fs::write(&path, manifest).expect("write manifest");
+    path
+}

@@ -1,0 +1,327 @@
+//! Report intake end to end: the real host, the real intake component, a
+//! fresh SQLite database per test.
+
+use jiandu_domain::calendar::Calendar;
+use jiandu_domain::deadline::ACCEPTANCE_NOTICE;
+use jiandu_tests::Host;
+use std::io::{Read, Write};
+
+use serde_json::{Value, json};
+
+const REPORTS: &str = "/api/v1/reports";
+const NAME: &str = "王实名";
+const PHONE: &str = "13912345678";
+const ID_NUMBER: &str = "11010519491231002X";
+
+fn anonymous() -> Value {
+    json!({
+        "category": "integrity",
+        "division_code": "370402",
+        "subject": { "name": "张某", "unit": "某镇政府", "position": "副镇长" },
+        "content": "2026年村集体资金被挪用于个人消费，涉及金额二十余万元。",
+        "attachments": [{ "name": "收据.jpg", "media_type": "image/jpeg", "size_bytes": 20480 }]
+    })
+}
+
+fn real_name() -> Value {
+    let mut body = anonymous();
+    body["reporter"] = json!({ "name": NAME, "phone": PHONE, "id_number": ID_NUMBER });
+    body
+}
+
+#[test]
+fn real_name_report_is_committed_with_its_outbox_row_and_sealed_identity() {
+    let host = Host::start_product();
+    let reply = host.post_json(REPORTS, &real_name(), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = reply.json();
+    let id = body["id"].as_str().unwrap();
+    assert!(body["receipt_code"].as_str().unwrap().starts_with("JD"));
+    assert_eq!(body["real_name"], json!(true));
+    assert_eq!(body["status"], json!("received"));
+    assert!(
+        body.get("secret").is_none(),
+        "real-name reports get no secret"
+    );
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("{REPORTS}/{}", body["receipt_code"].as_str().unwrap()).as_str())
+    );
+
+    // 检控 Art. 26: 15 working days from the day of receipt in China.
+    let received = time::OffsetDateTime::parse(
+        body["received_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let expected = ACCEPTANCE_NOTICE.due_from(
+        received.to_offset(time::macros::offset!(+8)).date(),
+        Calendar::official(),
+    );
+    assert_eq!(
+        body["acceptance_due"]["date"],
+        json!(expected.date.to_string())
+    );
+    assert_eq!(body["acceptance_due"]["article"], json!("检控 Art. 26"));
+
+    assert_eq!(
+        host.count(&format!(
+            "SELECT COUNT(*) FROM reports WHERE id = '{id}' AND real_name = 1"
+        )),
+        1
+    );
+    assert_eq!(
+        host.count(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'start' AND workflow_type = 'ReportWorkflow' AND workflow_id = '{id}'"
+        )),
+        1
+    );
+    let on_disk = host.db_bytes();
+    for secret in [NAME, PHONE, ID_NUMBER, "13912345678"] {
+        let needle = secret.as_bytes();
+        assert!(
+            !on_disk.windows(needle.len()).any(|w| w == needle),
+            "{secret} is readable in the database"
+        );
+        assert!(!host.logs().contains(secret), "{secret} appears in the log");
+    }
+}
+
+#[test]
+fn anonymous_report_gets_a_secret_shown_once_and_stored_only_as_a_hash() {
+    let host = Host::start_product();
+    let reply = host.post_json(REPORTS, &anonymous(), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["real_name"], json!(false));
+    assert!(body.get("acceptance_due").is_none());
+    let secret = body["secret"].as_str().unwrap();
+    let receipt = body["receipt_code"].as_str().unwrap();
+    assert!(
+        !host
+            .db_bytes()
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes())
+    );
+    assert_eq!(
+        host.count("SELECT COUNT(*) FROM reports WHERE identity_sealed IS NULL"),
+        1
+    );
+
+    let followed = host.get(
+        &format!("{REPORTS}/{receipt}"),
+        &[("x-receipt-secret", secret)],
+    );
+    assert_eq!(followed.status, 200, "{}", followed.text);
+    let status = followed.json();
+    assert_eq!(status["status"], json!("received"));
+    assert_eq!(status["timeline"][0]["event"], json!("received"));
+    assert!(!followed.text.contains("张某") || status.get("subject").is_none());
+}
+
+#[test]
+fn wrong_or_missing_secret_looks_exactly_like_an_unknown_receipt() {
+    let host = Host::start_product();
+    let body = host.post_json(REPORTS, &anonymous(), &[]).json();
+    let receipt = body["receipt_code"].as_str().unwrap();
+    let wrong = host.get(
+        &format!("{REPORTS}/{receipt}"),
+        &[("x-receipt-secret", "WRONGSECRET")],
+    );
+    let missing = host.get(&format!("{REPORTS}/{receipt}"), &[]);
+    let unknown = host.get(
+        &format!("{REPORTS}/JD000000000000"),
+        &[("x-receipt-secret", "WRONGSECRET")],
+    );
+    for reply in [&wrong, &missing, &unknown] {
+        assert_eq!(reply.status, 404);
+        assert_eq!(reply.text, unknown.text);
+    }
+}
+
+#[test]
+fn real_name_reporter_follows_up_with_their_phone() {
+    let host = Host::start_product();
+    let body = host.post_json(REPORTS, &real_name(), &[]).json();
+    let path = format!("{REPORTS}/{}", body["receipt_code"].as_str().unwrap());
+    let ok = host.get(&path, &[("x-receipt-secret", "139-1234-5678")]);
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json()["acceptance_due"], body["acceptance_due"]);
+    assert!(!ok.text.contains(NAME) && !ok.text.contains(PHONE));
+    assert_eq!(
+        host.get(&path, &[("x-receipt-secret", "13900000000")])
+            .status,
+        404
+    );
+}
+
+#[test]
+fn repeated_failed_follow_ups_are_throttled() {
+    let host = Host::start_product();
+    let body = host.post_json(REPORTS, &anonymous(), &[]).json();
+    let path = format!("{REPORTS}/{}", body["receipt_code"].as_str().unwrap());
+    for _ in 0..5 {
+        assert_eq!(
+            host.get(&path, &[("x-receipt-secret", "GUESS")]).status,
+            404
+        );
+    }
+    let throttled = host.get(
+        &path,
+        &[("x-receipt-secret", body["secret"].as_str().unwrap())],
+    );
+    assert_eq!(throttled.status, 429, "{}", throttled.text);
+    assert!(throttled.header("retry-after").is_some());
+}
+
+#[test]
+fn bad_input_is_refused_with_every_error_and_nothing_is_stored() {
+    let host = Host::start_product();
+    let mut bad_schema = real_name();
+    bad_schema["category"] = json!("bribery");
+    bad_schema["reporter"]["phone"] = json!("call me maybe");
+    bad_schema["subject"] = json!({});
+    bad_schema["surprise"] = json!(1);
+    let mut bad_rules = real_name();
+    bad_rules["reporter"]["id_number"] = json!("110105194912310021");
+    bad_rules["reporter"]["phone"] = json!("12345678901");
+    let mut no_content = anonymous();
+    no_content.as_object_mut().unwrap().remove("content");
+
+    struct Case {
+        name: &'static str,
+        content_type: &'static str,
+        body: String,
+        status: u16,
+        pointers: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            name: "schema violations",
+            content_type: "application/json",
+            body: bad_schema.to_string(),
+            status: 400,
+            pointers: &["/category", "/reporter/phone", "/subject/name", "/surprise"],
+        },
+        Case {
+            name: "domain rules (ID check character, mobile prefix)",
+            content_type: "application/json",
+            body: bad_rules.to_string(),
+            status: 400,
+            pointers: &["/reporter/id_number", "/reporter/phone"],
+        },
+        Case {
+            name: "missing field",
+            content_type: "application/json",
+            body: no_content.to_string(),
+            status: 400,
+            pointers: &["/content"],
+        },
+        Case {
+            name: "not JSON",
+            content_type: "application/json",
+            body: "{\"category\":".into(),
+            status: 415,
+            pointers: &[""],
+        },
+        Case {
+            name: "wrong content type",
+            content_type: "text/plain",
+            body: anonymous().to_string(),
+            status: 415,
+            pointers: &[""],
+        },
+        Case {
+            name: "JSON but not an object",
+            content_type: "application/json",
+            body: "[1,2]".into(),
+            status: 400,
+            pointers: &[""],
+        },
+    ];
+    for case in cases {
+        let reply = host.send(
+            "POST",
+            REPORTS,
+            &[("content-type", case.content_type)],
+            Some(case.body.as_bytes()),
+        );
+        assert_eq!(reply.status, case.status, "{}: {}", case.name, reply.text);
+        assert_eq!(
+            reply.error_pointers(),
+            case.pointers,
+            "{}: {}",
+            case.name,
+            reply.text
+        );
+    }
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 0);
+    assert_eq!(host.count("SELECT COUNT(*) FROM outbox"), 0);
+    assert!(!host.logs().contains("call me maybe"));
+}
+
+#[test]
+fn a_retry_with_the_same_idempotency_key_gets_the_first_answer() {
+    let host = Host::start_product();
+    let key = [("idempotency-key", "mini-program-7f3a-0001")];
+    let first = host.post_json(REPORTS, &anonymous(), &key);
+    let again = host.post_json(REPORTS, &anonymous(), &key);
+    assert_eq!(first.status, 201);
+    assert_eq!(again.status, 201);
+    assert_eq!(
+        first.json(),
+        again.json(),
+        "the retry shows the same receipt and secret"
+    );
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 1);
+    assert_eq!(host.count("SELECT COUNT(*) FROM outbox"), 1);
+
+    let different = host.post_json(REPORTS, &real_name(), &key);
+    assert_eq!(different.status, 422, "{}", different.text);
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 1);
+}
+
+#[test]
+fn unknown_routes_methods_and_oversized_bodies_get_json_errors() {
+    let host = Host::start_product();
+    let unknown = host.get("/api/v1/nothing-here", &[]);
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.error_pointers(), [""]);
+    assert_eq!(host.get("/healthz", &[]).status, 200);
+    let wrong_method = host.send("DELETE", REPORTS, &[], None);
+    assert_eq!(wrong_method.status, 405);
+    assert_eq!(wrong_method.header("allow"), Some("POST"));
+    // A body declared larger than 1 MiB is refused before it is read.
+    let mut stream = std::net::TcpStream::connect(host.addr).unwrap();
+    write!(
+        stream,
+        "POST {REPORTS} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        (1 << 20) + 1
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"pointer\":\"\""), "{answer}");
+}
+
+#[test]
+fn concurrent_submissions_are_all_committed() {
+    let host = Host::start_product();
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                for _ in 0..5 {
+                    let reply = host.post_json(REPORTS, &anonymous(), &[]);
+                    assert_eq!(reply.status, 201, "{}", reply.text);
+                }
+            });
+        }
+    });
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 40);
+    assert_eq!(
+        host.count("SELECT COUNT(DISTINCT workflow_id) FROM outbox"),
+        40
+    );
+}
