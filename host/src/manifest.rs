@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a manifest could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ pub enum ManifestError {
 }
 
 /// A parsed, validated `spin.toml`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// Must be 2.
@@ -52,7 +52,7 @@ pub struct Manifest {
 }
 
 /// `[application]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Application {
     /// The application's name.
@@ -69,7 +69,7 @@ pub struct Application {
 }
 
 /// An application variable in `[variables]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
     /// The value used when no provider sets one.
@@ -84,7 +84,7 @@ pub struct Variable {
 }
 
 /// `[trigger]`: only HTTP triggers are supported.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
     /// `[[trigger.http]]`.
@@ -93,7 +93,7 @@ pub struct Triggers {
 }
 
 /// One `[[trigger.http]]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpTrigger {
     /// An optional id.
@@ -106,7 +106,7 @@ pub struct HttpTrigger {
 }
 
 /// `[component.<id>]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Component {
     /// Path of the `.wasm` file, relative to the manifest.
@@ -132,7 +132,7 @@ pub struct Component {
 }
 
 /// `[component.<id>.build]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Build {
     /// The build command.

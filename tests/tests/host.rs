@@ -1,0 +1,118 @@
+//! The host survives misbehaving components and enforces what the manifest
+//! grants: the real host, the `testbed` component.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiandu_tests::{Host, testbed_manifest};
+
+fn testbed(allowed: &[&str]) -> (Host, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = testbed_manifest(dir.path(), allowed);
+    let host = Host::start(
+        &manifest,
+        &[("JIANDU_REQUEST_TIMEOUT_MS", "1500"), ("JIANDU_MEMORY_LIMIT_MIB", "32")],
+    );
+    (host, dir)
+}
+
+#[test]
+fn a_trap_a_runaway_loop_and_a_memory_hog_each_get_a_json_500_and_serving_goes_on() {
+    let (host, _dir) = testbed(&[]);
+    assert_eq!(host.get("/testbed/ok", &[]).text, "ok");
+    for path in ["/testbed/trap", "/testbed/loop", "/testbed/hog"] {
+        let failed = host.get(path, &[]);
+        assert_eq!(failed.status, 500, "{path}: {}", failed.text);
+        assert_eq!(failed.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(failed.error_pointers(), [""], "{path}");
+        let next = host.get("/testbed/ok", &[]);
+        assert_eq!((next.status, next.text.as_str()), (200, "ok"), "after {path}");
+    }
+}
+
+#[test]
+fn outbound_http_reaches_only_allowed_hosts() {
+    let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = upstream.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let seen = connections.clone();
+    std::thread::spawn(move || {
+        for stream in upstream.incoming() {
+            let Ok(mut stream) = stream else { break };
+            seen.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+        }
+    });
+    let url = format!("/testbed/outbound?url=http://127.0.0.1:{port}/");
+
+    let (denied, _d1) = testbed(&["http://127.0.0.1:1"]);
+    let refused = denied.get(&url, &[]);
+    assert_eq!(refused.status, 502, "{}", refused.text);
+    assert!(refused.text.contains("HttpRequestDenied"), "{}", refused.text);
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "a refused request must not connect");
+
+    let allowed_host = format!("http://127.0.0.1:{port}");
+    let (allowed, _d2) = testbed(&[&allowed_host]);
+    let reached = allowed.get(&url, &[]);
+    assert_eq!(reached.status, 200, "{}", reached.text);
+    assert!(reached.text.contains("204"), "{}", reached.text);
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn variables_come_from_the_manifest_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = testbed_manifest(dir.path(), &[]);
+    let default = Host::start(&manifest, &[]);
+    assert_eq!(default.get("/testbed/variable?name=greeting", &[]).text, "你好");
+    assert_eq!(default.get("/testbed/variable?name=undeclared", &[]).status, 404);
+    let overridden = Host::start(&manifest, &[("SPIN_VARIABLE_GREETING", "hello")]);
+    assert_eq!(overridden.get("/testbed/variable?name=greeting", &[]).text, "hello");
+}
+
+#[test]
+fn spin_headers_from_clients_are_replaced_by_the_hosts() {
+    let (host, _dir) = testbed(&[]);
+    // A forged path-info would route inside the component; the host's wins.
+    let reply = host.get("/testbed/ok", &[("spin-path-info", "/trap"), ("spin-client-addr", "10.0.0.1:1")]);
+    assert_eq!((reply.status, reply.text.as_str()), (200, "ok"));
+}
+
+#[test]
+fn requests_are_logged_with_route_component_status_and_duration() {
+    let (host, _dir) = testbed(&[]);
+    host.get("/testbed/ok", &[]);
+    let logged = host.wait_for(Duration::from_secs(10), || {
+        host.logs().lines().any(|l| {
+            l.contains("path=/testbed/ok")
+                && l.contains("component=\"testbed\"")
+                && l.contains("status=200")
+                && l.contains("us=")
+        })
+    });
+    assert!(logged, "no access log line in:\n{}", host.logs());
+}
+
+#[test]
+fn a_manifest_error_stops_startup_with_a_message_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        "spin_manifest_version = 2\n[application]\nname = \"x\"\n[component.a]\nsource = \"a.wasm\"\nsqlite_database = [\"default\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(jiandu_tests::jiandu_bin())
+        .args(["up", "--listen", "127.0.0.1:0", "--from"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sqlite_database"), "{err}");
+}
