@@ -7,7 +7,9 @@ use std::path::Path;
 use jiandu_host::manifest::Manifest;
 
 fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifest").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/manifest")
+        .join(kind);
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -21,14 +23,20 @@ fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
 #[test]
 fn ok_manifests_parse_to_their_expected_form() {
     for path in fixtures("ok") {
-        let manifest = Manifest::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let manifest =
+            Manifest::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let parsed = serde_json::to_value(&manifest).unwrap();
         let expected_path = path.with_extension("json");
         if std::env::var_os("JIANDU_BLESS").is_some() {
-            std::fs::write(&expected_path, serde_json::to_string_pretty(&parsed).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &expected_path,
+                serde_json::to_string_pretty(&parsed).unwrap() + "\n",
+            )
+            .unwrap();
         }
         let expected: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&expected_path).unwrap_or_else(|_| panic!("missing {}", expected_path.display())),
+            &std::fs::read_to_string(&expected_path)
+                .unwrap_or_else(|_| panic!("missing {}", expected_path.display())),
         )
         .unwrap();
         assert_eq!(parsed, expected, "{}", path.display());
@@ -43,6 +51,11 @@ fn invalid_manifests_are_refused_with_a_message_that_says_what_to_fix() {
             Ok(_) => panic!("{} was accepted", path.display()),
             Err(e) => e.to_string(),
         };
-        assert!(error.contains(expected.trim()), "{}: expected {:?} in {error:?}", path.display(), expected.trim());
+        assert!(
+            error.contains(expected.trim()),
+            "{}: expected {:?} in {error:?}",
+            path.display(),
+            expected.trim()
+        );
     }
 }

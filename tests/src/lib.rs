@@ -327,3 +327,11 @@ greeting = "{{{{ greeting }}}}"
     std::fs::write(&path, manifest).expect("write manifest");
     path
 }
+
+/// Asserts that `value` conforms to `schemas/<file>`, as the OpenAPI document promises.
+pub fn assert_conforms(file: &str, value: &serde_json::Value) {
+    let text = std::fs::read_to_string(repo().join("schemas").join(file)).expect("schema file");
+    if let Err(errors) = jiandu_guest::schema::Schema::compile(&text).check(value) {
+        panic!("{value} does not conform to {file}: {errors:?}");
+    }
+}

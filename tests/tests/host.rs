@@ -3,8 +3,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiandu_tests::{Host, testbed_manifest};
@@ -14,7 +14,10 @@ fn testbed(allowed: &[&str]) -> (Host, tempfile::TempDir) {
     let manifest = testbed_manifest(dir.path(), allowed);
     let host = Host::start(
         &manifest,
-        &[("JIANDU_REQUEST_TIMEOUT_MS", "1500"), ("JIANDU_MEMORY_LIMIT_MIB", "32")],
+        &[
+            ("JIANDU_REQUEST_TIMEOUT_MS", "1500"),
+            ("JIANDU_MEMORY_LIMIT_MIB", "32"),
+        ],
     );
     (host, dir)
 }
@@ -26,10 +29,18 @@ fn a_trap_a_runaway_loop_and_a_memory_hog_each_get_a_json_500_and_serving_goes_o
     for path in ["/testbed/trap", "/testbed/loop", "/testbed/hog"] {
         let failed = host.get(path, &[]);
         assert_eq!(failed.status, 500, "{path}: {}", failed.text);
-        assert_eq!(failed.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(
+            failed.header("content-type"),
+            Some("application/json"),
+            "{path}"
+        );
         assert_eq!(failed.error_pointers(), [""], "{path}");
         let next = host.get("/testbed/ok", &[]);
-        assert_eq!((next.status, next.text.as_str()), (200, "ok"), "after {path}");
+        assert_eq!(
+            (next.status, next.text.as_str()),
+            (200, "ok"),
+            "after {path}"
+        );
     }
 }
 
@@ -53,8 +64,16 @@ fn outbound_http_reaches_only_allowed_hosts() {
     let (denied, _d1) = testbed(&["http://127.0.0.1:1"]);
     let refused = denied.get(&url, &[]);
     assert_eq!(refused.status, 502, "{}", refused.text);
-    assert!(refused.text.contains("HttpRequestDenied"), "{}", refused.text);
-    assert_eq!(connections.load(Ordering::SeqCst), 0, "a refused request must not connect");
+    assert!(
+        refused.text.contains("HttpRequestDenied"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        0,
+        "a refused request must not connect"
+    );
 
     let allowed_host = format!("http://127.0.0.1:{port}");
     let (allowed, _d2) = testbed(&[&allowed_host]);
@@ -69,17 +88,32 @@ fn variables_come_from_the_manifest_and_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = testbed_manifest(dir.path(), &[]);
     let default = Host::start(&manifest, &[]);
-    assert_eq!(default.get("/testbed/variable?name=greeting", &[]).text, "你好");
-    assert_eq!(default.get("/testbed/variable?name=undeclared", &[]).status, 404);
+    assert_eq!(
+        default.get("/testbed/variable?name=greeting", &[]).text,
+        "你好"
+    );
+    assert_eq!(
+        default.get("/testbed/variable?name=undeclared", &[]).status,
+        404
+    );
     let overridden = Host::start(&manifest, &[("SPIN_VARIABLE_GREETING", "hello")]);
-    assert_eq!(overridden.get("/testbed/variable?name=greeting", &[]).text, "hello");
+    assert_eq!(
+        overridden.get("/testbed/variable?name=greeting", &[]).text,
+        "hello"
+    );
 }
 
 #[test]
 fn spin_headers_from_clients_are_replaced_by_the_hosts() {
     let (host, _dir) = testbed(&[]);
     // A forged path-info would route inside the component; the host's wins.
-    let reply = host.get("/testbed/ok", &[("spin-path-info", "/trap"), ("spin-client-addr", "10.0.0.1:1")]);
+    let reply = host.get(
+        "/testbed/ok",
+        &[
+            ("spin-path-info", "/trap"),
+            ("spin-client-addr", "10.0.0.1:1"),
+        ],
+    );
     assert_eq!((reply.status, reply.text.as_str()), (200, "ok"));
 }
 

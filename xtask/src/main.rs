@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
-const COMPONENTS: &[&str] = &["intake", "testbed"];
+const COMPONENTS: &[&str] = &["apidocs", "intake", "testbed"];
 
 fn main() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -69,12 +69,9 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
 /// and puts the components where spin.toml expects them.
 fn build(root: &Path) -> anyhow::Result<()> {
     ensure_wasm_target()?;
-    let mut components = cargo();
-    components.args(["build", "--release", "--target", "wasm32-wasip2"]);
-    for c in COMPONENTS {
-        components.args(["-p", c]);
-    }
-    run(&mut components)?;
+    run(cargo()
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .args(each_component("-p")))?;
     run(cargo().args(["build", "-p", "jiandu-host", "--bins"]))?;
     // spin.toml names `target/wasm32-wasip2/release/*.wasm` (as `spin build` would
     // produce); with a target dir elsewhere, copy them there.
@@ -132,47 +129,28 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
     run(&mut host)
 }
 
+/// `-p X` (or `--exclude X`) for every component.
+fn each_component(flag: &'static str) -> impl Iterator<Item = &'static str> {
+    COMPONENTS.iter().flat_map(move |c| [flag, *c])
+}
+
 fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build(root)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--exclude",
-        "intake",
-        "--exclude",
-        "testbed",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(cargo().args([
-        "clippy",
-        "--target",
-        "wasm32-wasip2",
-        "--release",
-        "-p",
-        "intake",
-        "-p",
-        "testbed",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    let mut tests = cargo();
-    tests
-        .args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "intake",
-            "--exclude",
-            "testbed",
-        ])
+    let deny = ["--", "-D", "warnings"];
+    run(cargo()
+        .args(["clippy", "--workspace", "--all-targets"])
+        .args(each_component("--exclude"))
+        .args(deny))?;
+    run(cargo()
+        .args(["clippy", "--target", "wasm32-wasip2", "--release"])
+        .args(each_component("-p"))
+        .args(deny))?;
+    run(cargo()
+        .args(["test", "--workspace"])
+        .args(each_component("--exclude"))
         .args(args)
-        .env("JIANDU_BIN", jiandu(root));
-    run(&mut tests)
+        .env("JIANDU_BIN", jiandu(root)))
 }
 
 fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
