@@ -12,7 +12,7 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Largest request body (`JIANDU_MAX_BODY_BYTES`, default 1 MiB); larger is 413.
     pub max_body_bytes: usize,
-    /// Requests one instance serves before it is replaced (`JIANDU_INSTANCE_REUSE`, default 128; 1 = fresh per request).
+    /// Requests one instance serves before it is replaced (`JIANDU_INSTANCE_REUSE`, default 1000; 1 = fresh per request).
     pub instance_reuse: usize,
     /// Requests one instance serves at once (`JIANDU_INSTANCE_CONCURRENCY`, default 8).
     pub instance_concurrency: usize,
@@ -39,7 +39,7 @@ impl Limits {
             memory_bytes: var("JIANDU_MEMORY_LIMIT_MIB", 64usize)? << 20,
             request_timeout: Duration::from_millis(var("JIANDU_REQUEST_TIMEOUT_MS", 10_000)?),
             max_body_bytes: var("JIANDU_MAX_BODY_BYTES", 1 << 20)?,
-            instance_reuse: var("JIANDU_INSTANCE_REUSE", 128usize)?.max(1),
+            instance_reuse: var("JIANDU_INSTANCE_REUSE", 1000usize)?.max(1),
             instance_concurrency: var("JIANDU_INSTANCE_CONCURRENCY", 8usize)?.max(1),
             idle_timeout: Duration::from_millis(var("JIANDU_IDLE_INSTANCE_MS", 30_000)?),
             pooling: var("JIANDU_POOLING", 1u8)? != 0,

@@ -19,7 +19,7 @@ use sqlx::{
     AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Sqlite, SqlitePool, Statement, TypeInfo,
     ValueRef,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
 use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
@@ -27,7 +27,19 @@ use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult,
 /// Connection pools for every database label, shared by all components.
 #[derive(Debug, Default)]
 pub struct Databases {
-    pools: BTreeMap<String, SqlitePool>,
+    pools: BTreeMap<String, Database>,
+}
+
+/// One database: its pool and the lock its write transactions queue on.
+///
+/// SQLite allows one writer at a time. Left to itself, a second `BEGIN
+/// IMMEDIATE` sleeps in SQLite's busy handler with growing back-off; queueing
+/// writers on an async lock instead wakes the next one the moment the previous
+/// commits, without blocking the event loop.
+#[derive(Debug)]
+struct Database {
+    pool: SqlitePool,
+    writer: Arc<Mutex<()>>,
 }
 
 impl Databases {
@@ -35,14 +47,13 @@ impl Databases {
     pub async fn open(paths: &BTreeMap<String, PathBuf>) -> Result<Self, sqlx::Error> {
         let mut pools = BTreeMap::new();
         for (label, path) in paths {
-            pools.insert(label.clone(), pool(path).await?);
+            let database = Database {
+                pool: pool(path).await?,
+                writer: Arc::new(Mutex::new(())),
+            };
+            pools.insert(label.clone(), database);
         }
         Ok(Self { pools })
-    }
-
-    /// The pool behind a label.
-    pub fn get(&self, label: &str) -> Option<&SqlitePool> {
-        self.pools.get(label)
     }
 }
 
@@ -81,12 +92,17 @@ impl SqliteCtx {
         if !self.allowed.iter().any(|a| a == label) {
             return Err(Error::AccessDenied);
         }
-        let pool = self.databases.get(label).ok_or(Error::NoSuchDatabase)?;
-        let conn = pool.acquire().await.map_err(to_error)?;
+        let database = self
+            .databases
+            .pools
+            .get(label)
+            .ok_or(Error::NoSuchDatabase)?;
+        let conn = database.pool.acquire().await.map_err(to_error)?;
         Ok(Connection {
             inner: Arc::new(Mutex::new(Held {
                 conn: Some(conn),
-                in_transaction: false,
+                writer: database.writer.clone(),
+                write_lock: None,
             })),
         })
     }
@@ -99,26 +115,71 @@ pub struct Connection {
 
 struct Held {
     conn: Option<PoolConnection<Sqlite>>,
-    in_transaction: bool,
+    writer: Arc<Mutex<()>>,
+    /// Held from `BEGIN` to `COMMIT`/`ROLLBACK`: this connection's transaction.
+    write_lock: Option<OwnedMutexGuard<()>>,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let (true, Some(mut conn)) = (self.in_transaction, self.conn.take()) {
-            // Never hand a connection with an open transaction back to the pool.
+        if let (Some(lock), Some(mut conn)) = (self.write_lock.take(), self.conn.take()) {
+            // Never hand a connection with an open transaction back to the
+            // pool; the next writer waits until it is rolled back.
             tokio::spawn(async move {
                 if let Err(e) = conn.execute("ROLLBACK").await {
                     tracing::warn!("rolling back an abandoned transaction failed: {e}");
                     conn.close_on_drop();
                 }
+                drop(lock);
             });
         }
+    }
+}
+
+/// What a statement does to the connection's transaction.
+#[derive(PartialEq)]
+enum TransactionEffect {
+    Begins,
+    Ends,
+    None,
+}
+
+fn transaction_effect(sql: &str) -> TransactionEffect {
+    let verb = sql
+        .trim_start()
+        .get(..8)
+        .unwrap_or(sql.trim_start())
+        .to_ascii_uppercase();
+    if verb.starts_with("BEGIN") {
+        TransactionEffect::Begins
+    } else if verb.starts_with("COMMIT") || verb.starts_with("END") || verb.starts_with("ROLLBACK")
+    {
+        TransactionEffect::Ends
+    } else {
+        TransactionEffect::None
     }
 }
 
 impl Connection {
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let mut held = self.inner.lock().await;
+        let effect = transaction_effect(sql);
+        if effect == TransactionEffect::Begins && held.write_lock.is_none() {
+            held.write_lock = Some(held.writer.clone().lock_owned().await);
+        }
+        let result = Self::run(&mut held, sql, params).await;
+        let transaction_over = match effect {
+            TransactionEffect::Begins => result.is_err(),
+            TransactionEffect::Ends => result.is_ok(),
+            TransactionEffect::None => false,
+        };
+        if transaction_over {
+            held.write_lock = None;
+        }
+        result
+    }
+
+    async fn run(held: &mut Held, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let conn = held.conn.as_mut().ok_or(Error::InvalidConnection)?;
         // The guest's SQL is the component's own code, as in Spin; values are bound, never spliced.
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -141,19 +202,6 @@ impl Connection {
                 .unwrap_or_default(),
         };
         let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
-        let verb = sql
-            .trim_start()
-            .get(..8)
-            .unwrap_or(sql.trim_start())
-            .to_ascii_uppercase();
-        if verb.starts_with("BEGIN") {
-            held.in_transaction = true;
-        } else if verb.starts_with("COMMIT")
-            || verb.starts_with("END")
-            || verb.starts_with("ROLLBACK")
-        {
-            held.in_transaction = false;
-        }
         Ok(QueryResult { columns, rows })
     }
 

@@ -146,19 +146,63 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(["clippy", "--target", "wasm32-wasip2", "--release"])
         .args(each_component("-p"))
         .args(deny))?;
-    run(cargo()
+    let mut tests = cargo();
+    tests
         .args(["test", "--workspace"])
         .args(each_component("--exclude"))
         .args(args)
-        .env("JIANDU_BIN", jiandu(root)))
+        .env("JIANDU_BIN", jiandu(root));
+    run_counting_tests(&mut tests)
 }
 
+/// Runs `cargo test`, passing its output through, and ends with one line
+/// totalling every suite's results.
+fn run_counting_tests(cmd: &mut Command) -> anyhow::Result<()> {
+    use std::io::BufRead as _;
+    eprintln!("xtask: running {cmd:?}");
+    let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    for line in std::io::BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        println!("{line}");
+        if let Some(summary) = line.strip_prefix("test result: ") {
+            for part in summary.split(';') {
+                let mut words = part.split_whitespace().rev();
+                let (Some(kind), Some(n)) = (words.next(), words.next()) else {
+                    continue;
+                };
+                let n: u64 = n.parse().unwrap_or(0);
+                match kind {
+                    "passed" => passed += n,
+                    "failed" => failed += n,
+                    "ignored" => ignored += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let status = child.wait()?;
+    println!("total: {passed} passed, {failed} failed, {ignored} skipped");
+    if !status.success() {
+        bail!("tests failed ({status})");
+    }
+    Ok(())
+}
+
+/// Benchmarks run optimised builds: the host and the bench driver in release.
 fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build(root)?;
-    let mut bench = cargo();
-    bench
-        .args(["run", "-p", "jiandu-tests", "--bin", "bench", "--"])
+    run(cargo().args(["build", "--release", "-p", "jiandu-host", "--bins"]))?;
+    run(cargo()
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "jiandu-tests",
+            "--bin",
+            "bench",
+            "--",
+        ])
         .args(args)
-        .env("JIANDU_BIN", jiandu(root));
-    run(&mut bench)
+        .env("JIANDU_BIN", target_dir(root).join("release/jiandu")))
 }

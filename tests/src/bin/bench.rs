@@ -1,0 +1,317 @@
+//! `cargo xtask bench`: requests/s and latency of the real host against a
+//! native baseline measured in the same run on the same machine.
+//!
+//! - `trivial`: the testbed component's `/ok` (host overhead alone).
+//! - `intake`: `POST /api/v1/reports` through the host and the intake component.
+//! - `native twin`: the same endpoint as a native axum + sqlx server doing the
+//!   same work (schema, rules, sealing, one transaction with the same rows).
+//!
+//! Options: `--seconds N` (default 5), `--connections N` (default 16).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use jiandu_domain::report::{Report, ReportInput};
+use jiandu_guest::schema::Schema;
+use jiandu_guest::seal::{self, IdentityKey};
+use jiandu_tests::{Host, TEST_KEY, repo, testbed_manifest};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+struct Load {
+    seconds: u64,
+    connections: usize,
+}
+
+struct Result {
+    name: &'static str,
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+    errors: usize,
+}
+
+fn report_body(i: usize) -> Bytes {
+    let mut body = json!({
+        "category": "integrity",
+        "division_code": "370402",
+        "subject": { "name": "张某", "unit": "某镇政府" },
+        "content": "村集体资金被挪用于个人消费，涉及金额二十余万元。",
+    });
+    if i.is_multiple_of(2) {
+        body["reporter"] = json!({ "name": "王实名", "phone": "13912345678" });
+    }
+    Bytes::from(body.to_string())
+}
+
+/// Drives `connections` keep-alive connections for the configured time.
+async fn drive(
+    name: &'static str,
+    addr: SocketAddr,
+    method: &'static str,
+    path: &'static str,
+    load: &Load,
+) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(load.seconds);
+    let warmup = Instant::now() + Duration::from_millis(500);
+    let mut tasks = Vec::new();
+    for c in 0..load.connections {
+        tasks.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(conn);
+            let (mut latencies, mut errors, mut i) = (Vec::new(), 0usize, c);
+            while Instant::now() < deadline {
+                i += 1;
+                let body = if method == "POST" {
+                    report_body(i)
+                } else {
+                    Bytes::new()
+                };
+                let req = hyper::Request::builder()
+                    .method(method)
+                    .uri(path)
+                    .header("host", "bench")
+                    .header("content-type", "application/json")
+                    .body(Full::new(body))
+                    .expect("request");
+                let started = Instant::now();
+                let ok = match sender.send_request(req).await {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        let _ = resp.into_body().collect().await;
+                        status.is_success()
+                    }
+                    Err(_) => false,
+                };
+                if started >= warmup {
+                    latencies.push(started.elapsed());
+                    errors += usize::from(!ok);
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await.expect("load task");
+        all.extend(l);
+        errors += e;
+    }
+    all.sort_unstable();
+    let measured = Duration::from_secs(load.seconds) - Duration::from_millis(500);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Result {
+        name,
+        rps: all.len() as f64 / measured.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        errors,
+    }
+}
+
+/// The native twin's state.
+struct Twin {
+    pool: SqlitePool,
+    /// Writers queue here, as they do in the host, rather than in SQLite's busy handler.
+    writer: tokio::sync::Mutex<()>,
+    schema: Schema,
+    key: IdentityKey,
+}
+
+async fn twin_submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode, String) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}".into());
+    };
+    if twin.schema.check(&value).is_err() {
+        return (StatusCode::BAD_REQUEST, "{}".into());
+    }
+    let Ok(report) =
+        Report::parse(serde_json::from_value::<ReportInput>(value).expect("schema-checked"))
+    else {
+        return (StatusCode::BAD_REQUEST, "{}".into());
+    };
+    let now = jiandu_guest::clock::now();
+    let at = jiandu_guest::clock::rfc3339(now);
+    let id = format!(
+        "rpt_{}",
+        seal::base32(&seal::random_bytes::<15>(), 24).to_ascii_lowercase()
+    );
+    let receipt = format!("JD{}", seal::base32(&seal::random_bytes::<8>(), 12));
+    let sealed = report.identity.as_ref().map(|i| {
+        let plain = json!({ "name": i.name, "phone": i.phone.as_str() }).to_string();
+        twin.key.seal(plain.as_bytes(), id.as_bytes())
+    });
+    let _writer = twin.writer.lock().await;
+    let mut tx = twin.pool.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
+                              content, attachments, identity_sealed, status, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 'received', ?)",
+    )
+    .bind(&id)
+    .bind(&receipt)
+    .bind(seal::sha256(id.as_bytes()).to_vec())
+    .bind(report.is_real_name())
+    .bind(report.category.code())
+    .bind(report.division.as_str())
+    .bind(serde_json::to_string(&report.subject).expect("json"))
+    .bind(&report.content)
+    .bind(sealed)
+    .bind(&at)
+    .execute(&mut *tx)
+    .await
+    .expect("insert report");
+    sqlx::query("INSERT INTO report_events (report_id, at, event) VALUES (?, ?, 'received')")
+        .bind(&id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await
+        .expect("insert event");
+    sqlx::query(
+        "INSERT INTO outbox (kind, workflow_type, workflow_id, payload, idempotency_key, created_at)
+         VALUES ('start', 'ReportWorkflow', ?, '{}', ?, ?)",
+    )
+    .bind(&id)
+    .bind(format!("start:{id}"))
+    .bind(&at)
+    .execute(&mut *tx)
+    .await
+    .expect("insert outbox");
+    tx.commit().await.expect("commit");
+    (
+        StatusCode::CREATED,
+        json!({ "id": id, "receipt_code": receipt }).to_string(),
+    )
+}
+
+async fn start_twin(dir: &std::path::Path) -> SocketAddr {
+    let path = dir.join("twin.db");
+    let status = std::process::Command::new(jiandu_tests::jiandu_bin())
+        .args(["migrate", "--from"])
+        .arg(repo().join("spin.toml"))
+        .arg("--runtime-config-file")
+        .arg({
+            let rc = dir.join("twin-rc.toml");
+            std::fs::write(
+                &rc,
+                "[sqlite_database.default]\ntype = \"spin\"\npath = \"twin.db\"\n",
+            )
+            .expect("rc");
+            rc
+        })
+        .status()
+        .expect("migrate");
+    assert!(status.success());
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .expect("pool");
+    let twin = Arc::new(Twin {
+        pool,
+        writer: tokio::sync::Mutex::new(()),
+        schema: Schema::compile(include_str!("../../../schemas/report.json")),
+        key: IdentityKey::from_base64(TEST_KEY).expect("key"),
+    });
+    let app = axum::Router::new()
+        .route("/api/v1/reports", axum::routing::post(twin_submit))
+        .with_state(twin);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+    addr
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opt = |name: &str, default: u64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let load = Load {
+        seconds: opt("--seconds", 5),
+        connections: opt("--connections", 16) as usize,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let testbed = Host::start(&testbed_manifest(dir.path(), &[]), &[]);
+    let product = Host::start_product();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let results = rt.block_on(async {
+        let twin = start_twin(dir.path()).await;
+        vec![
+            drive(
+                "trivial component",
+                testbed.addr,
+                "GET",
+                "/testbed/ok",
+                &load,
+            )
+            .await,
+            drive(
+                "intake POST /api/v1/reports",
+                product.addr,
+                "POST",
+                "/api/v1/reports",
+                &load,
+            )
+            .await,
+            drive(
+                "native twin (axum + sqlx)",
+                twin,
+                "POST",
+                "/api/v1/reports",
+                &load,
+            )
+            .await,
+        ]
+    });
+    println!(
+        "\n{} connections, {} s each (first 0.5 s not counted), {} cores\n",
+        load.connections,
+        load.seconds,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<32} {:>10} {:>10} {:>10} {:>7}",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "errors"
+    );
+    for r in &results {
+        println!(
+            "{:<32} {:>10.0} {:>10.2} {:>10.2} {:>7}",
+            r.name,
+            r.rps,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.errors
+        );
+    }
+    let ratio = results[1].rps / results[2].rps;
+    println!("\nintake / native twin throughput: {ratio:.2}x (target ≥ 0.50x)");
+}
