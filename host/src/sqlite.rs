@@ -195,6 +195,7 @@ impl Connection {
         let rows = query.fetch_all(&mut **conn).await.map_err(to_error)?;
         let columns = match rows.first() {
             Some(row) => row.columns().iter().map(|c| c.name().to_owned()).collect(),
+            None if !may_return_columns(sql) => Vec::new(),
             None => conn
                 .prepare(AssertSqlSafe(sql).into_sql_str())
                 .await
@@ -221,6 +222,31 @@ impl Connection {
             inner: self.inner.clone(),
         }
     }
+}
+
+/// Whether a statement can have result columns: it can unless it is a write
+/// or transaction statement without `RETURNING`. Saves asking SQLite for the
+/// columns of every statement that returned no rows.
+fn may_return_columns(sql: &str) -> bool {
+    let verb = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    let writes = matches!(
+        verb.as_str(),
+        "INSERT"
+            | "UPDATE"
+            | "DELETE"
+            | "REPLACE"
+            | "BEGIN"
+            | "COMMIT"
+            | "END"
+            | "ROLLBACK"
+            | "CREATE"
+            | "DROP"
+    );
+    !writes || sql.to_ascii_uppercase().contains("RETURNING")
 }
 
 fn row_values(row: &sqlx::sqlite::SqliteRow) -> Result<RowResult, Error> {
@@ -362,5 +388,38 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
     ) -> wasmtime::Result<u64> {
         let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
         Ok(u64::try_from(conn.scalar("SELECT changes()").await).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_classified_for_transactions_and_columns() {
+        let cases = [
+            ("BEGIN IMMEDIATE", TransactionEffect::Begins, false),
+            ("  begin", TransactionEffect::Begins, false),
+            ("COMMIT", TransactionEffect::Ends, false),
+            ("rollback", TransactionEffect::Ends, false),
+            ("END TRANSACTION", TransactionEffect::Ends, false),
+            ("INSERT INTO t VALUES (1)", TransactionEffect::None, false),
+            (
+                "insert into t values (1) returning id",
+                TransactionEffect::None,
+                true,
+            ),
+            ("SELECT 1", TransactionEffect::None, true),
+            (
+                "WITH x AS (SELECT 1) SELECT * FROM x",
+                TransactionEffect::None,
+                true,
+            ),
+            ("PRAGMA journal_mode", TransactionEffect::None, true),
+        ];
+        for (sql, effect, columns) in cases {
+            assert!(transaction_effect(sql) == effect, "{sql}");
+            assert_eq!(may_return_columns(sql), columns, "{sql}");
+        }
     }
 }
