@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context as _;
 use wasmtime_wasi_http::handler::{ProxyHandler, ProxyPre};
@@ -49,6 +50,8 @@ pub struct App {
     pub router: Router<Arc<Served>>,
     /// The limits requests run under.
     pub limits: Arc<Limits>,
+    /// Set once the server stops accepting requests.
+    pub shutting_down: Arc<AtomicBool>,
 }
 
 impl App {
@@ -83,6 +86,7 @@ impl App {
                 crate::engine::load_component(&engine, &source, &cache).map(|c| (id, c))
             }));
         }
+        let shutting_down = Arc::new(AtomicBool::new(false));
         let mut served = BTreeMap::new();
         for task in compiling {
             let (id, compiled) = task.await??;
@@ -112,6 +116,7 @@ impl App {
                 pre: ProxyPre::P3(pre),
                 grants,
                 limits: limits.clone(),
+                shutting_down: shutting_down.clone(),
             });
             served.insert(id.to_string(), Arc::new(Served { id, handler }));
         }
@@ -127,6 +132,7 @@ impl App {
             name: manifest.application.name,
             router,
             limits,
+            shutting_down,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -29,6 +30,8 @@ pub struct ComponentHandler {
     pub grants: Grants,
     /// Limits for its instances and requests.
     pub limits: Arc<Limits>,
+    /// Set when the server shuts down: instances dropped then did not fail.
+    pub shutting_down: Arc<AtomicBool>,
 }
 
 impl HandlerState for ComponentHandler {
@@ -54,6 +57,7 @@ impl HandlerState for ComponentHandler {
             state: Worker {
                 id: self.id.clone(),
                 limits: self.limits.clone(),
+                shutting_down: self.shutting_down.clone(),
             },
         })
     }
@@ -104,6 +108,7 @@ impl WorkerExpiration for Expiry {
 pub struct Worker {
     id: Arc<str>,
     limits: Arc<Limits>,
+    shutting_down: Arc<AtomicBool>,
 }
 
 impl WorkerState for Worker {
@@ -130,8 +135,11 @@ impl WorkerState for Worker {
     }
 
     fn drop(&self, store: Store<StoreState>, result: wasmtime::Result<()>) {
-        if let Err(e) = result {
-            tracing::warn!(component = %self.id, "instance ended abnormally: {e:#}");
+        match result {
+            Err(e) if !self.shutting_down.load(Ordering::Relaxed) => {
+                tracing::warn!(component = %self.id, "instance ended abnormally: {e:#}");
+            }
+            _ => {}
         }
         drop(store);
     }

@@ -56,6 +56,8 @@ pub async fn serve(
             }
         });
     }
+    app.shutting_down
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     tracing::info!("shutting down; waiting for in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => {}

@@ -7,9 +7,9 @@ use std::path::Path;
 use jiandu_host::manifest::Manifest;
 
 fn fixtures(kind: &str) -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/manifest")
-        .join(kind);
+    // At run time: a test binary may be reused from another checkout.
+    let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&root).join("tests/fixtures/manifest").join(kind);
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -11,9 +11,13 @@ use std::time::{Duration, Instant};
 /// A test identity-sealing key (32 bytes, base64).
 pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
 
-/// The repository root.
+/// The repository root. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for
+/// tests and `cargo run`): a target dir shared between checkouts may hold a
+/// binary built in another one.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest_dir
         .parent()
         .expect("tests/ is in the repo")
         .to_owned()

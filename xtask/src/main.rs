@@ -14,7 +14,11 @@ use anyhow::{Context as _, bail};
 const COMPONENTS: &[&str] = &["apidocs", "intake", "testbed"];
 
 fn main() -> anyhow::Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // Read at run time: a target dir shared between checkouts may hold an
+    // xtask built in another one, with that checkout's path compiled in.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest_dir
         .parent()
         .expect("xtask is in the workspace")
         .to_owned();
