@@ -76,7 +76,11 @@ fn build(root: &Path) -> anyhow::Result<()> {
     run(cargo()
         .args(["build", "--release", "--target", "wasm32-wasip2"])
         .args(each_component("-p")))?;
-    run(cargo().args(["build", "-p", "jiandu-host", "--bins"]))?;
+    // The whole workspace at once, so features unify as they do for `cargo
+    // test --workspace` and the test build reuses these artifacts.
+    run(cargo()
+        .args(["build", "--workspace", "--bins"])
+        .args(each_component("--exclude")))?;
     // spin.toml names `target/wasm32-wasip2/release/*.wasm` (as `spin build` would
     // produce); with a target dir elsewhere, copy them there.
     let built = target_dir(root).join("wasm32-wasip2/release");
@@ -193,20 +197,16 @@ fn run_counting_tests(cmd: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Benchmarks run optimised builds: the host and the bench driver in release.
+/// Benchmarks run optimised builds: the host and the bench driver in release,
+/// built together so they share one set of artifacts.
 fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build(root)?;
-    run(cargo().args(["build", "--release", "-p", "jiandu-host", "--bins"]))?;
     run(cargo()
-        .args([
-            "run",
-            "--release",
-            "-p",
-            "jiandu-tests",
-            "--bin",
-            "bench",
-            "--",
-        ])
+        .args(["build", "--release", "--workspace", "--bins"])
+        .args(each_component("--exclude")))?;
+    let release = target_dir(root).join("release");
+    run(Command::new(release.join("bench"))
         .args(args)
-        .env("JIANDU_BIN", target_dir(root).join("release/jiandu")))
+        .env("CARGO_MANIFEST_DIR", root.join("tests"))
+        .env("JIANDU_BIN", release.join("jiandu")))
 }
