@@ -149,6 +149,38 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// How many working days lie after `start`, up to and including `end`.
+    pub fn working_days_between(&self, start: Date, end: Date) -> u32 {
+        let mut count = 0;
+        let mut date = start;
+        while date < end {
+            date = date
+                .next_day()
+                .expect("dates stay far from the end of time");
+            if self.is_working_day(date).0 {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// The working day `n` working days before `end` (`end` itself is not counted).
+    pub fn sub_working_days(&self, end: Date, n: u32) -> Date {
+        let mut date = end;
+        let mut left = n;
+        while left > 0 {
+            date = date
+                .previous_day()
+                .expect("dates stay far from the start of time");
+            if self.is_working_day(date).0 {
+                left -= 1;
+            }
+        }
+        date
+    }
+}
+
 fn parse_date(text: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text, &format).map_err(|_| format!("`{text}` is not a date like 2026-10-01"))

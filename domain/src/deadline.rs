@@ -28,6 +28,9 @@ pub struct DeadlinePolicy {
     pub span: Span,
     /// The article it comes from, e.g. `检控 Art. 26`.
     pub article: &'static str,
+    /// False when the article sets the step but not its time limit: the span
+    /// is then a configurable default, not a statutory limit.
+    pub statutory: bool,
 }
 
 /// 受理告知 — a real-name reporter is told of acceptance within 15 working days of receipt.
@@ -36,6 +39,7 @@ pub const ACCEPTANCE_NOTICE: DeadlinePolicy = DeadlinePolicy {
     duty: "tell a real-name reporter whether the report is accepted",
     span: Span::WorkingDays(15),
     article: "检控 Art. 26",
+    statutory: true,
 };
 
 /// 结果反馈 — a real-name reporter is told the result within 15 working days of closing.
@@ -44,6 +48,7 @@ pub const RESULT_NOTICE: DeadlinePolicy = DeadlinePolicy {
     duty: "tell a real-name reporter the result",
     span: Span::WorkingDays(15),
     article: "检控 Art. 27",
+    statutory: true,
 };
 
 /// 移送 — a report belonging to another commission is transferred within 5 working days.
@@ -52,6 +57,7 @@ pub const TRANSFER: DeadlinePolicy = DeadlinePolicy {
     duty: "transfer the report to the competent commission",
     span: Span::WorkingDays(5),
     article: "条例 Art. 199",
+    statutory: true,
 };
 
 /// 处置 — a disposal is proposed, decided collectively and approved within 1 month of receiving a clue.
@@ -60,6 +66,7 @@ pub const CLUE_DISPOSAL: DeadlinePolicy = DeadlinePolicy {
     duty: "propose and collectively decide the clue's disposal",
     span: Span::Months(1),
     article: "规则 Art. 21; 检控 Art. 17",
+    statutory: true,
 };
 
 /// 函询回复 — the reply to an inquiry letter is due within 15 working days.
@@ -68,6 +75,7 @@ pub const INQUIRY_REPLY: DeadlinePolicy = DeadlinePolicy {
     duty: "reply to the inquiry letter",
     span: Span::WorkingDays(15),
     article: "规则 Art. 29",
+    statutory: true,
 };
 
 /// 审理 — case review within 1 month of acceptance.
@@ -76,6 +84,7 @@ pub const CASE_REVIEW: DeadlinePolicy = DeadlinePolicy {
     duty: "review the case",
     span: Span::Months(1),
     article: "规则 Art. 55",
+    statutory: true,
 };
 
 /// 留置 — detention lasts at most 3 months from its announcement.
@@ -84,6 +93,7 @@ pub const DETENTION: DeadlinePolicy = DeadlinePolicy {
     duty: "end or extend detention",
     span: Span::Months(3),
     article: "监察法 Art. 48",
+    statutory: true,
 };
 
 /// 留置通知 — work unit and family are notified within 24 hours.
@@ -92,7 +102,109 @@ pub const DETENTION_NOTICE: DeadlinePolicy = DeadlinePolicy {
     duty: "notify the work unit and family of the detention",
     span: Span::Hours(24),
     article: "监察法 Art. 50",
+    statutory: true,
 };
+
+/// 上报 — a report for a higher level goes up within 5 working days (检控 Art. 15).
+pub const SEND_UP: DeadlinePolicy = DeadlinePolicy {
+    key: "send_up",
+    duty: "send the report up to the competent higher commission",
+    span: Span::WorkingDays(5),
+    article: "检控 Art. 15; 条例 Art. 199",
+    statutory: true,
+};
+
+/// 分办 — 信访室 decides whether to accept a report; the decision must be in
+/// time for the acceptance notice, so it shares that limit.
+pub const TRIAGE: DeadlinePolicy = DeadlinePolicy {
+    key: "triage",
+    duty: "accept, decline, transfer or send up the report",
+    span: Span::WorkingDays(15),
+    article: "检控 Art. 13, 26",
+    statutory: true,
+};
+
+/// 评价 — how long a reporter may rate the answer or object to it.
+pub const FEEDBACK: DeadlinePolicy = DeadlinePolicy {
+    key: "feedback",
+    duty: "rate the answer or object to it",
+    span: Span::WorkingDays(15),
+    article: "检控 Art. 27",
+    statutory: false,
+};
+
+/// 函询报告 — after an inquiry the handler reports within 1 month.
+pub const INQUIRY_REPORT: DeadlinePolicy = DeadlinePolicy {
+    key: "inquiry_report",
+    duty: "report on the talk or inquiry",
+    span: Span::Months(1),
+    article: "规则 Art. 30",
+    statutory: true,
+};
+
+/// 审批 — a leader's sign-off (assignment, verification plan, 立案). The rules
+/// require the approval but set no limit; this is the default.
+pub const APPROVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "approval",
+    duty: "approve or reject the proposal",
+    span: Span::WorkingDays(5),
+    article: "规则 Art. 23, 35, 38",
+    statutory: false,
+};
+
+/// 初步核实 — a preliminary verification reports to the head; no statutory limit.
+pub const VERIFICATION: DeadlinePolicy = DeadlinePolicy {
+    key: "verification",
+    duty: "verify the clue and report to the head",
+    span: Span::Months(2),
+    article: "规则 Art. 35",
+    statutory: false,
+};
+
+/// 留置审批 — the next-higher commission decides on detention; no statutory limit.
+pub const DETENTION_APPROVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "detention_approval",
+    duty: "approve or reject detention as the next-higher commission",
+    span: Span::Days(3),
+    article: "监察法 Art. 47",
+    statutory: false,
+};
+
+/// 变更申请 — a request to change the measure is answered within 3 days.
+pub const CHANGE_REQUEST: DeadlinePolicy = DeadlinePolicy {
+    key: "change_request",
+    duty: "answer the request to change the detention measure",
+    span: Span::Days(3),
+    article: "监察法 Art. 50",
+    statutory: true,
+};
+
+/// Every policy, for listing and configuration by key.
+pub const ALL: &[DeadlinePolicy] = &[
+    ACCEPTANCE_NOTICE,
+    RESULT_NOTICE,
+    TRANSFER,
+    SEND_UP,
+    TRIAGE,
+    FEEDBACK,
+    CLUE_DISPOSAL,
+    INQUIRY_REPLY,
+    INQUIRY_REPORT,
+    APPROVAL,
+    VERIFICATION,
+    CASE_REVIEW,
+    DETENTION_APPROVAL,
+    DETENTION,
+    DETENTION_NOTICE,
+    CHANGE_REQUEST,
+];
+
+impl DeadlinePolicy {
+    /// The policy with this key.
+    pub fn by_key(key: &str) -> Option<DeadlinePolicy> {
+        ALL.iter().copied().find(|p| p.key == key)
+    }
+}
 
 /// A computed due date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,14 @@
-//! Jiandu's domain rules: reports, deadlines and the PRC working-day calendar.
+//! Jiandu's domain rules: reports, clues, deadlines, escalation, the PRC
+//! working-day calendar and the messages that drive the workflows.
 //!
 //! This crate does no I/O and compiles for both `wasm32-wasip2` (components)
 //! and native targets (host, worker).
 
 pub mod calendar;
+pub mod clue;
 pub mod deadline;
+pub mod escalation;
+pub mod flow;
 pub mod report;
 
 /// One problem with a request body, located by a JSON pointer (RFC 6901).

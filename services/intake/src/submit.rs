@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use jiandu_domain::calendar::Calendar;
 use jiandu_domain::deadline::ACCEPTANCE_NOTICE;
+use jiandu_domain::flow::{REPORT_WORKFLOW, ReportStarted};
 use jiandu_domain::report::{Report, ReportInput, ReportStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Value, opt_text, text};
@@ -15,9 +16,6 @@ use spin_sdk::http::{Request, StatusCode};
 
 /// Idempotency scope of this endpoint.
 const SCOPE: &str = "POST /api/v1/reports";
-
-/// The workflow that takes over a report (see `workflows/`).
-const REPORT_WORKFLOW: &str = "ReportWorkflow";
 
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
@@ -127,8 +125,12 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
             ],
         )
         .await?;
-        let payload = json!({ "report_id": id, "real_name": report.is_real_name(), "received_at": received_at });
-        outbox::start_workflow(&db, REPORT_WORKFLOW, &id, &payload, &received_at).await?;
+        let started = ReportStarted {
+            report_id: id.clone(),
+            real_name: report.is_real_name(),
+            received_at: received_at.clone(),
+        };
+        outbox::start_workflow(&db, REPORT_WORKFLOW, &id, &started, &received_at).await?;
         if let Some(key) = &key {
             idempotency::record(&db, SCOPE, key, &request_hash, 201, &answer, &received_at).await?;
         }

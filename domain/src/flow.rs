@@ -1,0 +1,129 @@
+//! The messages between the API and the workflows: what starts a workflow
+//! and what is signalled to it. Components write them to the outbox; the
+//! relay delivers them; workflows read them. Shared here so both sides agree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clue::ClueSource;
+
+/// The workflow type that takes over a report.
+pub const REPORT_WORKFLOW: &str = "ReportWorkflow";
+/// The workflow type that takes over a clue.
+pub const CLUE_WORKFLOW: &str = "ClueWorkflow";
+/// The workflow type that reviews and runs a detention.
+pub const DETENTION_WORKFLOW: &str = "DetentionWorkflow";
+/// The one signal every workflow takes.
+pub const EVENT_SIGNAL: &str = "event";
+
+/// Starts a [`REPORT_WORKFLOW`]; its id is the report id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportStarted {
+    /// The report's id.
+    pub report_id: String,
+    /// Whether the reporter gave a name (notices are owed only then).
+    pub real_name: bool,
+    /// When the report was received, RFC 3339.
+    pub received_at: String,
+}
+
+/// Starts a [`CLUE_WORKFLOW`]; its id is the clue id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClueStarted {
+    /// The clue's id.
+    pub clue_id: String,
+    /// Where it came from.
+    pub source: ClueSource,
+    /// The report it came from, whose workflow hears when it closes.
+    pub report_id: Option<String>,
+    /// When it was registered, RFC 3339.
+    pub registered_at: String,
+}
+
+/// Starts a [`DETENTION_WORKFLOW`]; its id is [`detention_workflow_id`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetentionRequested {
+    /// The clue (case) it belongs to.
+    pub clue_id: String,
+    /// The collective decision that requested it.
+    pub decision_id: String,
+    /// When it was requested, RFC 3339.
+    pub requested_at: String,
+}
+
+/// The workflow id of a clue's detention.
+pub fn detention_workflow_id(clue_id: &str) -> String {
+    format!("{clue_id}-detention")
+}
+
+/// A message to a running workflow, delivered at least once; workflows drop
+/// repeats by `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowEvent {
+    /// The idempotency key.
+    pub key: String,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What a [`FlowEvent`] says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A human step was done.
+    TaskCompleted {
+        /// The task.
+        task_id: String,
+        /// One of the task's outcomes.
+        outcome: String,
+        /// A free-text report or reason.
+        note: Option<String>,
+        /// A structured detail: the competent commission for a transfer,
+        /// `own_head` for a report about this commission's head, ...
+        detail: Option<String>,
+        /// The collective decision it rests on, where one is needed.
+        decision_id: Option<String>,
+        /// Who did it (the token's subject).
+        by: String,
+    },
+    /// A clue that came from a report was closed.
+    ClueClosed {
+        /// The clue.
+        clue_id: String,
+        /// How it ended.
+        result: String,
+    },
+    /// The reporter rated the answer or objected to it.
+    Feedback {
+        /// 1 to 5, when the reporter rated the answer.
+        rating: Option<u8>,
+        /// The objection, if any.
+        objection: Option<String>,
+        /// Whether the objection brings new evidence (it then reopens the report).
+        new_evidence: bool,
+    },
+    /// 延长留置 — an extension of detention was requested.
+    ExtensionRequested {
+        /// How many months.
+        months: u32,
+        /// Progress and reasons.
+        reason: String,
+        /// Who asked.
+        by: String,
+    },
+    /// 变更措施 — a change of the measure was requested.
+    ChangeRequested {
+        /// The request.
+        reason: String,
+    },
+    /// 解除留置 — the person was released.
+    Released {
+        /// Why.
+        reason: String,
+        /// Who released them.
+        by: String,
+    },
+}

@@ -1,0 +1,206 @@
+//! 留置 requests, extensions and release (监察法 Art. 47–50).
+
+use std::sync::OnceLock;
+
+use jiandu_domain::clue::{ClueAction, Matter, Role, next_extension};
+use jiandu_domain::flow::{
+    DETENTION_WORKFLOW, DetentionRequested, EventKind, FlowEvent, detention_workflow_id,
+};
+use jiandu_guest::api::{ApiError, Reply};
+use jiandu_guest::auth::{self, Claims};
+use jiandu_guest::db::{Db, text};
+use jiandu_guest::schema::Schema;
+use jiandu_guest::{clock, outbox};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::{Request, StatusCode};
+
+use crate::clues::{allow, check_decision, load};
+use crate::{accepted, body, conflict, new_id};
+
+/// Who may ask for, extend or end a detention.
+const HANDLERS: &[Role] = &[Role::Investigation, Role::Head];
+
+#[derive(Deserialize)]
+struct DetentionRequest {
+    decision_id: String,
+}
+
+/// `POST /api/v1/clues/{id}/detention`: requests 留置 on a collective
+/// decision; it takes effect only once the next-higher commission approves.
+pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    auth::require(&caller, HANDLERS)?;
+    let schema = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/detention-request.json")));
+    let input: DetentionRequest = body(req, schema).await?;
+    let db = Db::open().await?;
+    let clue = load(&db, &caller, id).await?;
+    allow(&clue, ClueAction::RequestDetention)?;
+    check_decision(&db, id, &input.decision_id, Matter::Detention).await?;
+    let existing = db
+        .query(
+            "reading the detention",
+            "SELECT state FROM detentions WHERE clue_id = ?",
+            [text(id)],
+        )
+        .await?;
+    if let Some(row) = existing.first() {
+        return Err(conflict(
+            "the detention",
+            row.text(0).unwrap_or_default(),
+            &[],
+        ));
+    }
+    let at = clock::rfc3339(clock::now());
+    let workflow_id = detention_workflow_id(id);
+    let started = DetentionRequested {
+        clue_id: id.to_owned(),
+        decision_id: input.decision_id.clone(),
+        requested_at: at.clone(),
+    };
+    db.begin().await?;
+    let written = async {
+        db.exec(
+            "recording the detention request",
+            "INSERT INTO detentions (clue_id, decision_id, state, requested_at, updated_at)
+             VALUES (?, ?, 'pending_approval', ?, ?)",
+            [text(id), text(&input.decision_id), text(&at), text(&at)],
+        )
+        .await?;
+        outbox::start_workflow(&db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = written {
+        db.rollback().await;
+        return Err(e.into());
+    }
+    Ok(accepted(json!({
+        "clue_id": id,
+        "state": "pending_approval",
+        "needs": "approval by the next-higher commission (监察法 Art. 47)",
+    })))
+}
+
+/// The detention's state and extensions so far, or 409.
+async fn detention(db: &Db, id: &str) -> Result<(String, u32), ApiError> {
+    let rows = db
+        .query(
+            "reading the detention",
+            "SELECT state, extensions FROM detentions WHERE clue_id = ?",
+            [text(id)],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| conflict("the clue", "without a detention", &["request_detention"]))?;
+    Ok((
+        row.text(0).unwrap_or_default().to_owned(),
+        row.int(1).unwrap_or_default() as u32,
+    ))
+}
+
+#[derive(Deserialize)]
+struct Extension {
+    months: u32,
+    reason: String,
+}
+
+/// `POST /api/v1/clues/{id}/detention/extensions`: asks for an extension
+/// (监察法 Art. 48); the approver depends on how many were granted.
+pub(crate) async fn extend(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    auth::require(&caller, HANDLERS)?;
+    let schema =
+        SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/extension.json")));
+    let input: Extension = body(req, schema).await?;
+    let db = Db::open().await?;
+    load(&db, &caller, id).await?;
+    let (state, granted) = detention(&db, id).await?;
+    if state != "in_effect" {
+        return Err(conflict("the detention", &state, &[]));
+    }
+    let rule = next_extension(granted).map_err(|why| {
+        conflict(
+            "the detention",
+            &format!("in_effect, extended {granted} times"),
+            &[why],
+        )
+    })?;
+    if input.months > rule.max_months {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "/months",
+            format!("at most {} months ({})", rule.max_months, rule.article),
+        ));
+    }
+    signal(
+        &db,
+        id,
+        EventKind::ExtensionRequested {
+            months: input.months,
+            reason: input.reason,
+            by: caller.sub.clone(),
+        },
+        json!({ "approver": rule.approver.as_str(), "article": rule.article }),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct Release {
+    reason: String,
+}
+
+/// `POST /api/v1/clues/{id}/detention/release`: 解除留置; every timer ends.
+pub(crate) async fn release(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    auth::require(&caller, HANDLERS)?;
+    let schema =
+        SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/release.json")));
+    let input: Release = body(req, schema).await?;
+    let db = Db::open().await?;
+    load(&db, &caller, id).await?;
+    let (state, _) = detention(&db, id).await?;
+    if state != "in_effect" {
+        return Err(conflict("the detention", &state, &[]));
+    }
+    signal(
+        &db,
+        id,
+        EventKind::Released {
+            reason: input.reason,
+            by: caller.sub.clone(),
+        },
+        json!({}),
+    )
+    .await
+}
+
+async fn signal(
+    db: &Db,
+    clue_id: &str,
+    kind: EventKind,
+    mut answer: serde_json::Value,
+) -> Result<Reply, ApiError> {
+    let event = FlowEvent {
+        key: new_id("E"),
+        kind,
+    };
+    let at = clock::rfc3339(clock::now());
+    outbox::signal_workflow(
+        db,
+        DETENTION_WORKFLOW,
+        &detention_workflow_id(clue_id),
+        &event,
+        &at,
+    )
+    .await?;
+    answer["event"] = json!(event.key);
+    answer["clue_id"] = json!(clue_id);
+    if answer.get("status").is_none() {
+        answer["status"] = json!("accepted");
+    }
+    Ok(accepted(answer))
+}

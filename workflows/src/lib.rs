@@ -1,0 +1,164 @@
+//! Jiandu's durable workflows on Temporal — the only crate that knows Temporal.
+//!
+//! [`run`] is the worker behind `jiandu worker`: it polls one task queue for
+//! the [`ReportWorkflow`](report::ReportWorkflow), [`ClueWorkflow`](clue::ClueWorkflow)
+//! and [`DetentionWorkflow`](detention::DetentionWorkflow) and their
+//! [activities](activities::Projections), and runs the [outbox relay](relay)
+//! beside them:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = jiandu_workflows::config::WorkerConfig::from_env()?;
+//! let (_stop, stopped) = tokio::sync::watch::channel(false);
+//! jiandu_workflows::run(config, stopped).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Workflow code is deterministic: it reads time from the workflow context,
+//! does no I/O and leaves everything that touches the world to activities.
+
+pub mod activities;
+pub mod agenda;
+pub mod clue;
+pub mod config;
+pub mod detention;
+pub mod relay;
+pub mod report;
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, Url};
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use tokio::sync::watch;
+
+use crate::activities::Projections;
+use crate::config::WorkerConfig;
+
+/// Why the worker stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The database could not be opened.
+    #[error("opening the database {url}: {source}")]
+    Database {
+        /// Its URL.
+        url: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The database is not migrated.
+    #[error("the database {url} has no `tasks` table: run `jiandu migrate` first")]
+    NotMigrated {
+        /// Its URL.
+        url: String,
+    },
+    /// `TEMPORAL_ADDRESS` is not usable.
+    #[error("TEMPORAL_ADDRESS={0} is not a host:port or URL")]
+    Address(String),
+    /// The Temporal SDK refused to start.
+    #[error("starting the Temporal worker: {0}")]
+    Sdk(String),
+}
+
+/// Runs the worker and the relay until `stop` turns true.
+pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<(), WorkerError> {
+    let pool = activities::connect(&config.database_url)
+        .await
+        .map_err(|source| WorkerError::Database {
+            url: config.database_url.clone(),
+            source,
+        })?;
+    let migrated: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'tasks'")
+            .fetch_optional(&pool)
+            .await
+            .map_err(|source| WorkerError::Database {
+                url: config.database_url.clone(),
+                source,
+            })?;
+    if migrated.is_none() {
+        return Err(WorkerError::NotMigrated {
+            url: config.database_url.clone(),
+        });
+    }
+    let url = if config.temporal_address.contains("://") {
+        config.temporal_address.clone()
+    } else {
+        format!("http://{}", config.temporal_address)
+    };
+    let url =
+        Url::from_str(&url).map_err(|_| WorkerError::Address(config.temporal_address.clone()))?;
+    let Some(client) = connect(&url, &config.namespace, stop.clone()).await else {
+        return Ok(());
+    };
+    tracing::info!(
+        temporal = %url,
+        namespace = %config.namespace,
+        task_queue = %config.task_queue,
+        database = %config.database_url,
+        pace = ?config.pace,
+        "worker connected"
+    );
+    let relay = tokio::spawn(relay::run(
+        pool.clone(),
+        client.clone(),
+        relay::RelaySettings {
+            task_queue: config.task_queue.clone(),
+            batch: config.relay_batch,
+            poll: config.relay_poll,
+        },
+        stop.clone(),
+    ));
+    let runtime = Runtime::from_current_tokio(Default::default())
+        .map_err(|e| WorkerError::Sdk(e.to_string()))?;
+    let options = WorkerOptions::new(&config.task_queue)
+        .register_workflow::<report::ReportWorkflow>()
+        .and_then(|o| o.register_workflow::<clue::ClueWorkflow>())
+        .and_then(|o| o.register_workflow::<detention::DetentionWorkflow>())
+        .map_err(|e| WorkerError::Sdk(e.to_string()))?
+        .register_activities(Projections::new(pool, config.clone()))
+        .build();
+    let mut worker =
+        Worker::new(&runtime, client, options).map_err(|e| WorkerError::Sdk(e.to_string()))?;
+    let shutdown = worker.shutdown_handle();
+    let mut stopping = stop.clone();
+    tokio::spawn(async move {
+        while !*stopping.borrow() {
+            if stopping.changed().await.is_err() {
+                break;
+            }
+        }
+        tracing::info!("worker shutting down");
+        shutdown();
+    });
+    let result = worker.run().await;
+    let _ = relay.await;
+    result.map_err(|e| WorkerError::Sdk(e.to_string()))
+}
+
+/// Connects to Temporal, retrying with backoff until it answers or `stop`.
+async fn connect(url: &Url, namespace: &str, mut stop: watch::Receiver<bool>) -> Option<Client> {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let attempt = async {
+            let connection =
+                Connection::connect(ConnectionOptions::new(url.clone()).build()).await?;
+            Client::new(connection, ClientOptions::new(namespace).build())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        };
+        match attempt.await {
+            Ok(client) => return Some(client),
+            Err(e) => {
+                tracing::warn!(temporal = %url, error = %e, retry_in_ms = backoff.as_millis() as u64, "Temporal is not reachable yet");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            return None;
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}

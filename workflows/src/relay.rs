@@ -1,0 +1,261 @@
+//! The outbox relay: moves rows written by components and activities into
+//! Temporal. A start uses the domain id as the workflow id and counts "already
+//! started" as success; a signal carries its idempotency key, by which the
+//! workflow drops repeats. At least once, in order per workflow, with backoff
+//! while Temporal is away. A crash between delivering and marking a row only
+//! delivers it again, which both rules make harmless.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use jiandu_domain::flow::{
+    CLUE_WORKFLOW, ClueStarted, DETENTION_WORKFLOW, DetentionRequested, EVENT_SIGNAL, FlowEvent,
+    REPORT_WORKFLOW, ReportStarted,
+};
+use serde::de::DeserializeOwned;
+use sqlx::SqlitePool;
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
+use temporalio_client::tonic;
+use temporalio_client::{
+    Client, WorkflowIdReusePolicy, WorkflowSignalOptions, WorkflowStartOptions,
+};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::watch;
+
+use crate::clue::ClueWorkflow;
+use crate::detention::DetentionWorkflow;
+use crate::report::ReportWorkflow;
+
+/// Refusals after which a row is left for an operator (its `last_error` says why).
+const MAX_REFUSALS: i64 = 20;
+
+/// One pending outbox row.
+#[derive(Debug, sqlx::FromRow)]
+struct Row {
+    id: i64,
+    kind: String,
+    workflow_type: Option<String>,
+    workflow_id: String,
+    signal_name: Option<String>,
+    payload: String,
+    idempotency_key: String,
+}
+
+/// Why a row was not delivered.
+#[derive(Debug, thiserror::Error)]
+enum Undelivered {
+    /// Temporal could not be reached; try everything again later.
+    #[error("Temporal is unavailable: {0}")]
+    Unavailable(String),
+    /// This row was refused; later rows of the same workflow wait behind it.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The relay's settings.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// The task queue workflows start on.
+    pub task_queue: String,
+    /// Rows read per pass.
+    pub batch: u32,
+    /// How long to wait when there is nothing to do.
+    pub poll: Duration,
+}
+
+/// Relays until `stop` turns true.
+pub async fn run(
+    pool: SqlitePool,
+    client: Client,
+    settings: RelaySettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::ZERO;
+    while !*stop.borrow() {
+        let wait = match pass(&pool, &client, &settings).await {
+            Ok(0) => {
+                backoff = Duration::ZERO;
+                settings.poll
+            }
+            Ok(_) => {
+                backoff = Duration::ZERO;
+                continue;
+            }
+            Err(e) => {
+                backoff = (backoff * 2).clamp(Duration::from_millis(250), Duration::from_secs(10));
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "relay paused");
+                backoff
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One pass over the pending rows; returns how many were delivered.
+async fn pass(
+    pool: &SqlitePool,
+    client: &Client,
+    settings: &RelaySettings,
+) -> Result<usize, anyhow::Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
+         FROM outbox WHERE delivered_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
+    )
+    .bind(MAX_REFUSALS)
+    .bind(settings.batch)
+    .fetch_all(pool)
+    .await?;
+    let mut delivered = 0;
+    let mut blocked = HashSet::new();
+    for row in rows {
+        if blocked.contains(&row.workflow_id) {
+            continue;
+        }
+        match deliver(client, &settings.task_queue, &row).await {
+            Ok(()) => {
+                sqlx::query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?")
+                    .bind(now())
+                    .bind(row.id)
+                    .execute(pool)
+                    .await?;
+                delivered += 1;
+                tracing::info!(
+                    outbox = row.id,
+                    kind = %row.kind,
+                    workflow = %row.workflow_id,
+                    key = %row.idempotency_key,
+                    "relayed"
+                );
+            }
+            Err(e) => {
+                // Only refusals count against a row: an outage is nobody's fault.
+                let refused = matches!(e, Undelivered::Refused(_));
+                sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + ?, last_error = ? WHERE id = ?",
+                )
+                .bind(i64::from(refused))
+                .bind(e.to_string())
+                .bind(row.id)
+                .execute(pool)
+                .await?;
+                match e {
+                    Undelivered::Unavailable(_) => return Err(e.into()),
+                    Undelivered::Refused(reason) => {
+                        tracing::error!(outbox = row.id, workflow = %row.workflow_id, %reason, "row refused; later rows of this workflow wait");
+                        blocked.insert(row.workflow_id.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(delivered)
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .expect("UTC times format as RFC 3339")
+}
+
+fn parse<T: DeserializeOwned>(row: &Row) -> Result<T, Undelivered> {
+    serde_json::from_str(&row.payload).map_err(|e| {
+        Undelivered::Refused(format!("payload does not fit {:?}: {e}", row.workflow_type))
+    })
+}
+
+fn unavailable_or_refused(status: &tonic::Status) -> Undelivered {
+    use tonic::Code;
+    match status.code() {
+        Code::Unavailable
+        | Code::DeadlineExceeded
+        | Code::Unknown
+        | Code::Cancelled
+        | Code::ResourceExhausted => Undelivered::Unavailable(status.message().to_owned()),
+        _ => Undelivered::Refused(format!("{}: {}", status.code(), status.message())),
+    }
+}
+
+async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Undelivered> {
+    let workflow_type = row.workflow_type.as_deref().unwrap_or_default();
+    match row.kind.as_str() {
+        "start" => {
+            // A workflow id is used once: a repeat start, even after the
+            // workflow finished, is refused by Temporal and counts as done.
+            let options = WorkflowStartOptions::new(task_queue, &row.workflow_id)
+                .id_reuse_policy(WorkflowIdReusePolicy::RejectDuplicate)
+                .build();
+            let started = match workflow_type {
+                REPORT_WORKFLOW => client
+                    .start_workflow(ReportWorkflow::run, parse::<ReportStarted>(row)?, options)
+                    .await
+                    .map(drop),
+                CLUE_WORKFLOW => client
+                    .start_workflow(ClueWorkflow::run, parse::<ClueStarted>(row)?, options)
+                    .await
+                    .map(drop),
+                DETENTION_WORKFLOW => client
+                    .start_workflow(
+                        DetentionWorkflow::run,
+                        parse::<DetentionRequested>(row)?,
+                        options,
+                    )
+                    .await
+                    .map(drop),
+                other => {
+                    return Err(Undelivered::Refused(format!(
+                        "unknown workflow type `{other}`"
+                    )));
+                }
+            };
+            match started {
+                Ok(()) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
+                Err(WorkflowStartError::Rpc(status)) => Err(unavailable_or_refused(&status)),
+                Err(e) => Err(Undelivered::Refused(e.to_string())),
+            }
+        }
+        "signal" if row.signal_name.as_deref() == Some(EVENT_SIGNAL) => {
+            let event: FlowEvent = parse(row)?;
+            let options = WorkflowSignalOptions::builder()
+                .request_id(row.idempotency_key.clone())
+                .build();
+            let signalled = match workflow_type {
+                REPORT_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<ReportWorkflow>(&row.workflow_id)
+                        .signal(ReportWorkflow::event, event, options)
+                        .await
+                }
+                CLUE_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<ClueWorkflow>(&row.workflow_id)
+                        .signal(ClueWorkflow::event, event, options)
+                        .await
+                }
+                DETENTION_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<DetentionWorkflow>(&row.workflow_id)
+                        .signal(DetentionWorkflow::event, event, options)
+                        .await
+                }
+                other => {
+                    return Err(Undelivered::Refused(format!(
+                        "unknown workflow type `{other}`"
+                    )));
+                }
+            };
+            match signalled {
+                Ok(()) => Ok(()),
+                Err(WorkflowInteractionError::Rpc(status)) => Err(unavailable_or_refused(&status)),
+                Err(e) => Err(Undelivered::Refused(e.to_string())),
+            }
+        }
+        other => Err(Undelivered::Refused(format!(
+            "unknown outbox row kind `{other}` / signal {:?}",
+            row.signal_name
+        ))),
+    }
+}
