@@ -183,6 +183,24 @@ impl System {
         self.wait_clue(clue, "investigation");
     }
 
+    /// With `JIANDU_RECORD_HISTORIES=1`, saves the finished workflow's history
+    /// as `tests/histories/<name>.binpb` for the replay test.
+    fn record(&self, name: &str, workflow_id: &str) {
+        if std::env::var_os("JIANDU_RECORD_HISTORIES").is_none() {
+            return;
+        }
+        let bytes = jiandu_tests::runtime()
+            .block_on(jiandu_workflows::history::fetch(
+                &self.temporal.address(),
+                "default",
+                workflow_id,
+            ))
+            .expect("fetch the history");
+        let dir = jiandu_tests::repo().join("tests/histories");
+        std::fs::create_dir_all(&dir).expect("histories dir");
+        std::fs::write(dir.join(format!("{name}.binpb")), bytes).expect("write the history");
+    }
+
     /// The kinds of a task's events, oldest first.
     fn task_events(&self, task_id: &str) -> Vec<String> {
         self.host.strings(&format!(
@@ -292,6 +310,7 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
     s.complete(Role::Department, ORG, &clue, "inquiry_reply", "replied");
     s.complete(Role::Supervision, ORG, &clue, "inquiry_report", "close");
     s.wait_clue(&clue, "closed");
+    s.record("clue-inquiry-escalated", &clue);
 }
 
 #[test]
@@ -443,6 +462,11 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
         )),
         0
     );
+    s.record(
+        "detention-extended-released",
+        &jiandu_domain::flow::detention_workflow_id(&clue),
+    );
+    s.record("clue-filed-case", &clue);
 }
 
 fn report(real_name: bool) -> Value {
@@ -500,6 +524,8 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     // Nothing about the reporter went into the workflow's history.
     let history = s.temporal.history(&id);
     assert!(!history.contains("13800138000") && !history.contains("李四"));
+    s.record("report-real-name-accepted", &id);
+    s.record("clue-from-report-closed", &clue);
 }
 
 #[test]

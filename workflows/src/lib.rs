@@ -22,6 +22,7 @@ pub mod agenda;
 pub mod clue;
 pub mod config;
 pub mod detention;
+pub mod history;
 pub mod relay;
 pub mod report;
 
