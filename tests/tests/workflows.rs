@@ -443,6 +443,17 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     assert_eq!(third.status, 409, "{}", third.text);
     assert!(third.text.contains("Art. 48"), "{}", third.text);
 
+    // A change request is answered within 3 days (Art. 50); release cancels it.
+    let change = s.post(
+        Role::Investigation,
+        ORG,
+        &format!("/api/v1/clues/{clue}/detention/change-requests"),
+        json!({ "reason": "家属申请变更为责令候查" }),
+    );
+    assert_eq!(change.status, 202, "{}", change.text);
+    let answer = s.task(Role::Head, ORG, &clue, "change_request");
+    assert_eq!(answer["article"], "监察法 Art. 50");
+
     // Release ends every timer.
     let released = s.post(
         Role::Investigation,
@@ -457,10 +468,11 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     assert!(ended, "{}", s.worker.logs());
     assert_eq!(
         s.host.count(&format!(
-            "SELECT count(*) FROM tasks WHERE subject_id = '{clue}' AND step LIKE 'detention%'
+            "SELECT count(*) FROM tasks WHERE workflow_id = '{clue}-detention'
              AND status IN ('open', 'overdue')"
         )),
-        0
+        0,
+        "release leaves no detention task open"
     );
     s.record(
         "detention-extended-released",
@@ -521,11 +533,74 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     for expected in ["received", "accepted", "concluded"] {
         assert!(events.iter().any(|e| e == expected), "{events:?}");
     }
+    // An objection with new evidence reopens the report; the acceptance
+    // notice is not owed twice (检控 Art. 26).
+    let objection = s.host.post_json(
+        &format!("/api/v1/reports/{receipt}/feedback"),
+        &json!({ "objection": "还有新的转账记录", "new_evidence": true }),
+        &[("x-receipt-secret", "13800138000")],
+    );
+    assert_eq!(objection.status, 202, "{}", objection.text);
+    assert_conforms("accepted.json", &objection.json());
+    s.complete(Role::Petitions, ORG, &id, "triage", "not_accept");
+    let done = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM reports WHERE id = '{id}' AND status = 'not_accepted'"
+        )) == 1
+    });
+    assert!(done, "{}", s.worker.logs());
+    assert_eq!(
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE subject_id = '{id}' AND step = 'acceptance_notice'"
+        )),
+        1
+    );
+    let late = s.host.post_json(
+        &format!("/api/v1/reports/{receipt}/feedback"),
+        &json!({ "rating": 5 }),
+        &[("x-receipt-secret", "13800138000")],
+    );
+    assert_eq!(late.status, 409, "{}", late.text);
     // Nothing about the reporter went into the workflow's history.
     let history = s.temporal.history(&id);
     assert!(!history.contains("13800138000") && !history.contains("李四"));
-    s.record("report-real-name-accepted", &id);
+    s.record("report-real-name-reopened", &id);
     s.record("clue-from-report-closed", &clue);
+}
+
+#[test]
+fn a_report_about_the_commissions_own_head_goes_up_and_leaves_no_local_copy() {
+    let s = System::start("20s");
+    let reply = s.host.post_json("/api/v1/reports", &report(true), &[]);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let task = s.task(Role::Petitions, ORG, &id, "triage");
+    let sent = s.post(
+        Role::Petitions,
+        ORG,
+        &format!("/api/v1/tasks/{}/complete", task["id"].as_str().unwrap()),
+        json!({ "outcome": "send_up", "detail": "own_head" }),
+    );
+    assert_eq!(sent.status, 202, "{}", sent.text);
+    let up = s.task(Role::Petitions, ORG, &id, "send_up");
+    assert_eq!(up["article"], "检控 Art. 15; 条例 Art. 199");
+    // A wrong outcome is a conflict naming what the step allows.
+    let bad = s.post(
+        Role::Petitions,
+        ORG,
+        &format!("/api/v1/tasks/{}/complete", up["id"].as_str().unwrap()),
+        json!({ "outcome": "accept" }),
+    );
+    assert_eq!(bad.status, 409, "{}", bad.text);
+    assert!(bad.text.contains("sent_up"), "{}", bad.text);
+    s.complete(Role::Petitions, ORG, &id, "send_up", "sent_up");
+    let gone = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM reports WHERE id = '{id}' AND status = 'sent_up'
+             AND content = '' AND identity_sealed IS NULL"
+        )) == 1
+    });
+    assert!(gone, "{}", s.worker.logs());
 }
 
 #[test]

@@ -41,10 +41,16 @@ fn cargo() -> Command {
 }
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    eprintln!("xtask: running {cmd:?}");
-    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    // The program and its arguments only: the environment may hold keys.
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    eprintln!("xtask: running {shown}");
+    let status = cmd.status().with_context(|| format!("starting {shown}"))?;
     if !status.success() {
-        bail!("{cmd:?} failed with {status}");
+        bail!("{shown} failed with {status}");
     }
     Ok(())
 }
@@ -282,7 +288,11 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
 /// totalling every suite's results.
 fn run_counting_tests(cmd: &mut Command) -> anyhow::Result<()> {
     use std::io::BufRead as _;
-    eprintln!("xtask: running {cmd:?}");
+    eprintln!(
+        "xtask: running {:?} {:?}",
+        cmd.get_program(),
+        cmd.get_args()
+    );
     let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
     let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
     for line in std::io::BufReader::new(child.stdout.take().expect("piped")).lines() {

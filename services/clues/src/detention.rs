@@ -178,6 +178,36 @@ pub(crate) async fn release(req: Request, caller: Claims, id: &str) -> Result<Re
     .await
 }
 
+#[derive(Deserialize)]
+struct Change {
+    reason: String,
+}
+
+/// `POST /api/v1/clues/{id}/detention/change-requests`: a request to change
+/// the measure, answered within 3 days (监察法 Art. 50).
+pub(crate) async fn change(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    auth::require(&caller, HANDLERS)?;
+    let schema = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/change-request.json")));
+    let input: Change = body(req, schema).await?;
+    let db = Db::open().await?;
+    load(&db, &caller, id).await?;
+    let (state, _) = detention(&db, id).await?;
+    if state != "in_effect" {
+        return Err(conflict("the detention", &state, &[]));
+    }
+    signal(
+        &db,
+        id,
+        EventKind::ChangeRequested {
+            reason: input.reason,
+        },
+        json!({ "answer_due": "within 3 days (监察法 Art. 50)" }),
+    )
+    .await
+}
+
 async fn signal(
     db: &Db,
     clue_id: &str,

@@ -6,6 +6,7 @@
 //! - `POST /api/v1/clues/{id}/disposal` — choose the disposal on a decision (规则 Art. 21).
 //! - `POST /api/v1/clues/{id}/detention` — request 留置 on a decision (监察法 Art. 47).
 //! - `POST /api/v1/clues/{id}/detention/extensions` — request an extension (Art. 48).
+//! - `POST /api/v1/clues/{id}/detention/change-requests` — ask to change the measure (Art. 50).
 //! - `POST /api/v1/clues/{id}/detention/release` — release.
 //! - `GET /api/v1/tasks` — the caller's open tasks.
 //! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
@@ -48,6 +49,9 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         }
         (Method::POST, ["clues", id, "detention", "release"]) => {
             detention::release(req, caller, id).await
+        }
+        (Method::POST, ["clues", id, "detention", "change-requests"]) => {
+            detention::change(req, caller, id).await
         }
         (Method::GET, ["tasks"]) => tasks::inbox(caller).await,
         (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {

@@ -7,7 +7,7 @@
 
 use jiandu_domain::report::Phone;
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::db::{Db, Value, text};
+use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::{clock, seal};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
@@ -17,15 +17,20 @@ const MAX_FAILURES: i64 = 5;
 /// The throttling window.
 const WINDOW_SECS: i64 = 15 * 60;
 
-pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
-    let client = api::client_ip(&req);
-    let secret = api::header(&req, "x-receipt-secret")
+/// The report a receipt code and its secret open, or the same 404 for an
+/// unknown code and a wrong secret; failures count towards throttling.
+pub(crate) async fn open_report(
+    db: &Db,
+    req: &Request,
+    receipt_code: &str,
+) -> Result<Row, ApiError> {
+    let client = api::client_ip(req);
+    let secret = api::header(req, "x-receipt-secret")
         .unwrap_or("")
         .trim()
         .to_owned();
-    let db = Db::open().await?;
     let now = clock::now().unix_timestamp();
-    throttle(&db, &client, now).await?;
+    throttle(db, &client, now).await?;
 
     let rows = db
         .query(
@@ -36,7 +41,7 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
         )
         .await?;
     let key = crate::identity_key().await?;
-    let found = rows.first().filter(|row| {
+    let found = rows.into_iter().find(|row| {
         let expected = row.blob(2).unwrap_or_default();
         let presented = if row.int(1) == Some(1) {
             Phone::parse(&secret)
@@ -47,15 +52,22 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
         };
         !secret.is_empty() && presented.is_some_and(|p| seal::same(&p, expected))
     });
-    let Some(row) = found else {
-        record_failure(&db, &client, now).await?;
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "",
-            "no report matches this receipt code and secret",
-        ));
-    };
+    match found {
+        Some(row) => Ok(row),
+        None => {
+            record_failure(db, &client, now).await?;
+            Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "",
+                "no report matches this receipt code and secret",
+            ))
+        }
+    }
+}
 
+pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
+    let db = Db::open().await?;
+    let row = open_report(&db, &req, receipt_code).await?;
     let id = row.text(0).unwrap_or_default();
     let events = db
         .query(

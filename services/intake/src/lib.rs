@@ -3,6 +3,8 @@
 //! - `POST /api/v1/reports` — submit; answers 201 only once the report and its
 //!   workflow start are committed together.
 //! - `GET /api/v1/reports/{receipt_code}` with `X-Receipt-Secret` — follow up.
+//! - `POST /api/v1/reports/{receipt_code}/feedback` with `X-Receipt-Secret` —
+//!   rate the answer or object to it; an objection with new evidence reopens it.
 
 use std::sync::OnceLock;
 
@@ -11,6 +13,7 @@ use jiandu_guest::seal::IdentityKey;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
+mod feedback;
 mod followup;
 mod submit;
 
@@ -21,6 +24,11 @@ async fn handle(req: Request) -> Reply {
         (Method::POST, "") => submit::submit(req).await,
         (Method::GET, code) if is_single_segment(code) => {
             followup::follow_up(req, &code[1..]).await
+        }
+        (Method::POST, path)
+            if path.ends_with("/feedback") && is_single_segment(&path[..path.len() - 9]) =>
+        {
+            feedback::give(req, &path[1..path.len() - 9]).await
         }
         (_, "") => Err(method_not_allowed("POST")),
         (_, code) if is_single_segment(code) => Err(method_not_allowed("GET")),
