@@ -6,7 +6,13 @@
 //! - `native twin`: the same endpoint as a native axum + sqlx server doing the
 //!   same work (schema, rules, sealing, one transaction with the same rows).
 //!
-//! Options: `--seconds N` (default 5), `--connections N` (default 16).
+//! - workflows (see `workflows.rs`): report → workflow latency, workflows
+//!   completed per second, escalation lateness with many open deadlines.
+//!
+//! Options: `--seconds N` (default 5), `--connections N` (default 16),
+//! `--reports N` (default 200), `--open N` (default 1000), `--only http|workflows`.
+
+mod workflows;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -229,7 +235,7 @@ async fn start_twin(dir: &std::path::Path) -> SocketAddr {
     let twin = Arc::new(Twin {
         pool,
         writer: tokio::sync::Mutex::new(()),
-        schema: Schema::compile(include_str!("../../../schemas/report.json")),
+        schema: Schema::compile(include_str!("../../../../schemas/report.json")),
         key: IdentityKey::from_base64(TEST_KEY).expect("key"),
     });
     let app = axum::Router::new()
@@ -256,6 +262,21 @@ fn main() {
         seconds: opt("--seconds", 5),
         connections: opt("--connections", 16) as usize,
     };
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    if only != Some("workflows") {
+        http(&load);
+    }
+    if only != Some("http") {
+        workflows::run(opt("--reports", 200) as usize, opt("--open", 1000) as usize);
+    }
+}
+
+/// Requests per second and latency through the host, against the native twin.
+fn http(load: &Load) {
     let dir = tempfile::tempdir().expect("temp dir");
     let testbed = Host::start(&testbed_manifest(dir.path(), &[]), &[]);
     let product = Host::start_product();
@@ -271,7 +292,7 @@ fn main() {
                 testbed.addr,
                 "GET",
                 "/testbed/ok",
-                &load,
+                load,
             )
             .await,
             drive(
@@ -279,7 +300,7 @@ fn main() {
                 product.addr,
                 "POST",
                 "/api/v1/reports",
-                &load,
+                load,
             )
             .await,
             drive(
@@ -287,7 +308,7 @@ fn main() {
                 twin,
                 "POST",
                 "/api/v1/reports",
-                &load,
+                load,
             )
             .await,
         ]

@@ -1,0 +1,225 @@
+//! The workflow half of `cargo xtask bench`, on the real host, worker and a
+//! Temporal dev server (SQLite, WAL), all on this machine:
+//!
+//! - how long a report takes from its 201 to a started workflow (the relay)
+//!   and to its first task (start plus one activity), p50/p99;
+//! - workflows completed per second, against the bare starts per second the
+//!   same server and relay managed in the same run;
+//! - with 1,000 deadlines open at once, how late the overdue (督办) and
+//!   elevation (提级) events are recorded after their due times.
+
+use std::time::{Duration, Instant};
+
+use jiandu_domain::clue::Role;
+use jiandu_tests::temporal::{Temporal, Worker};
+use jiandu_tests::{Host, ORG, bearer};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+fn report() -> serde_json::Value {
+    json!({
+        "category": "integrity",
+        "division_code": "370402",
+        "subject": { "name": "张某", "unit": "某镇政府" },
+        "content": "村集体资金被挪用于个人消费，涉及金额二十余万元。",
+    })
+}
+
+fn submit(host: &Host, n: usize, pace: Duration) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let started = Instant::now();
+            let reply = host.post_json("/api/v1/reports", &report(), &[]);
+            assert_eq!(reply.status, 201, "{}", reply.text);
+            if let Some(rest) = pace.checked_sub(started.elapsed()) {
+                std::thread::sleep(rest);
+            }
+            reply.json()["id"].as_str().expect("an id").to_owned()
+        })
+        .collect()
+}
+
+fn wait(host: &Host, what: &str, sql: &str, expected: i64, within: Duration) -> Duration {
+    let start = Instant::now();
+    let ok = host.wait_for(within, || host.count(sql) >= expected);
+    assert!(
+        ok,
+        "{what}: only {} of {expected} in {within:?}",
+        host.count(sql)
+    );
+    start.elapsed()
+}
+
+fn millis_between(pairs: &[String]) -> Vec<f64> {
+    let mut out: Vec<f64> = pairs
+        .iter()
+        .filter_map(|pair| {
+            let (a, b) = pair.split_once('|')?;
+            let a = OffsetDateTime::parse(a, &Rfc3339).ok()?;
+            let b = OffsetDateTime::parse(b, &Rfc3339).ok()?;
+            Some((b - a).as_seconds_f64() * 1e3)
+        })
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+fn line(name: &str, ms: &[f64]) {
+    println!(
+        "{name:<44} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+        pct(ms, 0.50),
+        pct(ms, 0.99),
+        ms.last().copied().unwrap_or(f64::NAN),
+        ms.len()
+    );
+}
+
+/// Latency from report to workflow, and workflows completed per second.
+fn pipeline(reports: usize) {
+    let host = Host::start_product();
+    let temporal = Temporal::start();
+    // Slow time: nothing falls due during this part.
+    let _worker = Worker::start(&host, &temporal, &[("JIANDU_TIME_SCALE", "60s")]);
+    // Warm up: the first start connects and compiles.
+    submit(&host, 5, Duration::ZERO);
+    wait(
+        &host,
+        "warm-up",
+        "SELECT count(*) FROM tasks WHERE step = 'triage'",
+        5,
+        Duration::from_secs(120),
+    );
+
+    // Paced at 20 reports/s, below saturation: this measures latency.
+    let ids = submit(&host, reports, Duration::from_millis(50));
+    wait(
+        &host,
+        "triage tasks",
+        "SELECT count(*) FROM tasks WHERE step = 'triage'",
+        reports as i64 + 5,
+        Duration::from_secs(600),
+    );
+    let list = ids
+        .iter()
+        .map(|id| format!("'{id}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let started = millis_between(&host.strings(&format!(
+        "SELECT created_at || '|' || delivered_at FROM outbox WHERE workflow_id IN ({list})"
+    )));
+    let first_task = millis_between(&host.strings(&format!(
+        "SELECT r.received_at || '|' || t.opened_at FROM reports r JOIN tasks t ON t.subject_id = r.id
+         WHERE t.step = 'triage' AND r.id IN ({list})"
+    )));
+
+    // A burst of starts: how many workflows the relay and server start per second.
+    let burst = Instant::now();
+    let burst_ids = submit(&host, reports, Duration::ZERO);
+    let burst_total = reports as i64 * 2 + 5;
+    wait(
+        &host,
+        "burst starts",
+        "SELECT count(*) FROM tasks WHERE step = 'triage'",
+        burst_total,
+        Duration::from_secs(600),
+    );
+    let starts_per_s = reports as f64 / burst.elapsed().as_secs_f64();
+
+    // Complete every triage as a duplicate: each workflow then ends.
+    let auth = bearer(Role::Petitions, ORG);
+    let done = Instant::now();
+    for id in ids.iter().chain(&burst_ids) {
+        let task = format!("{id}.1.triage");
+        let reply = host.post_json(
+            &format!("/api/v1/tasks/{task}/complete"),
+            &json!({ "outcome": "duplicate" }),
+            &[("authorization", auth.as_str())],
+        );
+        assert_eq!(reply.status, 202, "{}", reply.text);
+    }
+    wait(
+        &host,
+        "completed workflows",
+        "SELECT count(*) FROM reports WHERE status = 'duplicate'",
+        reports as i64 * 2,
+        Duration::from_secs(600),
+    );
+    let completed_per_s = (reports * 2) as f64 / done.elapsed().as_secs_f64();
+
+    println!(
+        "\n{:<44} {:>9} {:>9} {:>9} {:>6}",
+        "report → workflow (ms, 20 reports/s)", "p50", "p99", "max", "n"
+    );
+    line("201 → workflow started (relay)", &started);
+    line("201 → first task open (start + activity)", &first_task);
+    println!("\nworkflow starts per second (burst of {reports}): {starts_per_s:.1}");
+    println!(
+        "workflows completed per second (task done → end, {}): {completed_per_s:.1}",
+        reports * 2
+    );
+    println!(
+        "completed / started per second: {:.2}x",
+        completed_per_s / starts_per_s
+    );
+}
+
+/// How late escalations are recorded with `open` deadlines open at once.
+fn lateness(open: usize) {
+    let host = Host::start_product();
+    let temporal = Temporal::start();
+    // 10 s per working day: triage (15 working days) falls due 150 s after
+    // receipt, long after all `open` workflows have started.
+    let _worker = Worker::start(&host, &temporal, &[("JIANDU_TIME_SCALE", "10s")]);
+    let submitted = Instant::now();
+    submit(&host, open, Duration::ZERO);
+    wait(
+        &host,
+        "open deadlines",
+        "SELECT count(*) FROM tasks WHERE step = 'triage'",
+        open as i64,
+        Duration::from_secs(900),
+    );
+    println!(
+        "\n{open} deadlines open {:.1} s after the first report; they fall due 150 s after theirs",
+        submitted.elapsed().as_secs_f64()
+    );
+    wait(
+        &host,
+        "elevations",
+        "SELECT count(*) FROM task_events WHERE kind = 'elevated'",
+        open as i64,
+        Duration::from_secs(900),
+    );
+    let overdue = millis_between(&host.strings(
+        "SELECT t.due_at || '|' || e.at FROM tasks t JOIN task_events e ON e.task_id = t.id
+         WHERE e.kind = 'overdue'",
+    ));
+    // Elevation is due 2 working days (20 s here) after the due time.
+    let elevated: Vec<f64> = millis_between(&host.strings(
+        "SELECT t.due_at || '|' || e.at FROM tasks t JOIN task_events e ON e.task_id = t.id
+         WHERE e.kind = 'elevated'",
+    ))
+    .into_iter()
+    .map(|ms| ms - 20_000.0)
+    .collect();
+    println!(
+        "\n{:<44} {:>9} {:>9} {:>9} {:>6}",
+        "escalation lateness (ms after due)", "p50", "p99", "max", "n"
+    );
+    line("overdue + 督办 recorded", &overdue);
+    line("提级 recorded", &elevated);
+}
+
+/// Runs the workflow benchmarks.
+pub fn run(reports: usize, open: usize) {
+    pipeline(reports);
+    lateness(open);
+}
