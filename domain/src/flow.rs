@@ -89,6 +89,11 @@ pub enum EventKind {
         /// Who did it (the token's subject).
         by: String,
     },
+    /// Another clue was registered from a report; the report waits for it too.
+    ClueOpened {
+        /// The clue.
+        clue_id: String,
+    },
     /// A clue that came from a report was closed.
     ClueClosed {
         /// The clue.

@@ -40,30 +40,36 @@ enum Command {
         cache_dir: Option<PathBuf>,
     },
     /// Apply database migrations to a SQLite database label.
-    Migrate {
-        /// The Spin manifest (relative database paths are resolved against it).
-        #[arg(long = "from", short = 'f', default_value = "spin.toml")]
-        manifest: PathBuf,
-        /// Runtime configuration: where each SQLite database label lives.
-        #[arg(long)]
-        runtime_config_file: Option<PathBuf>,
-        /// The database label.
-        #[arg(long, default_value = "default")]
-        label: String,
-    },
+    Migrate(Database),
     /// Run the workflows, their activities and the outbox relay against
-    /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`).
-    Worker {
-        /// The Spin manifest (relative database paths are resolved against it).
-        #[arg(long = "from", short = 'f', default_value = "spin.toml")]
-        manifest: PathBuf,
-        /// Runtime configuration: where each SQLite database label lives.
-        #[arg(long)]
-        runtime_config_file: Option<PathBuf>,
-        /// The database label whose outbox is relayed and whose projections are written.
-        #[arg(long, default_value = "default")]
-        label: String,
-    },
+    /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`)
+    /// on a database label's outbox and projections.
+    Worker(Database),
+}
+
+/// Which SQLite database, as `spin up` would find it.
+#[derive(clap::Args)]
+struct Database {
+    /// The Spin manifest (relative database paths are resolved against it).
+    #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Runtime configuration: where each SQLite database label lives.
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+    /// The database label.
+    #[arg(long, default_value = "default")]
+    label: String,
+}
+
+impl Database {
+    /// Where the database file lives.
+    fn path(&self) -> anyhow::Result<PathBuf> {
+        let config = match &self.runtime_config_file {
+            Some(path) => RuntimeConfig::from_file(path)?,
+            None => RuntimeConfig::default(),
+        };
+        Ok(config.sqlite_path(&self.label, &manifest_dir(&self.manifest)))
+    }
 }
 
 #[tokio::main]
@@ -104,12 +110,9 @@ async fn main() -> anyhow::Result<()> {
             }
             jiandu_host::server::serve(app, listener, shutdown_signal()).await?;
         }
-        Command::Migrate {
-            manifest,
-            runtime_config_file,
-            label,
-        } => {
-            let path = database_path(&manifest, runtime_config_file.as_deref(), &label)?;
+        Command::Migrate(database) => {
+            let path = database.path()?;
+            let label = &database.label;
             jiandu_host::migrate::sqlite(&path)
                 .await
                 .with_context(|| format!("migrating {}", path.display()))?;
@@ -118,15 +121,10 @@ async fn main() -> anyhow::Result<()> {
                 path.display()
             );
         }
-        Command::Worker {
-            manifest,
-            runtime_config_file,
-            label,
-        } => {
+        Command::Worker(database) => {
             let mut config = jiandu_workflows::config::WorkerConfig::from_env()?;
             if std::env::var_os("JIANDU_DATABASE_URL").is_none() {
-                let path = database_path(&manifest, runtime_config_file.as_deref(), &label)?;
-                config.database_url = format!("sqlite://{}", path.display());
+                config.database_url = format!("sqlite://{}", database.path()?.display());
             }
             let (stop, stopped) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
@@ -141,19 +139,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Where the SQLite database `label` lives.
-fn database_path(
-    manifest: &std::path::Path,
-    runtime_config_file: Option<&std::path::Path>,
-    label: &str,
-) -> anyhow::Result<PathBuf> {
-    let config = match runtime_config_file {
-        Some(path) => RuntimeConfig::from_file(path)?,
-        None => RuntimeConfig::default(),
-    };
-    Ok(config.sqlite_path(label, &manifest_dir(manifest)))
 }
 
 async fn shutdown_signal() {

@@ -297,25 +297,24 @@ impl Host {
 
     /// Runs a query returning one integer.
     pub fn count(&self, sql: &str) -> i64 {
-        let path = self.db_path();
-        let sql = sql.to_owned();
-        runtime().block_on(async move {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
-                .await
-                .expect("open the test database");
-            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&pool)
-                .await
-                .expect("query");
-            pool.close().await;
-            n
-        })
+        let rows: Vec<i64> = self.column(sql);
+        rows.first().copied().expect("a row")
     }
 
     /// Runs a query returning one text column.
     pub fn strings(&self, sql: &str) -> Vec<String> {
+        self.column(sql)
+    }
+
+    /// Runs a query and reads its first column from every row.
+    fn column<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + 'static,
+    {
         let path = self.db_path();
         let sql = sql.to_owned();
         runtime().block_on(async move {
@@ -324,7 +323,7 @@ impl Host {
                 .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
                 .await
                 .expect("open the test database");
-            let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            let rows: Vec<T> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                 .fetch_all(&pool)
                 .await
                 .expect("query");

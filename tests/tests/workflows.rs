@@ -150,11 +150,6 @@ impl System {
     fn assign_and_dispose(&self, clue: &str, mode: &str) {
         self.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
         self.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
-        self.assign_disposal_only(clue, mode);
-    }
-
-    /// Decides and chooses the disposal of an assigned clue.
-    fn assign_disposal_only(&self, clue: &str, mode: &str) {
         self.wait_clue(clue, "awaiting_disposal");
         self.task(Role::Supervision, ORG, clue, "disposal");
         let decision = self.decide(clue, "disposal", mode);
@@ -301,6 +296,26 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
     );
     let overdue = s.task(Role::Department, ORG, &clue, "inquiry_reply");
     assert_eq!(overdue["status"], "overdue");
+    let auth = bearer(Role::Department, ORG);
+    let detail = s.host.get(
+        &format!("/api/v1/tasks/{id}"),
+        &[("authorization", auth.as_str())],
+    );
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    assert_conforms("task.json", &detail.json());
+    let kinds: Vec<String> = detail.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["opened", "reminder", "overdue", "elevated"]);
+    let other = bearer(Role::Supervision, ORG);
+    let hidden = s.host.get(
+        &format!("/api/v1/tasks/{id}"),
+        &[("authorization", other.as_str())],
+    );
+    assert_eq!(hidden.status, 404, "{}", hidden.text);
     assert_eq!(overdue["reminders_sent"], 1);
     assert_eq!(
         overdue["escalated_to"],
@@ -510,9 +525,47 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     assert_eq!(notice["due_date"], reply.json()["acceptance_due"]["date"]);
     s.complete(Role::Petitions, ORG, &id, "acceptance_notice", "notified");
 
+    // The report becomes a clue; 案件监督管理室 registers a second one from it.
     let clue = format!("{id}-C1");
+    s.task(Role::CaseManagement, ORG, &clue, "assignment");
+    let second = s.post(
+        Role::CaseManagement,
+        ORG,
+        "/api/v1/clues",
+        json!({ "source": "report", "report_id": id, "summary": "同一举报中的另一问题" }),
+    );
+    assert_eq!(second.status, 201, "{}", second.text);
+    let second = second.json()["id"].as_str().unwrap().to_owned();
     s.assign_and_dispose(&clue, "close");
     s.wait_clue(&clue, "closed");
+    // The report concludes only once every clue has closed: the first
+    // clue's closing reaches it, and it goes on waiting.
+    let concluded = |note: &str| {
+        s.host.count(&format!(
+            "SELECT count(*) FROM report_events WHERE report_id = '{id}' AND event = 'concluded'
+             AND note = '{note}'"
+        )) == 1
+    };
+    let delivered = s.host.wait_for(PATIENCE, || {
+        s.host.count(&format!(
+            "SELECT count(*) FROM outbox WHERE idempotency_key = '{clue}:closed'
+             AND delivered_at IS NOT NULL"
+        )) == 1
+    });
+    assert!(delivered, "{}", s.worker.logs());
+    assert!(
+        !s.host
+            .wait_for(Duration::from_secs(3), || s.host.count(&format!(
+                "SELECT count(*) FROM reports WHERE id = '{id}' AND status = 'concluded'"
+            )) == 1),
+        "concluded before its second clue ended"
+    );
+    s.assign_and_dispose(&second, "hold");
+    assert!(
+        s.host.wait_for(PATIENCE, || concluded("closed; held")),
+        "{}",
+        s.worker.logs()
+    );
     // 检控 Art. 27: the result within 15 working days of closing.
     let result = s.task(Role::Petitions, ORG, &id, "result_notice");
     assert_eq!(result["article"], "检控 Art. 27");
@@ -564,7 +617,7 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     // Nothing about the reporter went into the workflow's history.
     let history = s.temporal.history(&id);
     assert!(!history.contains("13800138000") && !history.contains("李四"));
-    s.record("report-real-name-reopened", &id);
+    s.record("report-two-clues-reopened", &id);
     s.record("clue-from-report-closed", &clue);
 }
 
@@ -603,9 +656,10 @@ fn a_report_about_the_commissions_own_head_goes_up_and_leaves_no_local_copy() {
     assert!(gone, "{}", s.worker.logs());
 }
 
-#[test]
-fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
-    let mut s = System::start("20s");
+/// Three clues from registration to closing, with `stop` and `resume`
+/// around the approvals and again around the disposals: whatever was
+/// committed while a part was down must be carried out, once.
+fn loses_nothing(s: &mut System, stop: fn(&mut System), resume: fn(&mut System)) {
     let clues: Vec<String> = (0..3).map(|_| s.register_clue()).collect();
     for clue in &clues {
         s.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
@@ -613,19 +667,21 @@ fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
     for clue in &clues {
         s.task(Role::Head, ORG, clue, "assignment_approval");
     }
-    // The approvals are committed to the outbox while the worker is dead.
-    s.worker.kill();
+    stop(s);
     for clue in &clues {
         s.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
     }
-    s.worker.restart();
-    for clue in &clues {
-        s.wait_clue(clue, "awaiting_disposal");
-    }
-    // Kill it again with disposals in flight.
-    for clue in &clues {
-        s.task(Role::Supervision, ORG, clue, "disposal");
-        let decision = s.decide(clue, "disposal", "close");
+    resume(s);
+    let decisions: Vec<String> = clues
+        .iter()
+        .map(|clue| {
+            s.wait_clue(clue, "awaiting_disposal");
+            s.task(Role::Supervision, ORG, clue, "disposal");
+            s.decide(clue, "disposal", "close")
+        })
+        .collect();
+    stop(s);
+    for (clue, decision) in clues.iter().zip(&decisions) {
         let reply = s.post(
             Role::Supervision,
             ORG,
@@ -634,13 +690,14 @@ fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
         );
         assert_eq!(reply.status, 202, "{}", reply.text);
     }
-    s.worker.kill();
-    s.worker.restart();
+    resume(s);
     for clue in &clues {
         s.wait_clue(clue, "closed");
     }
     assert_eq!(
-        s.host.count("SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1)"),
+        s.host.count(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1)"
+        ),
         0,
         "every step projected once"
     );
@@ -652,26 +709,15 @@ fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
 }
 
 #[test]
+fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
+    let mut s = System::start("20s");
+    loses_nothing(&mut s, |s| s.worker.kill(), |s| s.worker.restart());
+}
+
+#[test]
 fn a_restarted_temporal_loses_nothing() {
     let mut s = System::start("20s");
-    let clues: Vec<String> = (0..3).map(|_| s.register_clue()).collect();
-    for clue in &clues {
-        s.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
-    }
-    for clue in &clues {
-        s.task(Role::Head, ORG, clue, "assignment_approval");
-    }
-    s.temporal.restart();
-    for clue in &clues {
-        s.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
-    }
-    s.temporal.restart();
-    for clue in &clues {
-        s.assign_disposal_only(clue, "hold");
-    }
-    for clue in &clues {
-        s.wait_clue(clue, "held");
-    }
+    loses_nothing(&mut s, |s| s.temporal.stop(), |s| s.temporal.restart());
 }
 
 #[test]

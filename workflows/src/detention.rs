@@ -108,20 +108,20 @@ impl DetentionWorkflow {
             pending_extension: false,
         };
         let mut open = BTreeMap::new();
-        let limit = agenda::open(ctx, &d, Self::limit(&term)).await?;
-        open.insert(limit, Open::Limit);
-        let notice = agenda::open(
+        Self::track(ctx, &d, &mut open, Self::limit(&term), Open::Limit).await?;
+        Self::track(
             ctx,
             &d,
+            &mut open,
             Step::new(
                 "detention_notice",
                 DETENTION_NOTICE,
                 Role::Investigation,
                 &["notified", "exception"],
             ),
+            Open::Notice,
         )
         .await?;
-        open.insert(notice, Open::Notice);
 
         loop {
             let event = agenda::next_event(ctx, None, |_| true)
@@ -143,37 +143,40 @@ impl DetentionWorkflow {
                         Open::Limit => return Self::release(ctx, &d, &mut open, note).await,
                         Open::Notice if outcome == "exception" => {
                             // Art. 50: not notifying needs approval.
-                            let id = agenda::open(
+                            Self::track(
                                 ctx,
                                 &d,
+                                &mut open,
                                 Step::new("notice_exception", APPROVAL, Role::Head, APPROVE),
+                                Open::NoticeException,
                             )
                             .await?;
-                            open.insert(id, Open::NoticeException);
                         }
                         Open::Notice | Open::NoticeAfterException => {
                             agenda::project(ctx, &d, "in_effect", "family_notified", None).await?;
                         }
                         Open::NoticeException if outcome == "approve" => {
                             agenda::project(ctx, &d, "in_effect", "notice_deferred", note).await?;
-                            let id = agenda::open(
+                            Self::track(
                                 ctx,
                                 &d,
+                                &mut open,
                                 Step::untimed(
                                     "notice_after_exception",
                                     "监察法 Art. 50",
                                     Role::Investigation,
                                     &["notified"],
                                 ),
+                                Open::NoticeAfterException,
                             )
                             .await?;
-                            open.insert(id, Open::NoticeAfterException);
                         }
                         Open::NoticeException => {
                             // Refused: the notice is owed now, and already late.
-                            let id = agenda::open(
+                            Self::track(
                                 ctx,
                                 &d,
+                                &mut open,
                                 Step::new(
                                     "detention_notice",
                                     DETENTION_NOTICE,
@@ -181,9 +184,9 @@ impl DetentionWorkflow {
                                     &["notified"],
                                 )
                                 .counted_from(&term.announced_at),
+                                Open::Notice,
                             )
                             .await?;
-                            open.insert(id, Open::Notice);
                         }
                         Open::Extension { months } => {
                             term.pending_extension = false;
@@ -198,8 +201,8 @@ impl DetentionWorkflow {
                                     open.remove(&old);
                                     agenda::close(ctx, &old, "extended", None, &by).await?;
                                 }
-                                let limit = agenda::open(ctx, &d, Self::limit(&term)).await?;
-                                open.insert(limit, Open::Limit);
+                                Self::track(ctx, &d, &mut open, Self::limit(&term), Open::Limit)
+                                    .await?;
                                 let note =
                                     format!("extended by {months} months, {} in all", term.months);
                                 agenda::project(ctx, &d, "in_effect", "extended", Some(note))
@@ -219,18 +222,19 @@ impl DetentionWorkflow {
                     match rule {
                         Ok(rule) if !term.pending_extension && months <= rule.max_months => {
                             term.pending_extension = true;
-                            let id = agenda::open(
+                            Self::track(
                                 ctx,
                                 &d,
+                                &mut open,
                                 Step::new(
                                     "extension_approval",
                                     DETENTION_APPROVAL,
                                     rule.approver,
                                     APPROVE,
                                 ),
+                                Open::Extension { months },
                             )
                             .await?;
-                            open.insert(id, Open::Extension { months });
                             agenda::project(
                                 ctx,
                                 &d,
@@ -262,24 +266,27 @@ impl DetentionWorkflow {
                     }
                 }
                 EventKind::ChangeRequested { reason } => {
-                    let id = agenda::open(
+                    Self::track(
                         ctx,
                         &d,
+                        &mut open,
                         Step::new(
                             "change_request",
                             CHANGE_REQUEST,
                             Role::Head,
                             &["granted", "refused"],
                         ),
+                        Open::Change,
                     )
                     .await?;
-                    open.insert(id, Open::Change);
                     agenda::project(ctx, &d, "in_effect", "change_requested", Some(reason)).await?;
                 }
                 EventKind::Released { reason, .. } => {
                     return Self::release(ctx, &d, &mut open, Some(reason)).await;
                 }
-                EventKind::ClueClosed { .. } | EventKind::Feedback { .. } => {}
+                EventKind::ClueOpened { .. }
+                | EventKind::ClueClosed { .. }
+                | EventKind::Feedback { .. } => {}
             }
         }
     }
@@ -302,6 +309,19 @@ impl DetentionWorkflow {
         )
         .counted_from(&term.announced_at)
         .months(term.months)
+    }
+
+    /// Opens a step and remembers what it is for.
+    async fn track(
+        ctx: &WorkflowContext<Self>,
+        d: &Subject,
+        open: &mut BTreeMap<String, Open>,
+        step: Step,
+        what: Open,
+    ) -> WorkflowResult<()> {
+        let task_id = agenda::open(ctx, d, step).await?;
+        open.insert(task_id, what);
+        Ok(())
     }
 
     /// 解除留置 — release ends every timer.

@@ -128,16 +128,28 @@ impl ReportWorkflow {
                 agenda::options(),
             )
             .await?;
-            let closed = agenda::next_event(
-                ctx,
-                None,
-                |e| matches!(&e.kind, EventKind::ClueClosed { clue_id: c, .. } if *c == clue_id),
-            )
-            .await?
-            .expect("waiting without a limit ends only with an event");
-            let EventKind::ClueClosed { result, .. } = closed.kind else {
-                unreachable!("only a clue closing was wanted")
-            };
+            // One or more clues: 案件监督管理室 may register more from this
+            // report; the matter concludes once every one of them has closed.
+            let mut open_clues = vec![clue_id];
+            let mut results = Vec::new();
+            while !open_clues.is_empty() {
+                let event = agenda::next_event(ctx, None, |e| match &e.kind {
+                    EventKind::ClueClosed { clue_id, .. } => open_clues.contains(clue_id),
+                    EventKind::ClueOpened { .. } => true,
+                    _ => false,
+                })
+                .await?
+                .expect("waiting without a limit ends only with an event");
+                match event.kind {
+                    EventKind::ClueOpened { clue_id } => open_clues.push(clue_id),
+                    EventKind::ClueClosed { clue_id, result } => {
+                        open_clues.retain(|c| *c != clue_id);
+                        results.push(result);
+                    }
+                    _ => unreachable!("only clue events were wanted"),
+                }
+            }
+            let result = results.join("; ");
             agenda::project(ctx, &report, "concluded", "concluded", Some(result)).await?;
             if input.real_name {
                 // 检控 Art. 27: the result within 15 working days of closing.

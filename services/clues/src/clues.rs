@@ -5,10 +5,10 @@ use std::sync::OnceLock;
 use jiandu_domain::clue::{
     ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter, Role,
 };
-use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent};
+use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::auth::{self, Claims};
-use jiandu_guest::db::{Db, Row, text};
+use jiandu_guest::db::{Db, Row, opt_text, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
@@ -34,10 +34,13 @@ fn schema(cell: &'static OnceLock<Schema>, text: &'static str) -> &'static Schem
 struct NewClue {
     source: ClueSource,
     summary: String,
+    report_id: Option<String>,
 }
 
 /// `POST /api/v1/clues`: 案件监督管理室 registers a clue from a tour, a
-/// big-data hit or supervision (reports become clues through their workflow).
+/// big-data hit or supervision, or a further clue from an accepted report
+/// (the first is registered when 信访室 accepts it); that report then waits
+/// for this clue too before it concludes.
 pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     auth::require(&caller, &[Role::CaseManagement])?;
@@ -46,32 +49,47 @@ pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiE
         schema(&SCHEMA, include_str!("../../../schemas/clue.json")),
     )
     .await?;
-    if input.source == ClueSource::Report {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "/source",
-            "clues from reports are registered when 信访室 accepts the report",
-        ));
-    }
+    let db = Db::open().await?;
+    let report_id = match (input.source, input.report_id) {
+        (ClueSource::Report, Some(report_id)) => {
+            accepted_report(&db, &report_id).await?;
+            Some(report_id)
+        }
+        (ClueSource::Report, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "/report_id",
+                "a clue from a report names the report",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "/report_id",
+                "only clues from a report name one",
+            ));
+        }
+        (_, None) => None,
+    };
     let id = new_id("C");
     let at = clock::rfc3339(clock::now());
     let started = ClueStarted {
         clue_id: id.clone(),
         source: input.source,
-        report_id: None,
+        report_id: report_id.clone(),
         registered_at: at.clone(),
     };
     let source = serde_json::to_value(input.source).expect("sources serialize");
-    let db = Db::open().await?;
     db.begin().await?;
     let written = async {
         db.exec(
             "registering a clue",
-            "INSERT INTO clues (id, source, org, summary, state, registered_by, registered_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clues (id, source, report_id, org, summary, state, registered_by, registered_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 text(&id),
                 text(source.as_str().unwrap_or_default()),
+                opt_text(report_id.as_deref()),
                 text(&caller.org),
                 text(&input.summary),
                 text(ClueState::Assignment.as_str()),
@@ -82,6 +100,13 @@ pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiE
         )
         .await?;
         outbox::start_workflow(&db, CLUE_WORKFLOW, &id, &started, &at).await?;
+        if let Some(report_id) = &report_id {
+            let opened = FlowEvent {
+                key: format!("{id}:opened"),
+                kind: EventKind::ClueOpened { clue_id: id.clone() },
+            };
+            outbox::signal_workflow(&db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
+        }
         db.commit().await
     }
     .await;
@@ -93,6 +118,32 @@ pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiE
         StatusCode::CREATED,
         &json!({ "id": id, "state": ClueState::Assignment.as_str(), "registered_at": at }),
     ))
+}
+
+/// 422 unless the report exists, 409 unless it is `accepted` (its clues in progress).
+async fn accepted_report(db: &Db, report_id: &str) -> Result<(), ApiError> {
+    let rows = db
+        .query(
+            "reading a report",
+            "SELECT status FROM reports WHERE id = ?",
+            [text(report_id)],
+        )
+        .await?;
+    let row = rows.first().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/report_id",
+            "no such report",
+        )
+    })?;
+    match row.text(0).unwrap_or_default() {
+        "accepted" => Ok(()),
+        status => Err(conflict(
+            "the report",
+            status,
+            &["register clues while it is `accepted`"],
+        )),
+    }
 }
 
 /// A clue as stored.

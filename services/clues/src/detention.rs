@@ -83,6 +83,17 @@ pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Re
     })))
 }
 
+/// The number of extensions granted to the clue's detention, which must be
+/// in effect (else 409); the clue must be the caller's organisation's.
+async fn in_effect(db: &Db, caller: &Claims, id: &str) -> Result<u32, ApiError> {
+    load(db, caller, id).await?;
+    let (state, granted) = detention(db, id).await?;
+    if state != "in_effect" {
+        return Err(conflict("the detention", &state, &[]));
+    }
+    Ok(granted)
+}
+
 /// The detention's state and extensions so far, or 409.
 async fn detention(db: &Db, id: &str) -> Result<(String, u32), ApiError> {
     let rows = db
@@ -116,11 +127,7 @@ pub(crate) async fn extend(req: Request, caller: Claims, id: &str) -> Result<Rep
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/extension.json")));
     let input: Extension = body(req, schema).await?;
     let db = Db::open().await?;
-    load(&db, &caller, id).await?;
-    let (state, granted) = detention(&db, id).await?;
-    if state != "in_effect" {
-        return Err(conflict("the detention", &state, &[]));
-    }
+    let granted = in_effect(&db, &caller, id).await?;
     let rule = next_extension(granted).map_err(|why| {
         conflict(
             "the detention",
@@ -161,11 +168,7 @@ pub(crate) async fn release(req: Request, caller: Claims, id: &str) -> Result<Re
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/release.json")));
     let input: Release = body(req, schema).await?;
     let db = Db::open().await?;
-    load(&db, &caller, id).await?;
-    let (state, _) = detention(&db, id).await?;
-    if state != "in_effect" {
-        return Err(conflict("the detention", &state, &[]));
-    }
+    in_effect(&db, &caller, id).await?;
     signal(
         &db,
         id,
@@ -192,11 +195,7 @@ pub(crate) async fn change(req: Request, caller: Claims, id: &str) -> Result<Rep
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/change-request.json")));
     let input: Change = body(req, schema).await?;
     let db = Db::open().await?;
-    load(&db, &caller, id).await?;
-    let (state, _) = detention(&db, id).await?;
-    if state != "in_effect" {
-        return Err(conflict("the detention", &state, &[]));
-    }
+    in_effect(&db, &caller, id).await?;
     signal(
         &db,
         id,

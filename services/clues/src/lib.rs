@@ -9,6 +9,7 @@
 //! - `POST /api/v1/clues/{id}/detention/change-requests` — ask to change the measure (Art. 50).
 //! - `POST /api/v1/clues/{id}/detention/release` — release.
 //! - `GET /api/v1/tasks` — the caller's open tasks.
+//! - `GET /api/v1/tasks/{id}` — a task with its events (催办, 督办, 提级).
 //! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
 //!
 //! Every write commits the domain row and an outbox row together; the
@@ -54,6 +55,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             detention::change(req, caller, id).await
         }
         (Method::GET, ["tasks"]) => tasks::inbox(caller).await,
+        (Method::GET, ["tasks", id]) => tasks::show(caller, id).await,
         (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {
             tasks::act(req, caller, id, action).await
         }

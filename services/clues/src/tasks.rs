@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use jiandu_domain::clue::Role;
 use jiandu_domain::flow::{EventKind, FlowEvent};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::auth::Claims;
@@ -66,6 +67,44 @@ pub(crate) async fn inbox(caller: Claims) -> Result<Reply, ApiError> {
         StatusCode::OK,
         &json!({ "tasks": rows.iter().map(task_json).collect::<Vec<_>>() }),
     ))
+}
+
+/// `GET /api/v1/tasks/{id}`: a task with its events (opened, 催办, 督办,
+/// 提级, done), for its assignee and the head of its organisation.
+pub(crate) async fn show(caller: Claims, task_id: &str) -> Result<Reply, ApiError> {
+    let db = Db::open().await?;
+    let rows = db
+        .query(
+            "reading a task",
+            &format!("{TASK_COLUMNS} WHERE id = ?"),
+            [text(task_id)],
+        )
+        .await?;
+    let task = rows.first().ok_or_else(|| not_found("task"))?;
+    let (org, role) = (
+        task.text(9).unwrap_or_default(),
+        task.text(10).unwrap_or_default(),
+    );
+    let assignee = caller.org == org && caller.role.as_str() == role;
+    let head = caller.org == org && caller.role == Role::Head;
+    if !(assignee || head) {
+        return Err(not_found("task"));
+    }
+    let events = db
+        .query(
+            "reading a task's events",
+            "SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id",
+            [text(task_id)],
+        )
+        .await?;
+    let mut body = task_json(task);
+    body["events"] = json!(
+        events
+            .iter()
+            .map(|e| json!({ "at": e.text(0), "kind": e.text(1), "detail": e.text(2) }))
+            .collect::<Vec<_>>()
+    );
+    Ok(api::json(StatusCode::OK, &body))
 }
 
 /// An open task: where to signal its completion.
