@@ -142,13 +142,41 @@ pub const INQUIRY_REPORT: DeadlinePolicy = DeadlinePolicy {
     statutory: true,
 };
 
-/// 审批 — a leader's sign-off (assignment, verification plan, 立案). The rules
-/// require the approval but set no limit; this is the default.
-pub const APPROVAL: DeadlinePolicy = DeadlinePolicy {
-    key: "approval",
-    duty: "approve or reject the proposal",
+/// 审批 — the head approves which department handles a clue (规则 Art. 23).
+/// The rules require the approval but set no limit; this is the default.
+pub const ASSIGNMENT_APPROVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "assignment_approval",
+    duty: "approve or reject the proposed assignment",
     span: Span::WorkingDays(5),
-    article: "规则 Art. 23, 35, 38",
+    article: "规则 Art. 23",
+    statutory: false,
+};
+
+/// 核查方案审批 — the head approves the verification plan (规则 Art. 35); no statutory limit.
+pub const VERIFICATION_PLAN: DeadlinePolicy = DeadlinePolicy {
+    key: "verification_plan",
+    duty: "approve or reject the verification plan",
+    span: Span::WorkingDays(5),
+    article: "规则 Art. 35",
+    statutory: false,
+};
+
+/// 立案审批 — the commission head, then the Party-committee head, approve
+/// filing a case (规则 Art. 38); no statutory limit.
+pub const FILING_APPROVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "filing_approval",
+    duty: "approve or reject filing the case",
+    span: Span::WorkingDays(5),
+    article: "规则 Art. 38",
+    statutory: false,
+};
+
+/// 不通知审批 — not notifying family and work unit needs approval (监察法 Art. 50); no statutory limit.
+pub const NOTICE_EXCEPTION: DeadlinePolicy = DeadlinePolicy {
+    key: "notice_exception",
+    duty: "approve or reject not notifying, because notice would obstruct the case",
+    span: Span::Hours(24),
+    article: "监察法 Art. 50",
     statutory: false,
 };
 
@@ -190,7 +218,10 @@ pub const ALL: &[DeadlinePolicy] = &[
     CLUE_DISPOSAL,
     INQUIRY_REPLY,
     INQUIRY_REPORT,
-    APPROVAL,
+    ASSIGNMENT_APPROVAL,
+    VERIFICATION_PLAN,
+    FILING_APPROVAL,
+    NOTICE_EXCEPTION,
     VERIFICATION,
     CASE_REVIEW,
     DETENTION_APPROVAL,

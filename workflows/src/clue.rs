@@ -5,7 +5,8 @@
 
 use jiandu_domain::clue::{ClueState, Role};
 use jiandu_domain::deadline::{
-    APPROVAL, CASE_REVIEW, CLUE_DISPOSAL, INQUIRY_REPLY, INQUIRY_REPORT, VERIFICATION,
+    ASSIGNMENT_APPROVAL, CASE_REVIEW, CLUE_DISPOSAL, FILING_APPROVAL, INQUIRY_REPLY,
+    INQUIRY_REPORT, VERIFICATION, VERIFICATION_PLAN,
 };
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
 use temporalio_macros::{workflow, workflow_methods};
@@ -121,7 +122,12 @@ impl ClueWorkflow {
             let approval = agenda::step(
                 ctx,
                 clue,
-                Step::new("assignment_approval", APPROVAL, Role::Head, APPROVE),
+                Step::new(
+                    "assignment_approval",
+                    ASSIGNMENT_APPROVAL,
+                    Role::Head,
+                    APPROVE,
+                ),
             )
             .await?;
             if approval.outcome == "approve" {
@@ -231,7 +237,7 @@ impl ClueWorkflow {
         let plan = agenda::step(
             ctx,
             clue,
-            Step::new("verification_plan", APPROVAL, Role::Head, APPROVE),
+            Step::new("verification_plan", VERIFICATION_PLAN, Role::Head, APPROVE),
         )
         .await?;
         if plan.outcome != "approve" {
@@ -265,7 +271,7 @@ impl ClueWorkflow {
             ("filing_party", Role::PartyHead),
         ] {
             let approval =
-                agenda::step(ctx, clue, Step::new(name, APPROVAL, role, APPROVE)).await?;
+                agenda::step(ctx, clue, Step::new(name, FILING_APPROVAL, role, APPROVE)).await?;
             if approval.outcome != "approve" {
                 return Ok(End::Closed("filing_not_approved"));
             }

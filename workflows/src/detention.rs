@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiandu_domain::clue::{Role, next_extension};
 use jiandu_domain::deadline::{
-    APPROVAL, CHANGE_REQUEST, DETENTION, DETENTION_APPROVAL, DETENTION_NOTICE,
+    CHANGE_REQUEST, DETENTION, DETENTION_APPROVAL, DETENTION_NOTICE, NOTICE_EXCEPTION,
 };
 use jiandu_domain::flow::{DETENTION_WORKFLOW, DetentionRequested, EventKind, FlowEvent};
 use temporalio_macros::{workflow, workflow_methods};
@@ -147,7 +147,12 @@ impl DetentionWorkflow {
                                 ctx,
                                 &d,
                                 &mut open,
-                                Step::new("notice_exception", APPROVAL, Role::Head, APPROVE),
+                                Step::new(
+                                    "notice_exception",
+                                    NOTICE_EXCEPTION,
+                                    Role::Head,
+                                    APPROVE,
+                                ),
                                 Open::NoticeException,
                             )
                             .await?;
