@@ -750,3 +750,112 @@ fn reports_taken_while_temporal_is_down_each_start_one_workflow() {
     let workflows = s.temporal.workflows("ReportWorkflow");
     assert_eq!(workflows.len(), 200, "one workflow per report, none twice");
 }
+
+#[test]
+fn declined_transferred_and_duplicate_reports_end_without_notices() {
+    let s = System::start("20s");
+    let submit = || {
+        let reply = s.host.post_json("/api/v1/reports", &report(true), &[]);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.json()["id"].as_str().unwrap().to_owned()
+    };
+    let (declined, transferred, duplicate) = (submit(), submit(), submit());
+    let triage = |id: &str, outcome: &str, detail: &str| {
+        let task = s.task(Role::Petitions, ORG, id, "triage");
+        let reply = s.post(
+            Role::Petitions,
+            ORG,
+            &format!("/api/v1/tasks/{}/complete", task["id"].as_str().unwrap()),
+            json!({ "outcome": outcome, "note": "属于法院受理范围", "detail": detail }),
+        );
+        assert_eq!(reply.status, 202, "{}", reply.text);
+    };
+    triage(&declined, "not_accept", "");
+    triage(&transferred, "transfer", "370500");
+    triage(&duplicate, "duplicate", &declined);
+    let transfer = s.task(Role::Petitions, ORG, &transferred, "transfer");
+    assert_eq!(transfer["article"], "条例 Art. 199");
+    s.complete(
+        Role::Petitions,
+        ORG,
+        &transferred,
+        "transfer",
+        "transferred",
+    );
+    for (id, status, note) in [
+        (&declined, "not_accepted", "属于法院受理范围".to_owned()),
+        (
+            &transferred,
+            "transferred",
+            "transferred to 370500".to_owned(),
+        ),
+        (&duplicate, "duplicate", format!("duplicate of {declined}")),
+    ] {
+        let ended = s.host.wait_for(PATIENCE, || {
+            s.host.count(&format!(
+                "SELECT count(*) FROM reports r JOIN report_events e ON e.report_id = r.id
+                 WHERE r.id = '{id}' AND r.status = '{status}' AND e.event = '{status}' AND e.note = '{note}'"
+            )) == 1
+        });
+        assert!(ended, "{id} never became {status}; {}", s.worker.logs());
+    }
+    // None of them was owed an acceptance notice or became a clue.
+    assert_eq!(
+        s.host
+            .count("SELECT count(*) FROM tasks WHERE step = 'acceptance_notice'"),
+        0
+    );
+    assert_eq!(s.host.count("SELECT count(*) FROM clues"), 0);
+}
+
+#[test]
+fn a_withheld_detention_notice_needs_approval_and_ends_with_a_notice() {
+    let s = System::start("20s");
+    let clue = s.register_clue();
+    s.file_case(&clue);
+    let decision = s.decide(&clue, "detention", "detain");
+    let requested = s.post(
+        Role::Investigation,
+        ORG,
+        &format!("/api/v1/clues/{clue}/detention"),
+        json!({ "decision_id": decision }),
+    );
+    assert_eq!(requested.status, 202, "{}", requested.text);
+    s.complete(
+        Role::HigherCommission,
+        HIGHER_ORG,
+        &clue,
+        "detention_approval",
+        "approve",
+    );
+    // Notice would obstruct the case: withholding it needs the head's approval.
+    s.complete(
+        Role::Investigation,
+        ORG,
+        &clue,
+        "detention_notice",
+        "exception",
+    );
+    let exception = s.task(Role::Head, ORG, &clue, "notice_exception");
+    assert_eq!(exception["article"], "监察法 Art. 50");
+    s.complete(Role::Head, ORG, &clue, "notice_exception", "approve");
+    // When the exception lapses, the notice is still owed.
+    s.complete(
+        Role::Investigation,
+        ORG,
+        &clue,
+        "notice_after_exception",
+        "notified",
+    );
+    let notified = s.host.wait_for(PATIENCE, || {
+        let events = s.clue(&clue)["events"].clone();
+        let names: Vec<&str> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["event"].as_str())
+            .collect();
+        names.contains(&"notice_deferred") && names.contains(&"family_notified")
+    });
+    assert!(notified, "{}", s.worker.logs());
+}
