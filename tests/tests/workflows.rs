@@ -146,6 +146,26 @@ impl System {
         reply.json()["id"].as_str().unwrap().to_owned()
     }
 
+    /// Chooses `mode` for `clue` on the collective decision `decision`.
+    fn dispose(&self, clue: &str, mode: &str, decision: &str) -> jiandu_tests::Reply {
+        self.post(
+            Role::Supervision,
+            ORG,
+            &format!("/api/v1/clues/{clue}/disposal"),
+            json!({ "mode": mode, "decision_id": decision }),
+        )
+    }
+
+    /// Requests detention for `clue` on the collective decision `decision`.
+    fn request_detention(&self, clue: &str, decision: &str) -> jiandu_tests::Reply {
+        self.post(
+            Role::Investigation,
+            ORG,
+            &format!("/api/v1/clues/{clue}/detention"),
+            json!({ "decision_id": decision }),
+        )
+    }
+
     /// Takes a clue through assignment to the disposal it is decided on.
     fn assign_and_dispose(&self, clue: &str, mode: &str) {
         self.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
@@ -153,12 +173,7 @@ impl System {
         self.wait_clue(clue, "awaiting_disposal");
         self.task(Role::Supervision, ORG, clue, "disposal");
         let decision = self.decide(clue, "disposal", mode);
-        let reply = self.post(
-            Role::Supervision,
-            ORG,
-            &format!("/api/v1/clues/{clue}/disposal"),
-            json!({ "mode": mode, "decision_id": decision }),
-        );
+        let reply = self.dispose(clue, mode, &decision);
         assert_eq!(reply.status, 202, "{}", reply.text);
     }
 
@@ -218,20 +233,10 @@ fn each_disposal_path_runs_to_its_end() {
     s.complete(Role::Head, ORG, &closed, "assignment_approval", "approve");
     s.task(Role::Supervision, ORG, &closed, "disposal");
     let other = s.decide(&closed, "disposal", "hold");
-    let wrong = s.post(
-        Role::Supervision,
-        ORG,
-        &format!("/api/v1/clues/{closed}/disposal"),
-        json!({ "mode": "close", "decision_id": other }),
-    );
+    let wrong = s.dispose(&closed, "close", &other);
     assert_eq!(wrong.status, 422, "{}", wrong.text);
     let decision = s.decide(&closed, "disposal", "close");
-    let reply = s.post(
-        Role::Supervision,
-        ORG,
-        &format!("/api/v1/clues/{closed}/disposal"),
-        json!({ "mode": "close", "decision_id": decision }),
-    );
+    let reply = s.dispose(&closed, "close", &decision);
     assert_eq!(reply.status, 202, "{}", reply.text);
 
     s.assign_and_dispose(&held, "hold");
@@ -264,12 +269,7 @@ fn each_disposal_path_runs_to_its_end() {
         }
     }
     // A second disposal on a closed clue is a conflict naming the state.
-    let again = s.post(
-        Role::Supervision,
-        ORG,
-        &format!("/api/v1/clues/{closed}/disposal"),
-        json!({ "mode": "close", "decision_id": decision }),
-    );
+    let again = s.dispose(&closed, "close", &decision);
     assert_eq!(again.status, 409, "{}", again.text);
     assert!(again.text.contains("closed"), "{}", again.text);
 }
@@ -334,20 +334,10 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     let clue = s.register_clue();
     s.file_case(&clue);
 
-    let no_decision = s.post(
-        Role::Investigation,
-        ORG,
-        &format!("/api/v1/clues/{clue}/detention"),
-        json!({ "decision_id": "D-none" }),
-    );
+    let no_decision = s.request_detention(&clue, "D-none");
     assert_eq!(no_decision.status, 422, "{}", no_decision.text);
     let decision = s.decide(&clue, "detention", "detain");
-    let requested = s.post(
-        Role::Investigation,
-        ORG,
-        &format!("/api/v1/clues/{clue}/detention"),
-        json!({ "decision_id": decision }),
-    );
+    let requested = s.request_detention(&clue, &decision);
     assert_eq!(requested.status, 202, "{}", requested.text);
 
     // Only the next-higher commission may approve; meanwhile it never starts,
@@ -682,12 +672,7 @@ fn loses_nothing(s: &mut System, stop: fn(&mut System), resume: fn(&mut System))
         .collect();
     stop(s);
     for (clue, decision) in clues.iter().zip(&decisions) {
-        let reply = s.post(
-            Role::Supervision,
-            ORG,
-            &format!("/api/v1/clues/{clue}/disposal"),
-            json!({ "mode": "close", "decision_id": decision }),
-        );
+        let reply = s.dispose(clue, "close", decision);
         assert_eq!(reply.status, 202, "{}", reply.text);
     }
     resume(s);
@@ -814,12 +799,7 @@ fn a_withheld_detention_notice_needs_approval_and_ends_with_a_notice() {
     let clue = s.register_clue();
     s.file_case(&clue);
     let decision = s.decide(&clue, "detention", "detain");
-    let requested = s.post(
-        Role::Investigation,
-        ORG,
-        &format!("/api/v1/clues/{clue}/detention"),
-        json!({ "decision_id": decision }),
-    );
+    let requested = s.request_detention(&clue, &decision);
     assert_eq!(requested.status, 202, "{}", requested.text);
     s.complete(
         Role::HigherCommission,

@@ -113,12 +113,7 @@ impl DetentionWorkflow {
             ctx,
             &d,
             &mut open,
-            Step::new(
-                "detention_notice",
-                DETENTION_NOTICE,
-                Role::Investigation,
-                &["notified", "exception"],
-            ),
+            Self::notice(&["notified", "exception"]),
             Open::Notice,
         )
         .await?;
@@ -182,13 +177,7 @@ impl DetentionWorkflow {
                                 ctx,
                                 &d,
                                 &mut open,
-                                Step::new(
-                                    "detention_notice",
-                                    DETENTION_NOTICE,
-                                    Role::Investigation,
-                                    &["notified"],
-                                )
-                                .counted_from(&term.announced_at),
+                                Self::notice(&["notified"]).counted_from(&term.announced_at),
                                 Open::Notice,
                             )
                             .await?;
@@ -314,6 +303,16 @@ impl DetentionWorkflow {
         )
         .counted_from(&term.announced_at)
         .months(term.months)
+    }
+
+    /// 通知 — the 24-hour notice to work unit and family (监察法 Art. 50).
+    fn notice(outcomes: &'static [&'static str]) -> Step {
+        Step::new(
+            "detention_notice",
+            DETENTION_NOTICE,
+            Role::Investigation,
+            outcomes,
+        )
     }
 
     /// Opens a step and remembers what it is for.
