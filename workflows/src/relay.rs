@@ -5,7 +5,9 @@
 //! while Temporal is away. A crash between delivering and marking a row only
 //! delivers it again, which both rules make harmless.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+
+use futures::StreamExt as _;
 use std::time::Duration;
 
 use jiandu_domain::flow::{
@@ -95,12 +97,26 @@ pub async fn run(
     }
 }
 
+/// Why a pass stopped early.
+#[derive(Debug, thiserror::Error)]
+enum PassError {
+    /// The outbox could not be read or marked.
+    #[error("outbox: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Temporal could not be reached.
+    #[error(transparent)]
+    Outage(Undelivered),
+}
+
+/// Workflows whose rows are delivered at once; each workflow's own rows go one by one.
+const CONCURRENT_WORKFLOWS: usize = 16;
+
 /// One pass over the pending rows; returns how many were delivered.
 async fn pass(
     pool: &SqlitePool,
     client: &Client,
     settings: &RelaySettings,
-) -> Result<usize, anyhow::Error> {
+) -> Result<usize, PassError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
          FROM outbox WHERE delivered_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
@@ -109,13 +125,39 @@ async fn pass(
     .bind(settings.batch)
     .fetch_all(pool)
     .await?;
-    let mut delivered = 0;
-    let mut blocked = HashSet::new();
+    // Group by workflow, keeping each workflow's rows in outbox order.
+    let mut groups: Vec<Vec<Row>> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for row in rows {
-        if blocked.contains(&row.workflow_id) {
-            continue;
-        }
-        match deliver(client, &settings.task_queue, &row).await {
+        let slot = *index.entry(row.workflow_id.clone()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[slot].push(row);
+    }
+    let results: Vec<Result<usize, PassError>> = futures::stream::iter(groups)
+        .map(|group| deliver_in_order(pool, client, &settings.task_queue, group))
+        .buffer_unordered(CONCURRENT_WORKFLOWS)
+        .collect()
+        .await;
+    let mut delivered = 0;
+    for result in results {
+        delivered += result?;
+    }
+    Ok(delivered)
+}
+
+/// Delivers one workflow's rows in order, stopping at the first that fails:
+/// the rows after it wait, so the workflow never sees them out of order.
+async fn deliver_in_order(
+    pool: &SqlitePool,
+    client: &Client,
+    task_queue: &str,
+    rows: Vec<Row>,
+) -> Result<usize, PassError> {
+    let mut delivered = 0;
+    for row in rows {
+        match deliver(client, task_queue, &row).await {
             Ok(()) => {
                 sqlx::query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?")
                     .bind(now())
@@ -142,13 +184,11 @@ async fn pass(
                 .bind(row.id)
                 .execute(pool)
                 .await?;
-                match e {
-                    Undelivered::Unavailable(_) => return Err(e.into()),
-                    Undelivered::Refused(reason) => {
-                        tracing::error!(outbox = row.id, workflow = %row.workflow_id, %reason, "row refused; later rows of this workflow wait");
-                        blocked.insert(row.workflow_id.clone());
-                    }
+                if refused {
+                    tracing::error!(outbox = row.id, workflow = %row.workflow_id, reason = %e, "row refused; later rows of this workflow wait");
+                    return Ok(delivered);
                 }
+                return Err(PassError::Outage(e));
             }
         }
     }
