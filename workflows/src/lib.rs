@@ -142,10 +142,11 @@ async fn connect(url: &Url, namespace: &str, mut stop: watch::Receiver<bool>) ->
     let mut backoff = Duration::from_millis(250);
     loop {
         let attempt = async {
-            let connection =
-                Connection::connect(ConnectionOptions::new(url.clone()).build()).await?;
+            let connection = Connection::connect(ConnectionOptions::new(url.clone()).build())
+                .await
+                .map_err(|e| e.to_string())?;
             Client::new(connection, ClientOptions::new(namespace).build())
-                .map_err(|e| anyhow::anyhow!("{e}"))
+                .map_err(|e| e.to_string())
         };
         match attempt.await {
             Ok(client) => return Some(client),
