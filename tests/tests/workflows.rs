@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jiandu_domain::clue::Role;
 use jiandu_tests::temporal::{Temporal, Worker};
-use jiandu_tests::{HIGHER_ORG, Host, NATIONAL_ORG, ORG, assert_conforms, bearer};
+use jiandu_tests::{HIGHER_ORG, Host, NATIONAL_ORG, ORG, assert_conforms, bearer, texts};
 use serde_json::{Value, json};
 
 /// How long a test waits for an expected state: generous, the machine is shared.
@@ -303,13 +303,10 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
     );
     assert_eq!(detail.status, 200, "{}", detail.text);
     assert_conforms("task.json", &detail.json());
-    let kinds: Vec<String> = detail.json()["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(kinds, ["opened", "reminder", "overdue", "elevated"]);
+    assert_eq!(
+        texts(&detail.json()["events"], "kind"),
+        ["opened", "reminder", "overdue", "elevated"]
+    );
     let other = bearer(Role::Supervision, ORG);
     let hidden = s.host.get(
         &format!("/api/v1/tasks/{id}"),
@@ -567,12 +564,7 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     );
     assert_eq!(followed.status, 200, "{}", followed.text);
     assert_conforms("report-status.json", &followed.json());
-    let events: Vec<String> = followed.json()["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["event"].as_str().unwrap_or_default().to_owned())
-        .collect();
+    let events = texts(&followed.json()["timeline"], "event");
     for expected in ["received", "accepted", "concluded"] {
         assert!(events.iter().any(|e| e == expected), "{events:?}");
     }
@@ -828,14 +820,8 @@ fn a_withheld_detention_notice_needs_approval_and_ends_with_a_notice() {
         "notified",
     );
     let notified = s.host.wait_for(PATIENCE, || {
-        let events = s.clue(&clue)["events"].clone();
-        let names: Vec<&str> = events
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|e| e["event"].as_str())
-            .collect();
-        names.contains(&"notice_deferred") && names.contains(&"family_notified")
+        let names = texts(&s.clue(&clue)["events"], "event");
+        names.iter().any(|n| n == "notice_deferred") && names.iter().any(|n| n == "family_notified")
     });
     assert!(notified, "{}", s.worker.logs());
 }
