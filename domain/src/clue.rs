@@ -5,140 +5,75 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::wire::wire_enum;
 
-/// Where a clue comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClueSource {
-    /// 信访举报 — a report from the public.
-    Report,
-    /// 巡察移交 — transferred by an inspection tour.
-    InspectionTour,
-    /// 大数据比对 — a hit from big-data comparison.
-    BigData,
-    /// 日常监督 — found in daily supervision.
-    Supervision,
-}
-
-/// 处置方式 — the four ways to dispose of a clue (规则 Art. 21).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposal {
-    /// 谈话函询 — a talk or an inquiry letter (规则 Art. 29–30).
-    TalkInquiry,
-    /// 初步核实 — preliminary verification (规则 Art. 35).
-    PreliminaryVerification,
-    /// 暂存待查 — held for later.
-    Hold,
-    /// 予以了结 — closed.
-    Close,
-}
-
-impl Disposal {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposal::TalkInquiry => "talk_inquiry",
-            Disposal::PreliminaryVerification => "preliminary_verification",
-            Disposal::Hold => "hold",
-            Disposal::Close => "close",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Disposal> {
-        use Disposal::*;
-        by_name(
-            &[TalkInquiry, PreliminaryVerification, Hold, Close],
-            Disposal::as_str,
-            s,
-        )
+wire_enum! {
+    /// Where a clue comes from.
+    pub enum ClueSource {
+        /// 信访举报 — a report from the public.
+        Report = "report",
+        /// 巡察移交 — transferred by an inspection tour.
+        InspectionTour = "inspection_tour",
+        /// 大数据比对 — a hit from big-data comparison.
+        BigData = "big_data",
+        /// 日常监督 — found in daily supervision.
+        Supervision = "supervision",
     }
 }
 
-/// Where a clue stands, as projected for readers and checked by the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClueState {
-    /// 拟办 — 案件监督管理室 proposes who handles it (规则 Art. 23).
-    Assignment,
-    /// 审批 — the head approves the assignment (规则 Art. 23).
-    AssignmentApproval,
-    /// 处置 — a disposal is to be decided collectively (规则 Art. 21, 53).
-    AwaitingDisposal,
-    /// 谈话函询 in progress.
-    Inquiry,
-    /// 初步核实 in progress.
-    Verification,
-    /// 立案审批 — the commission head, then the Party-committee head (规则 Art. 38).
-    FilingApproval,
-    /// 审查调查 — a filed case under investigation.
-    Investigation,
-    /// 审理 — case review (规则 Art. 55).
-    Review,
-    /// 暂存待查 — held for later.
-    Held,
-    /// 办结 — closed.
-    Closed,
+wire_enum! {
+    /// 处置方式 — the four ways to dispose of a clue (规则 Art. 21).
+    pub enum Disposal {
+        /// 谈话函询 — a talk or an inquiry letter (规则 Art. 29–30).
+        TalkInquiry = "talk_inquiry",
+        /// 初步核实 — preliminary verification (规则 Art. 35).
+        PreliminaryVerification = "preliminary_verification",
+        /// 暂存待查 — held for later.
+        Hold = "hold",
+        /// 予以了结 — closed.
+        Close = "close",
+    }
 }
 
-/// What a caller may ask of a clue through the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClueAction {
-    /// Record a collective decision.
-    RecordDecision,
-    /// Choose the disposal.
-    ChooseDisposal,
-    /// Request 留置.
-    RequestDetention,
+wire_enum! {
+    /// Where a clue stands, as projected for readers and checked by the API.
+    pub enum ClueState {
+        /// 拟办 — 案件监督管理室 proposes who handles it (规则 Art. 23).
+        Assignment = "assignment",
+        /// 审批 — the head approves the assignment (规则 Art. 23).
+        AssignmentApproval = "assignment_approval",
+        /// 处置 — a disposal is to be decided collectively (规则 Art. 21, 53).
+        AwaitingDisposal = "awaiting_disposal",
+        /// 谈话函询 in progress.
+        Inquiry = "inquiry",
+        /// 初步核实 in progress.
+        Verification = "verification",
+        /// 立案审批 — the commission head, then the Party-committee head (规则 Art. 38).
+        FilingApproval = "filing_approval",
+        /// 审查调查 — a filed case under investigation.
+        Investigation = "investigation",
+        /// 审理 — case review (规则 Art. 55).
+        Review = "review",
+        /// 暂存待查 — held for later.
+        Held = "held",
+        /// 办结 — closed.
+        Closed = "closed",
+    }
 }
 
-impl ClueAction {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClueAction::RecordDecision => "record_decision",
-            ClueAction::ChooseDisposal => "choose_disposal",
-            ClueAction::RequestDetention => "request_detention",
-        }
+wire_enum! {
+    /// What may be asked of a clue through the API.
+    pub enum ClueAction {
+        /// Record a collective decision.
+        RecordDecision = "record_decision",
+        /// Choose the disposal.
+        ChooseDisposal = "choose_disposal",
+        /// Request 留置.
+        RequestDetention = "request_detention",
     }
 }
 
 impl ClueState {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClueState::Assignment => "assignment",
-            ClueState::AssignmentApproval => "assignment_approval",
-            ClueState::AwaitingDisposal => "awaiting_disposal",
-            ClueState::Inquiry => "inquiry",
-            ClueState::Verification => "verification",
-            ClueState::FilingApproval => "filing_approval",
-            ClueState::Investigation => "investigation",
-            ClueState::Review => "review",
-            ClueState::Held => "held",
-            ClueState::Closed => "closed",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<ClueState> {
-        use ClueState::*;
-        let all = [
-            Assignment,
-            AssignmentApproval,
-            AwaitingDisposal,
-            Inquiry,
-            Verification,
-            FilingApproval,
-            Investigation,
-            Review,
-            Held,
-            Closed,
-        ];
-        by_name(&all, ClueState::as_str, s)
-    }
-
     /// What may be asked of a clue in this state.
     pub fn allowed(self) -> &'static [ClueAction] {
         use ClueAction::*;
@@ -151,23 +86,34 @@ impl ClueState {
     }
 }
 
-/// The member of `all` whose wire name is `s`.
-fn by_name<T: Copy>(all: &[T], name: fn(T) -> &'static str, s: &str) -> Option<T> {
-    all.iter().copied().find(|t| name(*t) == s)
+wire_enum! {
+    /// What a collective decision is about.
+    pub enum Matter {
+        /// The clue's disposal (规则 Art. 21).
+        Disposal = "disposal",
+        /// 立案 (规则 Art. 38).
+        Filing = "filing",
+        /// 审理 (规则 Art. 55).
+        Review = "review",
+        /// 留置 (监察法 Art. 47).
+        Detention = "detention",
+    }
 }
 
-/// What a collective decision is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Matter {
-    /// The clue's disposal (规则 Art. 21).
-    Disposal,
-    /// 立案 (规则 Art. 38).
-    Filing,
-    /// 审理 (规则 Art. 55).
-    Review,
-    /// 留置 (监察法 Art. 47).
-    Detention,
+/// 留置 — the outcome of a decision to detain.
+pub const DETAIN: &str = "detain";
+
+impl Matter {
+    /// The outcomes a decision on this matter may reach. A decision binds:
+    /// only a decision with the outcome a step needs can back that step.
+    pub fn outcomes(self) -> &'static [&'static str] {
+        match self {
+            Matter::Disposal => &["talk_inquiry", "preliminary_verification", "hold", "close"],
+            Matter::Filing => &["file_case", "close"],
+            Matter::Review => &["concluded"],
+            Matter::Detention => &[DETAIN, "not_detain"],
+        }
+    }
 }
 
 /// A dissenting opinion, recorded by name.
@@ -187,9 +133,9 @@ pub struct Dissent {
 pub struct CollectiveDecision {
     /// What was decided on.
     pub matter: Matter,
-    /// Who attended.
+    /// Who attended: the ids of people of the org that decides.
     pub attendees: Vec<String>,
-    /// What was decided.
+    /// What was decided: one of the matter's outcomes.
     pub outcome: String,
     /// Dissenting opinions, if any.
     #[serde(default)]
@@ -200,10 +146,30 @@ pub struct CollectiveDecision {
 pub const MIN_ATTENDEES: usize = 3;
 
 impl CollectiveDecision {
-    /// Checks what a schema cannot: enough distinct attendees, dissenters who attended.
-    pub fn check(&self) -> Vec<FieldError> {
+    /// Checks what a schema cannot: an outcome the matter allows, enough
+    /// distinct attendees who are people of the deciding org (`member`),
+    /// dissenters who attended, and a majority for the outcome.
+    pub fn check(&self, member: impl Fn(&str) -> bool) -> Vec<FieldError> {
         let mut errors = Vec::new();
+        if !self.matter.outcomes().contains(&self.outcome.as_str()) {
+            errors.push(FieldError::new(
+                "/outcome",
+                format!(
+                    "a decision on {} reaches one of: {}",
+                    self.matter,
+                    self.matter.outcomes().join(", ")
+                ),
+            ));
+        }
         let mut names: Vec<&str> = self.attendees.iter().map(|a| a.trim()).collect();
+        for (i, name) in names.iter().enumerate() {
+            if !member(name) {
+                errors.push(FieldError::new(
+                    format!("/attendees/{i}"),
+                    "not a person of the org that decides",
+                ));
+            }
+        }
         names.sort_unstable();
         names.dedup();
         if names.len() < MIN_ATTENDEES {
@@ -214,88 +180,24 @@ impl CollectiveDecision {
                 ),
             ));
         }
+        let mut dissenters: Vec<&str> = Vec::new();
         for (i, d) in self.dissent.iter().enumerate() {
             if !names.contains(&d.attendee.trim()) {
                 errors.push(FieldError::new(
                     format!("/dissent/{i}/attendee"),
                     "a dissenter must be one of the attendees",
                 ));
+            } else if !dissenters.contains(&d.attendee.trim()) {
+                dissenters.push(d.attendee.trim());
             }
         }
-        errors
-    }
-}
-
-/// Who may act on a step; the role in a caller's token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 信访室 — intake and triage.
-    Petitions,
-    /// 案件监督管理室 — clue registry and case management.
-    CaseManagement,
-    /// 监督检查室 — disposal and supervision.
-    Supervision,
-    /// 审查调查室 — investigation.
-    Investigation,
-    /// 审理室 — case review.
-    Review,
-    /// 主要负责人 — the commission's head.
-    Head,
-    /// 同级党委主要负责人 — the head of the same-level Party committee.
-    PartyHead,
-    /// 职能部门 — a department answering for its people.
-    Department,
-    /// 上一级监委 — the next-higher commission.
-    HigherCommission,
-    /// 国家监委 — the National Supervisory Commission.
-    NationalCommission,
-}
-
-impl Role {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Petitions => "petitions",
-            Role::CaseManagement => "case_management",
-            Role::Supervision => "supervision",
-            Role::Investigation => "investigation",
-            Role::Review => "review",
-            Role::Head => "head",
-            Role::PartyHead => "party_head",
-            Role::Department => "department",
-            Role::HigherCommission => "higher_commission",
-            Role::NationalCommission => "national_commission",
+        if (names.len() - dissenters.len()) * 2 <= names.len() {
+            errors.push(FieldError::new(
+                "/dissent",
+                "the outcome needs a majority of the attendees (规则 Art. 53)",
+            ));
         }
-    }
-}
-
-/// 延长留置 — the rule for the next extension of a detention (监察法 Art. 48).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExtensionRule {
-    /// The longest extension that may be granted, in months.
-    pub max_months: u32,
-    /// Who must approve it.
-    pub approver: Role,
-    /// The article.
-    pub article: &'static str,
-}
-
-/// The rule for a detention's next extension after `granted` ones, or the
-/// reason no further extension exists.
-pub fn next_extension(granted: u32) -> Result<ExtensionRule, &'static str> {
-    match granted {
-        0 => Ok(ExtensionRule {
-            max_months: 3,
-            approver: Role::HigherCommission,
-            article: "监察法 Art. 48 (one extension of up to 3 months)",
-        }),
-        1 => Ok(ExtensionRule {
-            max_months: 2,
-            approver: Role::NationalCommission,
-            article: "监察法 Art. 48 (a further 2 months, 国家监委 only)",
-        }),
-        _ => Err("监察法 Art. 48 allows one extension of 3 months and one further of 2 months"),
+        errors
     }
 }
 
@@ -303,11 +205,11 @@ pub fn next_extension(granted: u32) -> Result<ExtensionRule, &'static str> {
 mod tests {
     use super::*;
 
-    fn decision(attendees: &[&str], dissent: &[&str]) -> CollectiveDecision {
+    fn decision(outcome: &str, attendees: &[&str], dissent: &[&str]) -> CollectiveDecision {
         CollectiveDecision {
             matter: Matter::Disposal,
             attendees: attendees.iter().map(|s| s.to_string()).collect(),
-            outcome: "talk_inquiry".into(),
+            outcome: outcome.into(),
             dissent: dissent
                 .iter()
                 .map(|a| Dissent {
@@ -318,24 +220,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_decision_needs_three_distinct_attendees_and_dissent_from_among_them() {
-        assert!(decision(&["甲", "乙", "丙"], &["乙"]).check().is_empty());
-        let few = decision(&["甲", "甲 ", "乙"], &[]).check();
-        assert_eq!(few[0].pointer, "/attendees");
-        let outsider = decision(&["甲", "乙", "丙"], &["丁"]).check();
-        assert_eq!(outsider[0].pointer, "/dissent/0/attendee");
+    fn pointers(errors: Vec<FieldError>) -> Vec<String> {
+        errors.into_iter().map(|e| e.pointer).collect()
+    }
+
+    const MEMBERS: &[&str] = &["甲", "乙", "丙", "丁"];
+
+    fn member(id: &str) -> bool {
+        MEMBERS.contains(&id)
     }
 
     #[test]
-    fn extensions_follow_article_48() {
-        assert_eq!(next_extension(0).unwrap().approver, Role::HigherCommission);
-        assert_eq!(next_extension(1).unwrap().max_months, 2);
-        assert_eq!(
-            next_extension(1).unwrap().approver,
-            Role::NationalCommission
+    fn a_decision_needs_three_members_a_majority_and_dissent_from_among_them() {
+        assert!(
+            decision("close", &["甲", "乙", "丙"], &["乙"])
+                .check(member)
+                .is_empty()
         );
-        assert!(next_extension(2).is_err());
+        let few = decision("close", &["甲", "甲 ", "乙"], &[]).check(member);
+        assert_eq!(pointers(few), ["/attendees"]);
+        let outsider = decision("close", &["甲", "乙", "丙"], &["戊"]).check(member);
+        assert_eq!(pointers(outsider), ["/dissent/0/attendee"]);
+        let stranger = decision("close", &["甲", "乙", "戊"], &[]).check(member);
+        assert_eq!(pointers(stranger), ["/attendees/2"]);
+        let split = decision("close", &["甲", "乙", "丙", "丁"], &["乙", "丙"]).check(member);
+        assert_eq!(pointers(split), ["/dissent"]);
+    }
+
+    #[test]
+    fn a_decision_reaches_an_outcome_its_matter_allows() {
+        let mut d = decision("detain", &["甲", "乙", "丙"], &[]);
+        assert_eq!(pointers(d.check(member)), ["/outcome"]);
+        d.matter = Matter::Detention;
+        assert!(d.check(member).is_empty());
+        d.outcome = "not_detain".into();
+        assert!(d.check(member).is_empty());
     }
 
     #[test]

@@ -198,6 +198,36 @@ pub const DETENTION_APPROVAL: DeadlinePolicy = DeadlinePolicy {
     statutory: false,
 };
 
+/// 延长审批 — the next-higher commission (or 国家监委 for the second)
+/// decides on an extension (监察法 Art. 48); the article sets no limit.
+pub const EXTENSION_APPROVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "extension_approval",
+    duty: "approve or reject extending detention",
+    span: Span::Days(3),
+    article: "监察法 Art. 48",
+    statutory: false,
+};
+
+/// 了结审批 — closing a clue after a talk or inquiry needs the head's
+/// approval (规则 Art. 30); the article sets no limit.
+pub const INQUIRY_CLOSING: DeadlinePolicy = DeadlinePolicy {
+    key: "inquiry_closing",
+    duty: "approve or reject closing the clue after the talk or inquiry",
+    span: Span::WorkingDays(5),
+    article: "规则 Art. 30",
+    statutory: false,
+};
+
+/// 了结审批 — closing a clue after a preliminary verification needs the
+/// head's approval (规则 Art. 35); the article sets no limit.
+pub const VERIFICATION_CLOSING: DeadlinePolicy = DeadlinePolicy {
+    key: "verification_closing",
+    duty: "approve or reject closing the clue after the verification",
+    span: Span::WorkingDays(5),
+    article: "规则 Art. 35",
+    statutory: false,
+};
+
 /// 变更申请 — a request to change the measure is answered within 3 days.
 pub const CHANGE_REQUEST: DeadlinePolicy = DeadlinePolicy {
     key: "change_request",
@@ -225,6 +255,9 @@ pub const ALL: &[DeadlinePolicy] = &[
     VERIFICATION,
     CASE_REVIEW,
     DETENTION_APPROVAL,
+    EXTENSION_APPROVAL,
+    INQUIRY_CLOSING,
+    VERIFICATION_CLOSING,
     DETENTION,
     DETENTION_NOTICE,
     CHANGE_REQUEST,
@@ -270,7 +303,7 @@ impl DeadlinePolicy {
 }
 
 /// The same day `n` months later, or the month's last day if it has no such day.
-fn add_months(start: Date, n: u32) -> Date {
+pub fn add_months(start: Date, n: u32) -> Date {
     let months = start.year() * 12 + i32::from(u8::from(start.month())) - 1 + n as i32;
     let (year, month) = (
         months / 12,

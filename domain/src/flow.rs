@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clue::ClueSource;
+use crate::step::Outcome;
 
 /// The workflow type that takes over a report.
 pub const REPORT_WORKFLOW: &str = "ReportWorkflow";
@@ -25,6 +26,8 @@ pub struct ReportStarted {
     pub real_name: bool,
     /// When the report was received, RFC 3339.
     pub received_at: String,
+    /// The commission that holds it (the one serving its division).
+    pub org: String,
 }
 
 /// Starts a [`CLUE_WORKFLOW`]; its id is the clue id.
@@ -39,6 +42,10 @@ pub struct ClueStarted {
     pub report_id: Option<String>,
     /// When it was registered, RFC 3339.
     pub registered_at: String,
+    /// The commission that holds it.
+    pub org: String,
+    /// The org the person concerned belongs to (where a 函询 goes), if known.
+    pub subject_org: Option<String>,
 }
 
 /// Starts a [`DETENTION_WORKFLOW`]; its id is [`detention_workflow_id`].
@@ -51,6 +58,10 @@ pub struct DetentionRequested {
     pub decision_id: String,
     /// When it was requested, RFC 3339.
     pub requested_at: String,
+    /// The commission that requests it; the one above it must approve.
+    pub org: String,
+    /// Who asked (the token's subject): never the one who approves.
+    pub requested_by: String,
 }
 
 /// The workflow id of a clue's detention.
@@ -78,7 +89,7 @@ pub enum EventKind {
         /// The task.
         task_id: String,
         /// One of the task's outcomes.
-        outcome: String,
+        outcome: Outcome,
         /// A free-text report or reason.
         note: Option<String>,
         /// A structured detail: the competent commission for a transfer,
@@ -88,6 +99,8 @@ pub enum EventKind {
         decision_id: Option<String>,
         /// Who did it (the token's subject).
         by: String,
+        /// When they did it, RFC 3339.
+        at: String,
     },
     /// Another clue was registered from a report; the report waits for it too.
     ClueOpened {
@@ -123,6 +136,8 @@ pub enum EventKind {
     ChangeRequested {
         /// The request.
         reason: String,
+        /// Who asked: never the one who answers.
+        by: String,
     },
     /// 解除留置 — the person was released.
     Released {

@@ -1,5 +1,6 @@
-//! Jiandu's domain rules: reports, clues, deadlines, escalation, the PRC
-//! working-day calendar and the messages that drive the workflows.
+//! Jiandu's domain rules: organisations and roles, reports, clues, steps,
+//! deadlines, escalation, the PRC working-day calendar and the messages
+//! that drive the workflows.
 //!
 //! This crate does no I/O and compiles for both `wasm32-wasip2` (components)
 //! and native targets (host, worker).
@@ -7,9 +8,13 @@
 pub mod calendar;
 pub mod clue;
 pub mod deadline;
+pub mod detention;
 pub mod escalation;
 pub mod flow;
+pub mod org;
 pub mod report;
+pub mod step;
+mod wire;
 
 /// One problem with a request body, located by a JSON pointer (RFC 6901).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
+use crate::wire::wire_enum;
 
 /// The kind of misconduct reported: the six disciplines (六大纪律), 职务违法犯罪, or other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,20 +298,27 @@ impl Report {
     }
 }
 
-/// 办理状态 — where a report stands, as the reporter sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportStatus {
-    /// 已收到 — received, awaiting triage.
-    Received,
-}
-
-impl ReportStatus {
-    /// The code stored and returned by the API.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Received => "received",
-        }
+wire_enum! {
+    /// 办理状态 — where a report stands, as the reporter sees it.
+    pub enum ReportStatus {
+        /// 已收到 — received, awaiting triage.
+        Received = "received",
+        /// 已受理 — accepted; its clues are in progress.
+        Accepted = "accepted",
+        /// 不予受理 — out of scope (检控 Art. 13).
+        NotAccepted = "not_accepted",
+        /// 重复举报 — a duplicate (检控 Art. 14).
+        Duplicate = "duplicate",
+        /// 已移送 — transferred to the competent commission.
+        Transferred = "transferred",
+        /// 已上报 — sent up to the higher level.
+        SentUp = "sent_up",
+        /// 已办结 — its clues have ended; the result is given.
+        Concluded = "concluded",
+        /// 重新办理 — reopened by an objection with new evidence.
+        Reopened = "reopened",
+        /// 已结束 — rated, or the feedback window passed.
+        Closed = "closed",
     }
 }
 

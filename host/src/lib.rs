@@ -25,6 +25,7 @@
 pub mod app;
 pub mod dispatch;
 pub mod engine;
+pub mod issuers;
 pub mod limits;
 pub mod manifest;
 pub mod migrate;

@@ -7,8 +7,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use jiandu_domain::org::Role;
 use jiandu_host::app::{App, AppOptions, manifest_dir};
+use jiandu_host::issuers::DemoIssuers;
 use jiandu_host::limits::Limits;
+use jiandu_host::migrate::TreeLoad;
 use jiandu_host::runtime_config::RuntimeConfig;
 
 #[derive(Parser)]
@@ -39,8 +42,54 @@ enum Command {
         #[arg(long, env = "JIANDU_COMPILE_CACHE")]
         cache_dir: Option<PathBuf>,
     },
-    /// Apply database migrations to a SQLite database label.
-    Migrate(Database),
+    /// Apply database migrations to a SQLite database label, and load the
+    /// org tree (validated; a changed file becomes a new version that
+    /// running components pick up).
+    Migrate {
+        #[command(flatten)]
+        database: Database,
+        /// The org tree; default `orgs/zaozhuang.json` next to the manifest, if present.
+        #[arg(long, env = "JIANDU_ORGS")]
+        orgs: Option<PathBuf>,
+    },
+    /// Print the trust list of the demo issuers (one key per commission of
+    /// the loaded org tree, created under `--issuers` on first use), for the
+    /// `trust_list` variable.
+    TrustList {
+        #[command(flatten)]
+        database: Database,
+        /// Where the demo issuers' keys live.
+        #[arg(long, default_value = "data/issuers")]
+        issuers: PathBuf,
+    },
+    /// Mint a staff token from the demo issuer that speaks for `--org`.
+    Token {
+        #[command(flatten)]
+        database: Database,
+        /// Where the demo issuers' keys live.
+        #[arg(long, default_value = "data/issuers")]
+        issuers: PathBuf,
+        /// The org the bearer acts for.
+        #[arg(long)]
+        org: String,
+        /// A role held in that org (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Who the bearer is.
+        #[arg(long)]
+        sub: String,
+        /// Hours until it expires (at most 12).
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+    },
+    /// Print a token for every person the org tree lists.
+    DemoTokens {
+        #[command(flatten)]
+        database: Database,
+        /// Where the demo issuers' keys live.
+        #[arg(long, default_value = "data/issuers")]
+        issuers: PathBuf,
+    },
     /// Run the workflows, their activities and the outbox relay against
     /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`)
     /// on a database label's outbox and projections.
@@ -110,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
             }
             jiandu_host::server::serve(app, listener, shutdown_signal()).await?;
         }
-        Command::Migrate(database) => {
+        Command::Migrate { database, orgs } => {
             let path = database.path()?;
             let label = &database.label;
             jiandu_host::migrate::sqlite(&path)
@@ -120,6 +169,69 @@ async fn main() -> anyhow::Result<()> {
                 "jiandu: database `{label}` at {} is up to date",
                 path.display()
             );
+            let default = manifest_dir(&database.manifest).join("orgs/zaozhuang.json");
+            match orgs.or_else(|| default.exists().then_some(default)) {
+                Some(file) => match jiandu_host::migrate::org_tree(&path, &file).await? {
+                    TreeLoad::Unchanged { version } => {
+                        println!(
+                            "jiandu: org tree {} unchanged (version {version})",
+                            file.display()
+                        )
+                    }
+                    TreeLoad::Loaded { version, orgs } => println!(
+                        "jiandu: org tree {} loaded as version {version} ({orgs} orgs)",
+                        file.display()
+                    ),
+                },
+                None => println!(
+                    "jiandu: no org tree given (--orgs FILE); staff APIs answer 503 until one is loaded"
+                ),
+            }
+        }
+        Command::TrustList { database, issuers } => {
+            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let trust = DemoIssuers::new(issuers).trust_list(&tree)?;
+            println!("{}", serde_json::to_string(&trust)?);
+        }
+        Command::Token {
+            database,
+            issuers,
+            org,
+            roles,
+            sub,
+            hours,
+        } => {
+            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    Role::parse(r).with_context(|| {
+                        let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                        format!("no role `{r}`; roles are: {}", all.join(", "))
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            anyhow::ensure!((1..=12).contains(&hours), "--hours is 1 to 12");
+            let signer = DemoIssuers::new(issuers).signer_for(&tree, &org)?;
+            println!("{}", signer.token(&sub, &org, &roles, now(), hours * 3600));
+        }
+        Command::DemoTokens { database, issuers } => {
+            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let issuers = DemoIssuers::new(issuers);
+            for org in tree.iter() {
+                for person in &org.people {
+                    let signer = issuers.signer_for(&tree, &org.id)?;
+                    let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
+                    println!(
+                        "{:<22} {:<28} {} ({})\n  {}",
+                        org.id,
+                        person.id,
+                        person.name,
+                        roles.join(", "),
+                        signer.token(&person.id, &org.id, &person.roles, now(), 12 * 3600)
+                    );
+                }
+            }
         }
         Command::Worker(database) => {
             let mut config = jiandu_workflows::config::WorkerConfig::from_env()?;
@@ -139,6 +251,11 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Now, in Unix seconds.
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 async fn shutdown_signal() {

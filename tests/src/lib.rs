@@ -5,42 +5,103 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use jiandu_domain::org::{OrgKind, OrgTree, Role};
+use jiandu_guest::auth::mint::Signer;
+use jiandu_guest::auth::{DEFAULT_AUDIENCE, DEFAULT_MAX_LIFETIME_SECS, Issuer, Jwks, TrustList};
 
 pub mod temporal;
 
 /// A test identity-sealing key (32 bytes, base64).
 pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
 
-/// A test token-signing key (32 bytes, base64).
-pub const TEST_TOKEN_KEY: &str = "dG9rZW4ta2V5LXRva2VuLWtleS10b2tlbi1rZXktMDE=";
-
-/// The test commission and the one above it.
+/// The test commission (枣庄市纪委监委).
 pub const ORG: &str = "370400";
-/// The next-higher commission.
+/// The next-higher commission (山东省纪委监委).
 pub const HIGHER_ORG: &str = "370000";
 /// 国家监委.
 pub const NATIONAL_ORG: &str = "100000";
 
-/// A bearer token for `role` acting for `org`, valid for a day.
-pub fn token(role: jiandu_domain::clue::Role, org: &str) -> String {
-    let key = jiandu_guest::auth::TokenKey::from_base64(TEST_TOKEN_KEY).expect("test key");
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs() as i64
-        + 86_400;
-    key.mint(&jiandu_guest::auth::Claims {
-        sub: format!("{}-1", role.as_str()),
-        role,
-        org: org.to_owned(),
-        exp,
+/// The demo org tree the product ships and the tests run on.
+pub fn tree() -> &'static OrgTree {
+    static TREE: OnceLock<OrgTree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let text =
+            std::fs::read_to_string(repo().join("orgs/zaozhuang.json")).expect("the demo tree");
+        OrgTree::parse(&text).expect("the demo tree is valid")
     })
 }
 
-/// `Authorization: Bearer` for `role` of `org`.
-pub fn bearer(role: jiandu_domain::clue::Role, org: &str) -> String {
+/// The test issuer of commission `org` (a fixed key per commission).
+pub fn issuer(org: &str) -> Signer {
+    let seed = jiandu_guest::seal::sha256(format!("jiandu-test-issuer:{org}").as_bytes());
+    Signer::from_seed(&format!("test:{org}"), seed)
+}
+
+/// The trust list the test hosts run with: each commission's test issuer for its subtree.
+pub fn trust_list() -> String {
+    let issuers = tree()
+        .iter()
+        .filter(|o| o.kind == OrgKind::Commission)
+        .map(|o| Issuer {
+            iss: issuer(&o.id).iss().to_owned(),
+            orgs: vec![o.id.clone()],
+            jwks: Jwks {
+                keys: vec![issuer(&o.id).jwk()],
+            },
+        })
+        .collect();
+    let list = TrustList {
+        audience: DEFAULT_AUDIENCE.to_owned(),
+        max_lifetime_secs: DEFAULT_MAX_LIFETIME_SECS,
+        issuers,
+    };
+    serde_json::to_string(&list).expect("a trust list serializes")
+}
+
+/// The issuer that speaks for `org`: the nearest commission at or above it.
+pub fn issuer_for(org: &str) -> Signer {
+    let tree = tree();
+    let found = tree
+        .get(org)
+        .unwrap_or_else(|| panic!("no org {org} in the demo tree"));
+    let commission = std::iter::once(found)
+        .chain(tree.ancestors(org))
+        .find(|o| o.kind == OrgKind::Commission)
+        .expect("every org is under a commission");
+    issuer(&commission.id)
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs() as i64
+}
+
+/// The person the demo tree lists in `org` with `role`, else `<org>/<role>`.
+pub fn person(role: Role, org: &str) -> String {
+    tree()
+        .get(org)
+        .and_then(|o| o.people.iter().find(|p| p.roles.contains(&role)))
+        .map_or_else(|| format!("{org}/{role}"), |p| p.id.clone())
+}
+
+/// A token for `sub` holding `roles` in `org`, from the issuer that speaks for it, valid for an hour.
+pub fn token_for(sub: &str, org: &str, roles: &[Role]) -> String {
+    issuer_for(org).token(sub, org, roles, now(), 3600)
+}
+
+/// A token for the person holding `role` in `org`.
+pub fn token(role: Role, org: &str) -> String {
+    token_for(&person(role, org), org, &[role])
+}
+
+/// `Authorization: Bearer` for the person holding `role` in `org`.
+pub fn bearer(role: Role, org: &str) -> String {
     format!("Bearer {}", token(role, org))
 }
 
@@ -164,7 +225,7 @@ impl Host {
             .arg("--cache-dir")
             .arg(target_debug().join("jiandu-compiled"))
             .env("SPIN_VARIABLE_IDENTITY_KEY", TEST_KEY)
-            .env("SPIN_VARIABLE_TOKEN_KEY", TEST_TOKEN_KEY)
+            .env("SPIN_VARIABLE_TRUST_LIST", trust_list())
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

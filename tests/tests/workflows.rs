@@ -4,9 +4,12 @@
 
 use std::time::Duration;
 
-use jiandu_domain::clue::Role;
+use jiandu_domain::org::Role;
 use jiandu_tests::temporal::{Temporal, Worker};
-use jiandu_tests::{HIGHER_ORG, Host, NATIONAL_ORG, ORG, assert_conforms, bearer, texts};
+use jiandu_tests::{
+    HIGHER_ORG, Host, NATIONAL_ORG, ORG, assert_conforms, bearer, issuer, now, person, texts,
+    token_for,
+};
 use serde_json::{Value, json};
 
 /// How long a test waits for an expected state: generous, the machine is shared.
@@ -34,15 +37,25 @@ impl System {
 
     fn post(&self, role: Role, org: &str, path: &str, body: Value) -> jiandu_tests::Reply {
         let auth = bearer(role, org);
-        self.host
-            .post_json(path, &body, &[("authorization", auth.as_str())])
+        self.post_as(&auth, path, body)
+    }
+
+    fn post_as(&self, auth: &str, path: &str, body: Value) -> jiandu_tests::Reply {
+        self.host.post_json(path, &body, &[("authorization", auth)])
+    }
+
+    fn get(&self, role: Role, org: &str, path: &str) -> jiandu_tests::Reply {
+        let auth = bearer(role, org);
+        self.host.get(path, &[("authorization", auth.as_str())])
     }
 
     fn tasks(&self, role: Role, org: &str) -> Vec<Value> {
-        let auth = bearer(role, org);
-        let reply = self
-            .host
-            .get("/api/v1/tasks", &[("authorization", auth.as_str())]);
+        self.view(role, org, "inbox")
+    }
+
+    /// The open tasks `role` of `org` sees in `view` (inbox, supervised, subtree).
+    fn view(&self, role: Role, org: &str, view: &str) -> Vec<Value> {
+        let reply = self.get(role, org, &format!("/api/v1/tasks?view={view}"));
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_conforms("task-list.json", &reply.json());
         reply.json()["tasks"]
@@ -71,32 +84,40 @@ impl System {
 
     /// Does the open task `step` on `subject` as `role` of `org`.
     fn complete(&self, role: Role, org: &str, subject: &str, step: &str, outcome: &str) {
+        self.complete_with(role, org, subject, step, outcome, json!({ "note": "done" }));
+    }
+
+    /// Does the open task `step` on `subject` with `body` added to the outcome.
+    fn complete_with(
+        &self,
+        role: Role,
+        org: &str,
+        subject: &str,
+        step: &str,
+        outcome: &str,
+        mut body: Value,
+    ) {
         let task = self.task(role, org, subject, step);
         let id = task["id"].as_str().unwrap();
         let reply = match outcome {
-            "approve" | "reject" => self.post(
-                role,
-                org,
-                &format!("/api/v1/tasks/{id}/{outcome}"),
-                json!({}),
-            ),
-            _ => self.post(
-                role,
-                org,
-                &format!("/api/v1/tasks/{id}/complete"),
-                json!({ "outcome": outcome, "note": "done" }),
-            ),
+            "approve" | "reject" => {
+                self.post(role, org, &format!("/api/v1/tasks/{id}/{outcome}"), body)
+            }
+            _ => {
+                body["outcome"] = json!(outcome);
+                self.post(role, org, &format!("/api/v1/tasks/{id}/complete"), body)
+            }
         };
         assert_eq!(reply.status, 202, "{step} {outcome}: {}", reply.text);
         assert_conforms("accepted.json", &reply.json());
     }
 
     fn clue(&self, id: &str) -> Value {
-        let auth = bearer(Role::Head, ORG);
-        let reply = self.host.get(
-            &format!("/api/v1/clues/{id}"),
-            &[("authorization", auth.as_str())],
-        );
+        self.clue_in(ORG, id)
+    }
+
+    fn clue_in(&self, org: &str, id: &str) -> Value {
+        let reply = self.get(Role::Head, org, &format!("/api/v1/clues/{id}"));
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_conforms("clue-detail.json", &reply.json());
         reply.json()
@@ -104,9 +125,13 @@ impl System {
 
     /// Waits until the clue's state is `state`.
     fn wait_clue(&self, id: &str, state: &str) -> Value {
+        self.wait_clue_in(ORG, id, state)
+    }
+
+    fn wait_clue_in(&self, org: &str, id: &str, state: &str) -> Value {
         let mut last = Value::Null;
         let ok = self.host.wait_for(PATIENCE, || {
-            last = self.clue(id);
+            last = self.clue_in(org, id);
             last["state"] == state
         });
         assert!(
@@ -118,27 +143,38 @@ impl System {
     }
 
     fn register_clue(&self) -> String {
-        let reply = self.post(
-            Role::CaseManagement,
-            ORG,
-            "/api/v1/clues",
-            json!({ "source": "inspection_tour", "summary": "巡察移交: 村集体资金账目不清" }),
-        );
+        self.register_clue_in(ORG, None)
+    }
+
+    /// Registers a clue in commission `org` about a person of `subject_org`.
+    fn register_clue_in(&self, org: &str, subject_org: Option<&str>) -> String {
+        let mut body =
+            json!({ "source": "inspection_tour", "summary": "巡察移交: 村集体资金账目不清" });
+        if let Some(subject_org) = subject_org {
+            body["subject_org"] = json!(subject_org);
+        }
+        let reply = self.post(Role::CaseManagement, org, "/api/v1/clues", body);
         assert_eq!(reply.status, 201, "{}", reply.text);
         assert_conforms("clue-created.json", &reply.json());
         reply.json()["id"].as_str().unwrap().to_owned()
     }
 
     fn decide(&self, clue: &str, matter: &str, outcome: &str) -> String {
+        self.decide_in(ORG, clue, matter, outcome)
+    }
+
+    /// Records a collective decision of commission `org` (its head, deputy
+    /// and a member attending; the member dissents).
+    fn decide_in(&self, org: &str, clue: &str, matter: &str, outcome: &str) -> String {
         let reply = self.post(
             Role::Head,
-            ORG,
+            org,
             &format!("/api/v1/clues/{clue}/decisions"),
             json!({
                 "matter": matter,
-                "attendees": ["书记", "副书记", "委员甲"],
+                "attendees": [format!("{org}/head"), format!("{org}/deputy"), format!("{org}/member")],
                 "outcome": outcome,
-                "dissent": [{ "attendee": "委员甲", "opinion": "先初核" }],
+                "dissent": [{ "attendee": format!("{org}/member"), "opinion": "先初核" }],
             }),
         );
         assert_eq!(reply.status, 201, "{}", reply.text);
@@ -168,28 +204,57 @@ impl System {
 
     /// Takes a clue through assignment to the disposal it is decided on.
     fn assign_and_dispose(&self, clue: &str, mode: &str) {
-        self.complete(Role::CaseManagement, ORG, clue, "assignment", "proposed");
-        self.complete(Role::Head, ORG, clue, "assignment_approval", "approve");
-        self.wait_clue(clue, "awaiting_disposal");
-        self.task(Role::Supervision, ORG, clue, "disposal");
-        let decision = self.decide(clue, "disposal", mode);
-        let reply = self.dispose(clue, mode, &decision);
+        self.assign_and_dispose_in(ORG, clue, mode);
+    }
+
+    fn assign_and_dispose_in(&self, org: &str, clue: &str, mode: &str) {
+        self.complete(Role::CaseManagement, org, clue, "assignment", "proposed");
+        self.complete(Role::Head, org, clue, "assignment_approval", "approve");
+        self.wait_clue_in(org, clue, "awaiting_disposal");
+        self.task(Role::Supervision, org, clue, "disposal");
+        let decision = self.decide_in(org, clue, "disposal", mode);
+        let reply = self.post(
+            Role::Supervision,
+            org,
+            &format!("/api/v1/clues/{clue}/disposal"),
+            json!({ "mode": mode, "decision_id": decision }),
+        );
         assert_eq!(reply.status, 202, "{}", reply.text);
+    }
+
+    /// Does a step whose outcome rests on a collective decision (规则 Art. 53).
+    fn complete_decided(&self, role: Role, clue: &str, step: &str, matter: &str, outcome: &str) {
+        let decision = self.decide(clue, matter, outcome);
+        self.complete_with(
+            role,
+            ORG,
+            clue,
+            step,
+            outcome,
+            json!({ "decision_id": decision }),
+        );
     }
 
     /// Takes a clue to a filed case under investigation.
     fn file_case(&self, clue: &str) {
         self.assign_and_dispose(clue, "preliminary_verification");
         self.complete(Role::Head, ORG, clue, "verification_plan", "approve");
-        self.complete(
+        self.complete_decided(
             Role::Supervision,
-            ORG,
             clue,
             "verification_report",
+            "filing",
             "file_case",
         );
         self.complete(Role::Head, ORG, clue, "filing_head", "approve");
-        self.complete(Role::PartyHead, ORG, clue, "filing_party", "approve");
+        // The head of the same-level Party committee (规则 Art. 38).
+        self.complete(
+            Role::PartyHead,
+            "370400-party",
+            clue,
+            "filing_party",
+            "approve",
+        );
         self.wait_clue(clue, "investigation");
     }
 
@@ -242,8 +307,13 @@ fn each_disposal_path_runs_to_its_end() {
     s.assign_and_dispose(&held, "hold");
 
     s.assign_and_dispose(&inquiry, "talk_inquiry");
-    s.complete(Role::Department, ORG, &inquiry, "inquiry_reply", "replied");
+    // Without the person's org, the talk is the commission's own.
+    s.complete(Role::Supervision, ORG, &inquiry, "inquiry_reply", "replied");
     s.complete(Role::Supervision, ORG, &inquiry, "inquiry_report", "close");
+    // 规则 Art. 30: closing after an inquiry needs the head's approval.
+    let closing = s.task(Role::Head, ORG, &inquiry, "inquiry_closing");
+    assert_eq!(closing["article"], "规则 Art. 30");
+    s.complete(Role::Head, ORG, &inquiry, "inquiry_closing", "approve");
 
     s.file_case(&case);
     s.complete(
@@ -253,7 +323,16 @@ fn each_disposal_path_runs_to_its_end() {
         "investigation",
         "to_review",
     );
-    s.complete(Role::Review, ORG, &case, "case_review", "concluded");
+    // 审理 concludes on a collective decision (规则 Art. 53); without one it is refused.
+    let review = s.task(Role::Review, ORG, &case, "case_review");
+    let bare = s.post(
+        Role::Review,
+        ORG,
+        &format!("/api/v1/tasks/{}/complete", review["id"].as_str().unwrap()),
+        json!({ "outcome": "concluded" }),
+    );
+    assert_eq!(bare.status, 422, "{}", bare.text);
+    s.complete_decided(Role::Review, &case, "case_review", "review", "concluded");
 
     for (clue, state) in [
         (&closed, "closed"),
@@ -280,7 +359,7 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
     let s = System::start("150ms");
     let clue = s.register_clue();
     s.assign_and_dispose(&clue, "talk_inquiry");
-    let task = s.task(Role::Department, ORG, &clue, "inquiry_reply");
+    let task = s.task(Role::Supervision, ORG, &clue, "inquiry_reply");
     assert_eq!(task["article"], "规则 Art. 29");
     let id = task["id"].as_str().unwrap().to_owned();
     let climbed = s.host.wait_for(PATIENCE, || {
@@ -294,9 +373,9 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
         ["opened", "reminder", "overdue", "elevated"],
         "the ladder is climbed in order"
     );
-    let overdue = s.task(Role::Department, ORG, &clue, "inquiry_reply");
+    let overdue = s.task(Role::Supervision, ORG, &clue, "inquiry_reply");
     assert_eq!(overdue["status"], "overdue");
-    let auth = bearer(Role::Department, ORG);
+    let auth = bearer(Role::Supervision, ORG);
     let detail = s.host.get(
         &format!("/api/v1/tasks/{id}"),
         &[("authorization", auth.as_str())],
@@ -307,20 +386,20 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
         texts(&detail.json()["events"], "kind"),
         ["opened", "reminder", "overdue", "elevated"]
     );
-    let other = bearer(Role::Supervision, ORG);
+    let other = bearer(Role::Petitions, ORG);
     let hidden = s.host.get(
         &format!("/api/v1/tasks/{id}"),
         &[("authorization", other.as_str())],
     );
     assert_eq!(hidden.status, 404, "{}", hidden.text);
     assert_eq!(overdue["reminders_sent"], 1);
-    assert_eq!(
-        overdue["escalated_to"],
-        format!("higher_commission@{HIGHER_ORG}")
-    );
+    // The city commission's own late step: pressed by the province, elevated to 国家监委.
+    assert_eq!(overdue["supervised_by"], HIGHER_ORG);
+    assert_eq!(overdue["elevated_to"], NATIONAL_ORG);
     // Late is still answered: the workflow goes on.
-    s.complete(Role::Department, ORG, &clue, "inquiry_reply", "replied");
+    s.complete(Role::Supervision, ORG, &clue, "inquiry_reply", "replied");
     s.complete(Role::Supervision, ORG, &clue, "inquiry_report", "close");
+    s.complete(Role::Head, ORG, &clue, "inquiry_closing", "approve");
     s.wait_clue(&clue, "closed");
     s.record("clue-inquiry-escalated", &clue);
 }
@@ -333,49 +412,91 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
 
     let no_decision = s.request_detention(&clue, "D-none");
     assert_eq!(no_decision.status, 422, "{}", no_decision.text);
+    // A decision not to detain cannot back a request to detain: it binds.
+    let against = s.decide(&clue, "detention", "not_detain");
+    let refused = s.request_detention(&clue, &against);
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("not_detain"), "{}", refused.text);
     let decision = s.decide(&clue, "detention", "detain");
     let requested = s.request_detention(&clue, &decision);
     assert_eq!(requested.status, 202, "{}", requested.text);
+    assert_eq!(requested.json()["approver"], HIGHER_ORG);
 
-    // Only the next-higher commission may approve; meanwhile it never starts,
-    // however late the approval runs.
-    let approval = s.task(
-        Role::HigherCommission,
-        HIGHER_ORG,
-        &clue,
-        "detention_approval",
-    );
+    // Only the head of the next-higher commission may approve; meanwhile it
+    // never starts, however late the approval runs.
+    let approval = s.task(Role::Head, HIGHER_ORG, &clue, "detention_approval");
+    assert_eq!(approval["article"], "监察法 Art. 47");
     let approval_id = approval["id"].as_str().unwrap();
-    let own_head = s.post(
-        Role::Head,
-        ORG,
-        &format!("/api/v1/tasks/{approval_id}/approve"),
-        json!({}),
+    let approve = format!("/api/v1/tasks/{approval_id}/approve");
+    // The city's own head cannot see the province's task, let alone approve it.
+    let own_head = s.post(Role::Head, ORG, &approve, json!({}));
+    assert_eq!(own_head.status, 404, "{}", own_head.text);
+    // Nor can the city's issuer mint the province's approval.
+    let forged = issuer(ORG).token(
+        &person(Role::Head, HIGHER_ORG),
+        HIGHER_ORG,
+        &[Role::Head],
+        now(),
+        3600,
     );
-    assert_eq!(own_head.status, 403, "{}", own_head.text);
+    let forged = s.post_as(&format!("Bearer {forged}"), &approve, json!({}));
+    assert_eq!(forged.status, 401, "{}", forged.text);
+    assert!(forged.text.contains("may not speak for"), "{}", forged.text);
     let waited = s.host.wait_for(PATIENCE, || {
         s.host.count(&format!(
             "SELECT count(*) FROM tasks WHERE id = '{approval_id}' AND escalation_level = 2"
         )) == 1
     });
     assert!(waited, "{}", s.worker.logs());
-    assert_eq!(s.clue(&clue)["detention"]["state"], "pending_approval");
-    assert_eq!(
-        s.host.count(&format!(
-            "SELECT count(*) FROM tasks WHERE subject_id = '{clue}' AND step = 'detention_limit'"
-        )),
-        0,
-        "no detention clock without approval"
+    // The province's late step is pressed by 国家监委, and there is no level above that.
+    let pressed = s.get(
+        Role::Head,
+        HIGHER_ORG,
+        &format!("/api/v1/tasks/{approval_id}"),
     );
+    assert_eq!(
+        pressed.json()["supervised_by"],
+        NATIONAL_ORG,
+        "{}",
+        pressed.text
+    );
+    let kinds = texts(&pressed.json()["events"], "detail");
+    assert!(
+        kinds.iter().any(|d| d.contains("the ladder stops here")),
+        "{kinds:?}"
+    );
+    assert_eq!(s.clue(&clue)["detention"]["state"], "pending_approval");
     s.complete(
-        Role::HigherCommission,
+        Role::Head,
         HIGHER_ORG,
         &clue,
         "detention_approval",
         "approve",
     );
+    // The term counts from the announcement, not the approval (Art. 48).
+    s.task(Role::Investigation, ORG, &clue, "detention_announcement");
+    assert_eq!(s.clue(&clue)["detention"]["state"], "approved");
+    assert_eq!(
+        s.host.count(&format!(
+            "SELECT count(*) FROM tasks WHERE subject_id = '{clue}' AND step = 'detention_limit'"
+        )),
+        0,
+        "no detention clock before it is announced"
+    );
+    s.complete(
+        Role::Investigation,
+        ORG,
+        &clue,
+        "detention_announcement",
+        "announced",
+    );
     let limit = s.task(Role::Investigation, ORG, &clue, "detention_limit");
     assert_eq!(limit["article"], "监察法 Art. 48");
+    let detention = s.clue(&clue)["detention"].clone();
+    assert_eq!(
+        detention["term_ends_on"], limit["due_date"],
+        "{detention:#}"
+    );
 
     // The 24-hour notice (1 working day here) is missed: it escalates.
     let notice = s.task(Role::Investigation, ORG, &clue, "detention_notice");
@@ -388,7 +509,7 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     assert!(escalated, "{}", s.worker.logs());
     assert_eq!(notice["article"], "监察法 Art. 50");
 
-    // First extension: the next-higher commission approves.
+    // First extension: the head of the next-higher commission approves, citing Art. 48.
     let ext = |months: u32| {
         s.post(
             Role::Investigation,
@@ -400,8 +521,10 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     let first = ext(3);
     assert_eq!(first.status, 202, "{}", first.text);
     assert_eq!(first.json()["approver"], "higher_commission");
+    let extension = s.task(Role::Head, HIGHER_ORG, &clue, "extension_approval");
+    assert_eq!(extension["article"], "监察法 Art. 48");
     s.complete(
-        Role::HigherCommission,
+        Role::Head,
         HIGHER_ORG,
         &clue,
         "extension_approval",
@@ -411,27 +534,29 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
         .host
         .wait_for(PATIENCE, || s.clue(&clue)["detention"]["extensions"] == 1);
     assert!(extended, "{}", s.worker.logs());
+    // The extended term counts on from the end of the first.
+    let limit = s.task(Role::Investigation, ORG, &clue, "detention_limit");
+    assert_eq!(
+        s.clue(&clue)["detention"]["term_ends_on"],
+        limit["due_date"]
+    );
+    assert!(limit["due_date"].as_str() > detention["term_ends_on"].as_str());
 
-    // A second one needs 国家监委: the province cannot grant it, and 3 months is too long.
+    // A second one needs 国家监委: the province cannot see it, and 3 months is too long.
     assert_eq!(ext(3).status, 400);
     let second = ext(2);
     assert_eq!(second.status, 202, "{}", second.text);
     assert_eq!(second.json()["approver"], "national_commission");
-    let task = s.task(
-        Role::NationalCommission,
-        NATIONAL_ORG,
-        &clue,
-        "extension_approval",
-    );
+    let task = s.task(Role::Head, NATIONAL_ORG, &clue, "extension_approval");
     let by_province = s.post(
-        Role::HigherCommission,
+        Role::Head,
         HIGHER_ORG,
         &format!("/api/v1/tasks/{}/approve", task["id"].as_str().unwrap()),
         json!({}),
     );
-    assert_eq!(by_province.status, 403, "{}", by_province.text);
+    assert_eq!(by_province.status, 404, "{}", by_province.text);
     s.complete(
-        Role::NationalCommission,
+        Role::Head,
         NATIONAL_ORG,
         &clue,
         "extension_approval",
@@ -445,16 +570,22 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
     assert_eq!(third.status, 409, "{}", third.text);
     assert!(third.text.contains("Art. 48"), "{}", third.text);
 
-    // A change request is answered within 3 days (Art. 50); release cancels it.
-    let change = s.post(
-        Role::Investigation,
-        ORG,
+    // A change request is answered within 3 days (Art. 50), never by the one who asked.
+    let asker = token_for(&person(Role::Head, ORG), ORG, &[Role::Head]);
+    let change = s.post_as(
+        &format!("Bearer {asker}"),
         &format!("/api/v1/clues/{clue}/detention/change-requests"),
         json!({ "reason": "家属申请变更为责令候查" }),
     );
     assert_eq!(change.status, 202, "{}", change.text);
     let answer = s.task(Role::Head, ORG, &clue, "change_request");
     assert_eq!(answer["article"], "监察法 Art. 50");
+    let own_answer = s.post_as(
+        &format!("Bearer {asker}"),
+        &format!("/api/v1/tasks/{}/complete", answer["id"].as_str().unwrap()),
+        json!({ "outcome": "refused" }),
+    );
+    assert_eq!(own_answer.status, 403, "{}", own_answer.text);
 
     // Release ends every timer.
     let released = s.post(
@@ -486,7 +617,7 @@ fn detention_starts_only_with_higher_approval_and_extends_by_article_48() {
 fn report(real_name: bool) -> Value {
     let mut body = json!({
         "category": "integrity",
-        "division_code": "370402",
+        "division_code": "370400",
         "subject": { "name": "张某", "unit": "某镇政府", "position": "副镇长" },
         "content": "2026年村集体资金被挪用于个人消费，涉及金额二十余万元。",
     });
@@ -510,11 +641,12 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     // 检控 Art. 26: the acceptance notice is counted from receipt.
     let notice = s.task(Role::Petitions, ORG, &id, "acceptance_notice");
     assert_eq!(notice["due_date"], reply.json()["acceptance_due"]["date"]);
-    s.complete(Role::Petitions, ORG, &id, "acceptance_notice", "notified");
-
-    // The report becomes a clue; 案件监督管理室 registers a second one from it.
+    // The report becomes a clue at once: a pending notice holds nothing up.
     let clue = format!("{id}-C1");
     s.task(Role::CaseManagement, ORG, &clue, "assignment");
+    s.complete(Role::Petitions, ORG, &id, "acceptance_notice", "notified");
+
+    // 案件监督管理室 registers a second clue from the report.
     let second = s.post(
         Role::CaseManagement,
         ORG,
@@ -577,6 +709,14 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     );
     assert_eq!(objection.status, 202, "{}", objection.text);
     assert_conforms("accepted.json", &objection.json());
+    // The new triage counts from the reopening, not from the first receipt.
+    let again = s.task(Role::Petitions, ORG, &id, "triage");
+    assert!(
+        again["due_at"].as_str() > triage["due_at"].as_str(),
+        "reopened {} vs first {}",
+        again["due_at"],
+        triage["due_at"]
+    );
     s.complete(Role::Petitions, ORG, &id, "triage", "not_accept");
     let done = s.host.wait_for(PATIENCE, || {
         s.host.count(&format!(
@@ -619,6 +759,14 @@ fn a_report_about_the_commissions_own_head_goes_up_and_leaves_no_local_copy() {
     assert_eq!(sent.status, 202, "{}", sent.text);
     let up = s.task(Role::Petitions, ORG, &id, "send_up");
     assert_eq!(up["article"], "检控 Art. 15; 条例 Art. 199");
+    // 回避: the head the report is about can neither list nor open it.
+    let head = s.get(
+        Role::Head,
+        ORG,
+        &format!("/api/v1/tasks/{}", up["id"].as_str().unwrap()),
+    );
+    assert_eq!(head.status, 404, "{}", head.text);
+    assert!(s.tasks(Role::Head, ORG).iter().all(|t| t["id"] != up["id"]));
     // A wrong outcome is a conflict naming what the step allows.
     let bad = s.post(
         Role::Petitions,
@@ -752,6 +900,22 @@ fn declined_transferred_and_duplicate_reports_end_without_notices() {
     triage(&duplicate, "duplicate", &declined);
     let transfer = s.task(Role::Petitions, ORG, &transferred, "transfer");
     assert_eq!(transfer["article"], "条例 Art. 199");
+    // Both limits count from receipt: 15 and 5 working days of 20 s apart.
+    let triage = s
+        .host
+        .get(
+            &format!("/api/v1/tasks/{transferred}.1.triage"),
+            &[("authorization", bearer(Role::Petitions, ORG).as_str())],
+        )
+        .json();
+    let at = |t: &Value| {
+        time::OffsetDateTime::parse(
+            t["due_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert_eq!(at(&triage) - at(&transfer), time::Duration::seconds(200));
     s.complete(
         Role::Petitions,
         ORG,
@@ -794,11 +958,18 @@ fn a_withheld_detention_notice_needs_approval_and_ends_with_a_notice() {
     let requested = s.request_detention(&clue, &decision);
     assert_eq!(requested.status, 202, "{}", requested.text);
     s.complete(
-        Role::HigherCommission,
+        Role::Head,
         HIGHER_ORG,
         &clue,
         "detention_approval",
         "approve",
+    );
+    s.complete(
+        Role::Investigation,
+        ORG,
+        &clue,
+        "detention_announcement",
+        "announced",
     );
     // Notice would obstruct the case: withholding it needs the head's approval.
     s.complete(
@@ -824,4 +995,155 @@ fn a_withheld_detention_notice_needs_approval_and_ends_with_a_notice() {
         names.iter().any(|n| n == "notice_deferred") && names.iter().any(|n| n == "family_notified")
     });
     assert!(notified, "{}", s.worker.logs());
+}
+
+#[test]
+fn escalation_walks_the_org_tree_and_each_org_sees_only_its_own_inbox() {
+    // One working day = 150 ms: a 15-working-day reply is due in 2.25 s.
+    let s = System::start("150ms");
+    const COUNTY: &str = "370402";
+    const TOWNSHIP: &str = "370402001";
+    const OTHER_TOWNSHIP: &str = "370402101";
+    // A clue of the county commission about a person of one of its townships.
+    let clue = s.register_clue_in(COUNTY, Some(TOWNSHIP));
+    s.assign_and_dispose_in(COUNTY, &clue, "talk_inquiry");
+    // The 函询 goes to the township the person belongs to.
+    let reply = s.task(Role::Staff, TOWNSHIP, &clue, "inquiry_reply");
+    let id = reply["id"].as_str().unwrap().to_owned();
+    assert_eq!(reply["assignee"]["org"], TOWNSHIP);
+    let elevated = s.host.wait_for(PATIENCE, || {
+        let task = s
+            .get(Role::Staff, TOWNSHIP, &format!("/api/v1/tasks/{id}"))
+            .json();
+        task["escalation_level"] == 2
+    });
+    assert!(elevated, "never elevated; worker log:\n{}", s.worker.logs());
+    // Pressed by the county commission, then elevated to the city: each
+    // sees it in its "supervised" list; the township still has it to do.
+    let task = s
+        .get(Role::Staff, TOWNSHIP, &format!("/api/v1/tasks/{id}"))
+        .json();
+    assert_eq!(task["supervised_by"], COUNTY);
+    assert_eq!(task["elevated_to"], ORG);
+    assert_eq!(
+        texts(&task["events"], "kind"),
+        ["opened", "reminder", "overdue", "elevated"]
+    );
+    for org in [COUNTY, ORG] {
+        let supervised = s.view(Role::Head, org, "supervised");
+        assert!(
+            supervised.iter().any(|t| t["id"] == id.as_str()),
+            "{org}: {supervised:#?}"
+        );
+    }
+    assert!(
+        s.tasks(Role::Staff, TOWNSHIP)
+            .iter()
+            .any(|t| t["id"] == id.as_str())
+    );
+    // The county may list the township's tasks, not complete them.
+    assert!(
+        s.view(Role::Supervision, COUNTY, "subtree")
+            .iter()
+            .any(|t| t["id"] == id.as_str())
+    );
+    let by_county = s.post(
+        Role::Head,
+        COUNTY,
+        &format!("/api/v1/tasks/{id}/complete"),
+        json!({ "outcome": "replied" }),
+    );
+    assert_eq!(by_county.status, 403, "{}", by_county.text);
+    // A neighbouring township and a sibling county see nothing of it.
+    for (role, org) in [(Role::Staff, OTHER_TOWNSHIP), (Role::Head, "370403")] {
+        let hidden = s.get(role, org, &format!("/api/v1/tasks/{id}"));
+        assert_eq!(hidden.status, 404, "{org}: {}", hidden.text);
+        assert!(s.tasks(role, org).iter().all(|t| t["id"] != id.as_str()));
+    }
+    s.complete(Role::Staff, TOWNSHIP, &clue, "inquiry_reply", "replied");
+
+    // Two city departments never see each other's tasks.
+    let farming = s.register_clue_in(ORG, Some("370400-nyncj"));
+    let welfare = s.register_clue_in(ORG, Some("370400-mzj"));
+    for clue in [&farming, &welfare] {
+        s.assign_and_dispose(clue, "talk_inquiry");
+    }
+    let mine = s.task(Role::Staff, "370400-nyncj", &farming, "inquiry_reply");
+    let theirs = s.task(Role::Staff, "370400-mzj", &welfare, "inquiry_reply");
+    for (org, other) in [("370400-nyncj", &theirs), ("370400-mzj", &mine)] {
+        let inbox = s.tasks(Role::Staff, org);
+        assert!(
+            inbox.iter().all(|t| t["id"] != other["id"]),
+            "{org}: {inbox:#?}"
+        );
+        let hidden = s.get(
+            Role::Staff,
+            org,
+            &format!("/api/v1/tasks/{}", other["id"].as_str().unwrap()),
+        );
+        assert_eq!(hidden.status, 404, "{}", hidden.text);
+    }
+}
+
+#[test]
+fn an_approval_is_never_given_by_the_one_who_asked() {
+    let s = System::start("20s");
+    let clue = s.register_clue();
+    // One person holding both positions proposes the assignment...
+    let both = token_for("370400/deputy", ORG, &[Role::CaseManagement, Role::Head]);
+    let both = format!("Bearer {both}");
+    let proposal = s.task(Role::CaseManagement, ORG, &clue, "assignment");
+    let proposed = s.post_as(
+        &both,
+        &format!(
+            "/api/v1/tasks/{}/complete",
+            proposal["id"].as_str().unwrap()
+        ),
+        json!({ "outcome": "proposed" }),
+    );
+    assert_eq!(proposed.status, 202, "{}", proposed.text);
+    // ...and may not approve it; the head, another person, may.
+    let approval = s.task(Role::Head, ORG, &clue, "assignment_approval");
+    assert_eq!(approval["requested_by"], "370400/deputy");
+    let own = s.post_as(
+        &both,
+        &format!("/api/v1/tasks/{}/approve", approval["id"].as_str().unwrap()),
+        json!({}),
+    );
+    assert_eq!(own.status, 403, "{}", own.text);
+    assert!(own.text.contains("回避"), "{}", own.text);
+    s.complete(Role::Head, ORG, &clue, "assignment_approval", "approve");
+    s.wait_clue(&clue, "awaiting_disposal");
+    // A collective decision names people of the commission, and its outcome
+    // needs a majority.
+    let decisions = format!("/api/v1/clues/{clue}/decisions");
+    let strangers = s.post(
+        Role::Head,
+        ORG,
+        &decisions,
+        json!({ "matter": "disposal", "outcome": "close",
+                "attendees": ["370400/head", "370400/deputy", "370000/head"] }),
+    );
+    assert_eq!(strangers.status, 422, "{}", strangers.text);
+    assert_eq!(strangers.error_pointers(), ["/attendees/2"]);
+    let split = s.post(
+        Role::Head,
+        ORG,
+        &decisions,
+        json!({ "matter": "disposal", "outcome": "close",
+                "attendees": ["370400/head", "370400/deputy", "370400/member", "370400/office"],
+                "dissent": [{ "attendee": "370400/member", "opinion": "先初核" },
+                            { "attendee": "370400/office", "opinion": "先初核" }] }),
+    );
+    assert_eq!(split.status, 422, "{}", split.text);
+    assert_eq!(split.error_pointers(), ["/dissent"]);
+    // Recorded by the head or the head's office, not by a handler.
+    let by_handler = s.post(
+        Role::Supervision,
+        ORG,
+        &decisions,
+        json!({ "matter": "disposal", "outcome": "close",
+                "attendees": ["370400/head", "370400/deputy", "370400/member"] }),
+    );
+    assert_eq!(by_handler.status, 403, "{}", by_handler.text);
 }

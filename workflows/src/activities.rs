@@ -8,19 +8,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiandu_domain::calendar::Calendar;
-use jiandu_domain::clue::{ClueSource, ClueState, Role};
+use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::deadline::{DeadlinePolicy, Span};
 use jiandu_domain::escalation::{Schedule, Stage};
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, FlowEvent};
+use jiandu_domain::org::{OrgTree, Role};
+use jiandu_domain::step::{Outcome, StepName, SubjectKind};
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Row as _, SqlitePool};
+use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tokio::sync::Mutex;
 
 use crate::config::WorkerConfig;
+
+/// Which org must act on a step, as the workflow names it; the activity
+/// finds the org in the tree and records it on the task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assignee {
+    /// This org.
+    Org(String),
+    /// 上一级监委 — the commission that leads this commission (监察法 Art. 47).
+    HigherCommissionOf(String),
+    /// 同级党委 — the Party committee of this commission's level (规则 Art. 38).
+    PartyCommitteeOf(String),
+    /// 国家监委 — the commission at the top of the tree.
+    National,
+}
 
 /// A human step to open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,29 +50,40 @@ pub struct TaskSpec {
     pub workflow_type: String,
     /// Its id.
     pub workflow_id: String,
-    /// `report`, `clue` or `detention`.
-    pub subject_kind: String,
+    /// What the task is about.
+    pub subject_kind: SubjectKind,
     /// The report or clue id.
     pub subject_id: String,
-    /// The step's name, e.g. `triage`.
-    pub step: String,
+    /// The step.
+    pub step: StepName,
     /// The deadline policy's key; `None` for steps without a time limit.
     pub policy: Option<String>,
-    /// The article for a step without a time limit.
-    pub article: Option<String>,
+    /// The article the step cites.
+    pub article: String,
     /// A span in months replacing the policy's (a detention extension).
     pub months: Option<u32>,
     /// When the deadline starts counting, RFC 3339; default: when the task opens.
     pub counted_from: Option<String>,
-    /// Who must act.
+    /// Which org must act.
+    pub assignee: Assignee,
+    /// The position in that org that must act.
     pub role: Role,
     /// What they may answer.
-    pub outcomes: Vec<String>,
+    pub outcomes: Vec<Outcome>,
+    /// Who asked for it; they may not answer it.
+    pub requested_by: Option<String>,
+    /// A role of the assignee's org that may not see it (回避).
+    pub withheld_from: Option<Role>,
 }
 
-/// When the rungs of an opened task's ladder are reached, from now.
+/// Where an opened task went, when it is due, and when the rungs of its
+/// ladder are reached, from now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskPlan {
+    /// The org it was assigned to.
+    pub org: String,
+    /// The last day it is on time (YYYY-MM-DD), for a timed step.
+    pub due_date: Option<String>,
     /// Each rung and the milliseconds until it.
     pub rungs: Vec<(Stage, u64)>,
 }
@@ -72,8 +102,8 @@ pub struct RungReached {
 pub struct TaskClosed {
     /// The task.
     pub task_id: String,
-    /// The outcome, or `cancelled`.
-    pub outcome: String,
+    /// The outcome.
+    pub outcome: Outcome,
     /// The report or reason given.
     pub note: Option<String>,
     /// Who did it.
@@ -83,12 +113,12 @@ pub struct TaskClosed {
 /// A new state of a report, clue or detention, with the event that led to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateChange {
-    /// `report`, `clue` or `detention` (keyed by clue id).
-    pub subject_kind: String,
+    /// What changed (a detention is keyed by its clue id).
+    pub subject_kind: SubjectKind,
     /// The id.
     pub subject_id: String,
-    /// The new state.
-    pub state: String,
+    /// The new state, or `None` for an event that changes none.
+    pub state: Option<String>,
     /// The event name, e.g. `accepted`.
     pub event: String,
     /// A note. For reports it is shown to the reporter: never put identities here.
@@ -104,6 +134,21 @@ pub struct ClueFromReport {
     pub report_id: String,
     /// The clue's id.
     pub clue_id: String,
+    /// The commission that holds the report, and so the clue.
+    pub org: String,
+}
+
+/// A detention's term as it now stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetentionTerm {
+    /// The clue.
+    pub clue_id: String,
+    /// When it was announced, RFC 3339.
+    pub announced_at: String,
+    /// Extensions granted.
+    pub extensions: u32,
+    /// The term's last day, YYYY-MM-DD.
+    pub ends_on: String,
 }
 
 /// A message for another workflow, through the outbox.
@@ -121,6 +166,14 @@ pub struct Notice {
 pub struct Projections {
     pool: SqlitePool,
     config: WorkerConfig,
+    /// The org tree as last read, and its version.
+    tree: Mutex<Option<(i64, Arc<OrgTree>)>>,
+}
+
+/// A failure that retrying cannot mend: the workflow fails with it, and it
+/// is on the subject's timeline.
+fn bad_input(message: String) -> ActivityError {
+    ActivityError::application(ApplicationFailure::non_retryable(anyhow::anyhow!(message)))
 }
 
 /// Opens the database the projections go to.
@@ -151,7 +204,61 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, ActivityError> {
 impl Projections {
     /// Activities over `pool`, configured by `config`.
     pub fn new(pool: SqlitePool, config: WorkerConfig) -> Self {
-        Self { pool, config }
+        Self {
+            pool,
+            config,
+            tree: Mutex::new(None),
+        }
+    }
+
+    /// The org tree, read again only when `jiandu migrate` loaded a new version.
+    async fn tree(&self) -> Result<Arc<OrgTree>, ActivityError> {
+        let row = sqlx::query("SELECT version FROM org_tree WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!("no org tree is loaded: run `jiandu migrate --orgs FILE`")
+            })?;
+        let version: i64 = row.get("version");
+        let mut cache = self.tree.lock().await;
+        if let Some((cached, tree)) = cache.as_ref()
+            && *cached == version
+        {
+            return Ok(tree.clone());
+        }
+        let row = sqlx::query("SELECT version, tree FROM org_tree WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        let tree = OrgTree::parse(row.get("tree"))
+            .map_err(|e| anyhow::anyhow!("the stored org tree is invalid: {e:?}"))?;
+        let tree = Arc::new(tree);
+        *cache = Some((row.get("version"), tree.clone()));
+        Ok(tree)
+    }
+
+    /// The org an assignee names, from the tree.
+    fn resolve(tree: &OrgTree, assignee: &Assignee) -> Result<String, String> {
+        let org = match assignee {
+            Assignee::Org(id) => tree.get(id),
+            Assignee::HigherCommissionOf(id) => tree.higher_commission(id),
+            Assignee::PartyCommitteeOf(id) => tree.party_committee_of(id),
+            Assignee::National => tree.national(),
+        };
+        org.map(|o| o.id.clone())
+            .ok_or_else(|| format!("the org tree has no org for {assignee:?}"))
+    }
+
+    /// Records on the subject's timeline why its workflow cannot go on.
+    async fn record_failure(&self, spec: &TaskSpec, why: &str) -> Result<(), ActivityError> {
+        let change = StateChange {
+            subject_kind: spec.subject_kind,
+            subject_id: spec.subject_id.clone(),
+            state: None,
+            event: "failed".to_owned(),
+            note: Some(why.to_owned()),
+            key: format!("{}:failed", spec.task_id),
+        };
+        self.write_state(&change).await
     }
 
     fn policy(spec: &TaskSpec) -> Result<Option<DeadlinePolicy>, ActivityError> {
@@ -159,7 +266,7 @@ impl Projections {
             return Ok(None);
         };
         let mut policy = DeadlinePolicy::by_key(key)
-            .ok_or_else(|| anyhow::anyhow!("no deadline policy `{key}`"))?;
+            .ok_or_else(|| bad_input(format!("no deadline policy `{key}`")))?;
         if let Some(months) = spec.months {
             policy.span = Span::Months(months);
         }
@@ -167,9 +274,62 @@ impl Projections {
     }
 }
 
+impl Projections {
+    /// Writes a subject's event and, with it, its new state.
+    async fn write_state(&self, change: &StateChange) -> Result<(), ActivityError> {
+        let at = rfc3339(now());
+        let mut tx = self.pool.begin().await?;
+        let (table, id_column, state_column, events) = match change.subject_kind {
+            SubjectKind::Report => (
+                "reports",
+                "id",
+                "status",
+                "INSERT INTO report_events (report_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            ),
+            SubjectKind::Clue => (
+                "clues",
+                "id",
+                "state",
+                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            ),
+            SubjectKind::Detention => (
+                "detentions",
+                "clue_id",
+                "state",
+                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            ),
+        };
+        let fresh = sqlx::query(events)
+            .bind(&change.subject_id)
+            .bind(&at)
+            .bind(&change.event)
+            .bind(&change.note)
+            .bind(&change.key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if fresh && let Some(state) = &change.state {
+            let update = format!("UPDATE {table} SET {state_column} = ? WHERE {id_column} = ?");
+            sqlx::query(sqlx::AssertSqlSafe(update))
+                .bind(state)
+                .bind(&change.subject_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(kind = %change.subject_kind, id = %change.subject_id, state = ?change.state, event = %change.event, "state changed");
+        Ok(())
+    }
+}
+
 #[activities]
 impl Projections {
-    /// Opens a task (or finds it opened by an earlier attempt) and plans its ladder.
+    /// Opens a task (or finds it opened by an earlier attempt), assigns it
+    /// to the org the tree gives, and plans its ladder.
     #[activity(name = "open_task")]
     pub async fn open_task(
         self: Arc<Self>,
@@ -177,12 +337,19 @@ impl Projections {
         spec: TaskSpec,
     ) -> Result<TaskPlan, ActivityError> {
         let policy = Self::policy(&spec)?;
+        let tree = self.tree().await?;
+        let org = match Self::resolve(&tree, &spec.assignee) {
+            Ok(org) => org,
+            Err(why) => {
+                self.record_failure(&spec, &why).await?;
+                return Err(bad_input(why));
+            }
+        };
         let opened_at = now();
         let start = match &spec.counted_from {
             Some(from) => parse_time(from)?,
             None => opened_at,
         };
-        let org = self.config.orgs.of(spec.role).to_owned();
         let schedule = policy.map(|p| {
             Schedule::plan(
                 &p,
@@ -196,24 +363,19 @@ impl Projections {
         let inserted = sqlx::query(
             "INSERT INTO tasks (id, workflow_type, workflow_id, subject_kind, subject_id, step, duty, policy,
                                 article, statutory, assignee_org, assignee_role, outcomes, opened_at,
-                                due_date, due_at, due_estimated, status)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')
+                                due_date, due_at, due_estimated, status, requested_by, withheld_from)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&spec.task_id)
         .bind(&spec.workflow_type)
         .bind(&spec.workflow_id)
-        .bind(&spec.subject_kind)
+        .bind(spec.subject_kind.as_str())
         .bind(&spec.subject_id)
-        .bind(&spec.step)
+        .bind(spec.step.as_str())
         .bind(policy.map_or("no statutory time limit", |p| p.duty))
         .bind(&spec.policy)
-        .bind(
-            policy
-                .map(|p| p.article.to_owned())
-                .or_else(|| spec.article.clone())
-                .unwrap_or_default(),
-        )
+        .bind(&spec.article)
         .bind(policy.is_some_and(|p| p.statutory))
         .bind(&org)
         .bind(spec.role.as_str())
@@ -222,6 +384,8 @@ impl Projections {
         .bind(schedule.as_ref().map(|s| s.due_date.to_string()))
         .bind(schedule.as_ref().map(|s| rfc3339(s.due_at)))
         .bind(schedule.as_ref().is_some_and(|s| s.estimated))
+        .bind(&spec.requested_by)
+        .bind(spec.withheld_from.map(Role::as_str))
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -229,11 +393,11 @@ impl Projections {
         if inserted {
             let detail = match &schedule {
                 Some(s) if s.estimated => format!(
-                    "due {}; estimated: the calendar does not know every year counted, so only weekends were skipped",
-                    s.due_date
+                    "assigned to {} of {org}; due {}; estimated: the calendar does not know every year counted, so only weekends were skipped",
+                    spec.role, s.due_date
                 ),
-                Some(s) => format!("due {}", s.due_date),
-                None => "no time limit".to_owned(),
+                Some(s) => format!("assigned to {} of {org}; due {}", spec.role, s.due_date),
+                None => format!("assigned to {} of {org}; no time limit", spec.role),
             };
             if schedule.as_ref().is_some_and(|s| s.estimated) {
                 tracing::warn!(task = %spec.task_id, "deadline past the last known calendar year: weekends only");
@@ -249,16 +413,18 @@ impl Projections {
         }
         tx.commit().await?;
         // A retried attempt finds the task already open; count from its first opening.
-        let (opened,): (String,) = sqlx::query_as("SELECT opened_at FROM tasks WHERE id = ?")
+        let row = sqlx::query("SELECT opened_at, assignee_org FROM tasks WHERE id = ?")
             .bind(&spec.task_id)
             .fetch_one(&self.pool)
             .await?;
-        let first_opened = parse_time(&opened)?;
+        let first_opened = parse_time(row.get("opened_at"))?;
+        let org: String = row.get("assignee_org");
         let start = spec
             .counted_from
             .as_deref()
             .map_or(Ok(first_opened), parse_time)?;
         let elapsed = Duration::try_from(now() - start).unwrap_or(Duration::ZERO);
+        let due_date = schedule.as_ref().map(|s| s.due_date.to_string());
         let rungs = schedule
             .map(|s| {
                 s.rungs
@@ -267,8 +433,12 @@ impl Projections {
                     .collect()
             })
             .unwrap_or_default();
-        tracing::info!(task = %spec.task_id, step = %spec.step, role = spec.role.as_str(), %org, "task opened");
-        Ok(TaskPlan { rungs })
+        tracing::info!(task = %spec.task_id, step = %spec.step, role = %spec.role, %org, "task opened");
+        Ok(TaskPlan {
+            org,
+            due_date,
+            rungs,
+        })
     }
 
     /// How long a span of the policy `key` that starts now runs, in ms, at the configured pace.
@@ -279,7 +449,7 @@ impl Projections {
         key: String,
     ) -> Result<u64, ActivityError> {
         let policy = DeadlinePolicy::by_key(&key)
-            .ok_or_else(|| anyhow::anyhow!("no deadline policy `{key}`"))?;
+            .ok_or_else(|| bad_input(format!("no deadline policy `{key}`")))?;
         let start = now();
         let schedule = Schedule::plan(
             &policy,
@@ -293,34 +463,43 @@ impl Projections {
             .as_millis() as u64)
     }
 
-    /// Records a rung reached: 催办, 逾期督办 or 提级.
+    /// Records a rung reached: 催办 to the assignee, 逾期督办 by the org
+    /// supervising the assignee's, 提级 to the level above that — walking the
+    /// org tree, and saying so where it ends.
     #[activity(name = "record_rung")]
     pub async fn record_rung(
         self: Arc<Self>,
         _ctx: ActivityContext,
         rung: RungReached,
     ) -> Result<(), ActivityError> {
-        let (role,): (String,) = sqlx::query_as("SELECT assignee_role FROM tasks WHERE id = ?")
+        let row = sqlx::query("SELECT assignee_org FROM tasks WHERE id = ?")
             .bind(&rung.task_id)
             .fetch_one(&self.pool)
             .await?;
-        let role: Role = serde_json::from_value(serde_json::Value::String(role))?;
-        let orgs = &self.config.orgs;
-        let (to, detail) = match rung.stage {
-            Stage::Reminder => (None, "催办: the assignee was reminded".to_owned()),
-            Stage::Overdue => {
-                let (r, o) = orgs.supervisor(role);
-                let to = format!("{}@{o}", r.as_str());
-                (
-                    Some(to.clone()),
-                    format!("逾期督办: overdue; {to} presses it"),
-                )
-            }
-            Stage::Elevated => {
-                let (r, o) = orgs.level_up(role);
-                let to = format!("{}@{o}", r.as_str());
-                (Some(to.clone()), format!("提级: elevated to {to}"))
-            }
+        let assignee: String = row.get("assignee_org");
+        let tree = self.tree().await?;
+        let escalation = tree.escalation(&assignee);
+        let top = |what: &str| {
+            format!("{what}: no level above {assignee} in the org tree; the ladder stops here")
+        };
+        let (supervised_by, elevated_to, detail) = match rung.stage {
+            Stage::Reminder => (None, None, "催办: the assignee was reminded".to_owned()),
+            Stage::Overdue => match escalation.supervise {
+                Some(org) => (
+                    Some(org.id.clone()),
+                    None,
+                    format!("逾期督办: overdue; {} ({}) presses it", org.name, org.id),
+                ),
+                None => (None, None, top("逾期督办: overdue")),
+            },
+            Stage::Elevated => match escalation.elevate {
+                Some(org) => (
+                    None,
+                    Some(org.id.clone()),
+                    format!("提级: elevated to {} ({})", org.name, org.id),
+                ),
+                None => (None, None, top("提级")),
+            },
         };
         let mut tx = self.pool.begin().await?;
         let key = format!("{}:{}", rung.task_id, rung.stage.event());
@@ -337,13 +516,15 @@ impl Projections {
                 "UPDATE tasks SET
                     reminders_sent = reminders_sent + (? = 'reminder'),
                     escalation_level = max(escalation_level, ?),
-                    escalated_to = coalesce(?, escalated_to),
+                    supervised_by = coalesce(?, supervised_by),
+                    elevated_to = coalesce(?, elevated_to),
                     status = CASE WHEN status = 'open' AND ? > 0 THEN 'overdue' ELSE status END
                  WHERE id = ? AND status IN ('open', 'overdue')",
             )
             .bind(rung.stage.event())
             .bind(rung.stage.level())
-            .bind(&to)
+            .bind(&supervised_by)
+            .bind(&elevated_to)
             .bind(rung.stage.level())
             .bind(&rung.task_id)
             .execute(&mut *tx)
@@ -361,10 +542,9 @@ impl Projections {
         _ctx: ActivityContext,
         closed: TaskClosed,
     ) -> Result<(), ActivityError> {
-        let status = if closed.outcome == "cancelled" {
-            "cancelled"
-        } else {
-            "done"
+        let status = match closed.outcome {
+            Outcome::Cancelled | Outcome::Extended => "cancelled",
+            _ => "done",
         };
         let mut tx = self.pool.begin().await?;
         let detail = format!("{} by {}", closed.outcome, closed.by);
@@ -381,7 +561,7 @@ impl Projections {
                 "UPDATE tasks SET status = ?, outcome = ?, note = ?, closed_at = ? WHERE id = ?",
             )
             .bind(status)
-            .bind(&closed.outcome)
+            .bind(closed.outcome.as_str())
             .bind(&closed.note)
             .bind(rfc3339(now()))
             .bind(&closed.task_id)
@@ -400,57 +580,28 @@ impl Projections {
         _ctx: ActivityContext,
         change: StateChange,
     ) -> Result<(), ActivityError> {
-        let at = rfc3339(now());
-        let mut tx = self.pool.begin().await?;
-        let (table, id_column, state_column) = match change.subject_kind.as_str() {
-            "report" => ("reports", "id", "status"),
-            "clue" => ("clues", "id", "state"),
-            "detention" => ("detentions", "clue_id", "state"),
-            other => return Err(anyhow::anyhow!("unknown subject kind `{other}`").into()),
-        };
-        let events = if change.subject_kind == "report" {
-            "INSERT INTO report_events (report_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT DO NOTHING"
-        } else {
-            "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT DO NOTHING"
-        };
-        let fresh = sqlx::query(events)
-            .bind(&change.subject_id)
-            .bind(&at)
-            .bind(&change.event)
-            .bind(&change.note)
-            .bind(&change.key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if fresh {
-            let update = format!("UPDATE {table} SET {state_column} = ? WHERE {id_column} = ?");
-            sqlx::query(sqlx::AssertSqlSafe(update))
-                .bind(&change.state)
-                .bind(&change.subject_id)
-                .execute(&mut *tx)
-                .await?;
-            if change.subject_kind == "detention"
-                && change.state == "in_effect"
-                && change.event == "announced"
-            {
-                sqlx::query("UPDATE detentions SET announced_at = ? WHERE clue_id = ?")
-                    .bind(&at)
-                    .bind(&change.subject_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if change.subject_kind == "detention" && change.event == "extended" {
-                sqlx::query("UPDATE detentions SET extensions = extensions + 1 WHERE clue_id = ?")
-                    .bind(&change.subject_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        tx.commit().await?;
-        tracing::info!(kind = %change.subject_kind, id = %change.subject_id, state = %change.state, event = %change.event, "state changed");
+        self.write_state(&change).await
+    }
+
+    /// Records a detention's term: when it was announced, the extensions
+    /// granted and its last day.
+    #[activity(name = "record_term")]
+    pub async fn record_term(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        term: DetentionTerm,
+    ) -> Result<(), ActivityError> {
+        sqlx::query(
+            "UPDATE detentions SET announced_at = ?, extensions = ?, term_ends_on = ?, updated_at = ?
+             WHERE clue_id = ?",
+        )
+        .bind(&term.announced_at)
+        .bind(term.extensions)
+        .bind(&term.ends_on)
+        .bind(rfc3339(now()))
+        .bind(&term.clue_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -467,16 +618,19 @@ impl Projections {
             source: ClueSource::Report,
             report_id: Some(from.report_id.clone()),
             registered_at: at.clone(),
+            org: from.org.clone(),
+            subject_org: None,
         };
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO clues (id, source, report_id, org, summary, state, registered_by, registered_at, updated_at)
-             VALUES (?, 'report', ?, ?, 'registered from an accepted report', ?, 'ReportWorkflow', ?, ?)
+             VALUES (?, ?, ?, ?, 'registered from an accepted report', ?, 'ReportWorkflow', ?, ?)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&from.clue_id)
+        .bind(ClueSource::Report.as_str())
         .bind(&from.report_id)
-        .bind(&self.config.orgs.commission)
+        .bind(&from.org)
         .bind(ClueState::Assignment.as_str())
         .bind(&at)
         .bind(&at)
@@ -497,7 +651,7 @@ impl Projections {
             .await?;
         }
         tx.commit().await?;
-        tracing::info!(report = %from.report_id, clue = %from.clue_id, "clue registered from report");
+        tracing::info!(report = %from.report_id, clue = %from.clue_id, org = %from.org, "clue registered from report");
         Ok(())
     }
 

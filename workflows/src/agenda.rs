@@ -9,13 +9,16 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, UNIX_EPOCH};
 
-use jiandu_domain::clue::Role;
 use jiandu_domain::deadline::DeadlinePolicy;
 use jiandu_domain::escalation::Stage;
 use jiandu_domain::flow::{EventKind, FlowEvent};
+use jiandu_domain::org::Role;
+use jiandu_domain::step::{Limit, Outcome, StepName, SubjectKind};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
-use crate::activities::{Projections, RungReached, StateChange, TaskClosed, TaskSpec};
+use crate::activities::{
+    Assignee, Projections, RungReached, StateChange, TaskClosed, TaskPlan, TaskSpec,
+};
 
 /// A workflow that keeps an [`Agenda`].
 pub trait Flow: 'static {
@@ -36,12 +39,27 @@ struct Rung {
     stage: Stage,
 }
 
+/// An open step: what it may be answered with, and by whom not.
+#[derive(Debug, Clone)]
+struct OpenStep {
+    outcomes: Vec<Outcome>,
+    requested_by: Option<String>,
+}
+
+impl OpenStep {
+    /// Whether `outcome` by `by` answers the step: an allowed outcome, from
+    /// someone other than the one who asked (an independent approval).
+    fn answered_by(&self, outcome: Outcome, by: &str) -> bool {
+        self.outcomes.contains(&outcome) && self.requested_by.as_deref() != Some(by)
+    }
+}
+
 /// Events delivered and not yet taken, open steps and their pending rungs.
 #[derive(Debug, Default)]
 pub struct Agenda {
     seen: BTreeSet<String>,
     inbox: VecDeque<FlowEvent>,
-    open: BTreeMap<String, Vec<String>>,
+    open: BTreeMap<String, OpenStep>,
     rungs: Vec<Rung>,
     opened: u32,
 }
@@ -55,32 +73,32 @@ impl Agenda {
     }
 
     /// Whether the event is a valid completion of an open step, or another kind.
-    fn valid(&self, event: &FlowEvent) -> bool {
+    fn valid(open: &BTreeMap<String, OpenStep>, event: &FlowEvent) -> bool {
         match &event.kind {
             EventKind::TaskCompleted {
-                task_id, outcome, ..
-            } => self
-                .open
+                task_id,
+                outcome,
+                by,
+                ..
+            } => open
                 .get(task_id)
-                .is_some_and(|outcomes| outcomes.contains(outcome)),
+                .is_some_and(|step| step.answered_by(*outcome, by)),
             _ => true,
         }
     }
 
     fn has(&self, wanted: &impl Fn(&FlowEvent) -> bool) -> bool {
-        self.inbox.iter().any(|e| self.valid(e) && wanted(e))
+        self.inbox
+            .iter()
+            .any(|e| Self::valid(&self.open, e) && wanted(e))
     }
 
     fn take(&mut self, wanted: &impl Fn(&FlowEvent) -> bool) -> Option<FlowEvent> {
-        // A completion of a step that is not open, or with an outcome it does
-        // not allow, can never be taken: drop it rather than keep it forever.
+        // A completion of a step that is not open, with an outcome it does
+        // not allow, or by the one who asked for it can never be taken: drop
+        // it rather than keep it forever.
         let open = &self.open;
-        self.inbox.retain(|e| match &e.kind {
-            EventKind::TaskCompleted {
-                task_id, outcome, ..
-            } => open.get(task_id).is_some_and(|o| o.contains(outcome)),
-            _ => true,
-        });
+        self.inbox.retain(|e| Self::valid(open, e));
         let index = self.inbox.iter().position(wanted)?;
         self.inbox.remove(index)
     }
@@ -114,8 +132,8 @@ impl Agenda {
 /// What a workflow is about: a report, a clue or a detention.
 #[derive(Debug, Clone)]
 pub struct Subject {
-    /// `report`, `clue` or `detention`.
-    pub kind: &'static str,
+    /// Its kind.
+    pub kind: SubjectKind,
     /// The report or clue id.
     pub id: String,
 }
@@ -123,56 +141,40 @@ pub struct Subject {
 /// A human step to open.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// The step's name.
-    pub name: &'static str,
-    /// Its deadline policy; `None` when the rules set no time limit.
-    pub policy: Option<DeadlinePolicy>,
-    /// For a step without a time limit, the article that requires it.
-    pub article: Option<&'static str>,
+    /// The step.
+    pub name: StepName,
+    /// Its time limit, or the article requiring it without one.
+    pub limit: Limit,
     /// A span in months replacing the policy's.
     pub months: Option<u32>,
     /// When its deadline starts counting (RFC 3339); default now.
     pub counted_from: Option<String>,
-    /// Who must act.
+    /// The org that must act.
+    pub assignee: Assignee,
+    /// The position in that org that must act.
     pub role: Role,
-    /// What they may answer.
-    pub outcomes: &'static [&'static str],
+    /// What they may answer; by default the step's outcomes.
+    pub outcomes: Vec<Outcome>,
+    /// Who asked for it: they may not answer it.
+    pub requested_by: Option<String>,
+    /// A role of the assignee's org that may not see it (回避).
+    pub withheld_from: Option<Role>,
 }
 
 impl Step {
-    /// A step with a deadline counted from its opening.
-    pub fn new(
-        name: &'static str,
-        policy: DeadlinePolicy,
-        role: Role,
-        outcomes: &'static [&'static str],
-    ) -> Self {
+    /// The step `name`, for `role` of `assignee`, with the limit and outcomes
+    /// the domain gives it.
+    pub fn new(name: StepName, assignee: Assignee, role: Role) -> Self {
         Self {
             name,
-            policy: Some(policy),
-            article: None,
+            limit: name.limit(),
             months: None,
             counted_from: None,
+            assignee,
             role,
-            outcomes,
-        }
-    }
-
-    /// A step the rules require without a time limit.
-    pub fn untimed(
-        name: &'static str,
-        article: &'static str,
-        role: Role,
-        outcomes: &'static [&'static str],
-    ) -> Self {
-        Self {
-            name,
-            policy: None,
-            article: Some(article),
-            months: None,
-            counted_from: None,
-            role,
-            outcomes,
+            outcomes: name.outcomes().to_vec(),
+            requested_by: None,
+            withheld_from: None,
         }
     }
 
@@ -187,6 +189,24 @@ impl Step {
         self.months = Some(months);
         self
     }
+
+    /// Narrows what the step may be answered with.
+    pub fn only(mut self, outcomes: &[Outcome]) -> Self {
+        self.outcomes = outcomes.to_vec();
+        self
+    }
+
+    /// Records who asked for it; they may not answer it.
+    pub fn requested_by(mut self, sub: &str) -> Self {
+        self.requested_by = Some(sub.to_owned());
+        self
+    }
+
+    /// Hides it from `role` of the assignee's org (回避).
+    pub fn withheld_from(mut self, role: Role) -> Self {
+        self.withheld_from = Some(role);
+        self
+    }
 }
 
 /// How a human step was done.
@@ -195,13 +215,17 @@ pub struct Done {
     /// The task.
     pub task_id: String,
     /// One of the step's outcomes.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// The report or reason given.
     pub note: Option<String>,
     /// A structured detail.
     pub detail: Option<String>,
     /// The collective decision it rests on.
     pub decision_id: Option<String>,
+    /// Who did it.
+    pub by: String,
+    /// When they did it, RFC 3339.
+    pub at: String,
 }
 
 /// The options every activity runs with.
@@ -225,33 +249,51 @@ pub fn now_rfc3339<W>(ctx: &WorkflowContext<W>) -> String {
         .expect("UTC times format as RFC 3339")
 }
 
+/// An opened step: its task and, for a timed step, its due date.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The task id.
+    pub task_id: String,
+    /// The org it was assigned to.
+    pub org: String,
+    /// The last day it is on time (YYYY-MM-DD), for a timed step.
+    pub due_date: Option<String>,
+}
+
 /// Opens a human step: projects it as a task and schedules its ladder.
 pub async fn open<W: Flow>(
     ctx: &WorkflowContext<W>,
     subject: &Subject,
     step: Step,
-) -> WorkflowResult<String> {
+) -> WorkflowResult<Opened> {
     let n = ctx.state_mut(|s| {
         let agenda = s.agenda_mut();
         agenda.opened += 1;
         agenda.opened
     });
     let task_id = format!("{}.{n}.{}", ctx.workflow_id(), step.name);
+    let (policy, article) = match step.limit {
+        Limit::Policy(p) => (Some(p.key.to_owned()), p.article),
+        Limit::Untimed(article) => (None, article),
+    };
     let spec = TaskSpec {
         task_id: task_id.clone(),
         workflow_type: W::TYPE.to_owned(),
         workflow_id: ctx.workflow_id().to_owned(),
-        subject_kind: subject.kind.to_owned(),
+        subject_kind: subject.kind,
         subject_id: subject.id.clone(),
-        step: step.name.to_owned(),
-        policy: step.policy.map(|p| p.key.to_owned()),
-        article: step.article.map(str::to_owned),
+        step: step.name,
+        policy,
+        article: article.to_owned(),
         months: step.months,
         counted_from: step.counted_from,
+        assignee: step.assignee,
         role: step.role,
-        outcomes: step.outcomes.iter().map(|o| (*o).to_owned()).collect(),
+        outcomes: step.outcomes.clone(),
+        requested_by: step.requested_by.clone(),
+        withheld_from: step.withheld_from,
     };
-    let plan = ctx
+    let plan: TaskPlan = ctx
         .execute_activity(Projections::open_task, spec, options())
         .await?;
     let now = now_ms(ctx);
@@ -259,7 +301,10 @@ pub async fn open<W: Flow>(
         let agenda = s.agenda_mut();
         agenda.open.insert(
             task_id.clone(),
-            step.outcomes.iter().map(|o| (*o).to_owned()).collect(),
+            OpenStep {
+                outcomes: step.outcomes,
+                requested_by: step.requested_by,
+            },
         );
         agenda
             .rungs
@@ -269,7 +314,11 @@ pub async fn open<W: Flow>(
                 stage,
             }));
     });
-    Ok(task_id)
+    Ok(Opened {
+        task_id,
+        org: plan.org,
+        due_date: plan.due_date,
+    })
 }
 
 /// Waits for a delivered event that `wanted` accepts, firing the rungs of
@@ -320,13 +369,19 @@ pub async fn next_event<W: Flow>(
 
 /// Waits until the step `task_id` is done, closes its task and says how it was done.
 pub async fn done<W: Flow>(ctx: &WorkflowContext<W>, task_id: &str) -> WorkflowResult<Done> {
-    let event = next_event(
-        ctx,
-        None,
-        |e| matches!(&e.kind, EventKind::TaskCompleted { task_id: t, .. } if t == task_id),
-    )
-    .await?
-    .expect("waiting without a limit ends only with an event");
+    let event = next_event(ctx, None, |e| completes(e, task_id))
+        .await?
+        .expect("waiting without a limit ends only with an event");
+    finish(ctx, event).await
+}
+
+/// Whether `event` completes the task `task_id`.
+pub fn completes(event: &FlowEvent, task_id: &str) -> bool {
+    matches!(&event.kind, EventKind::TaskCompleted { task_id: t, .. } if t == task_id)
+}
+
+/// Closes the task a completion event is for and says how it was done.
+pub async fn finish<W: Flow>(ctx: &WorkflowContext<W>, event: FlowEvent) -> WorkflowResult<Done> {
     let EventKind::TaskCompleted {
         task_id,
         outcome,
@@ -334,17 +389,20 @@ pub async fn done<W: Flow>(ctx: &WorkflowContext<W>, task_id: &str) -> WorkflowR
         detail,
         decision_id,
         by,
+        at,
     } = event.kind
     else {
-        unreachable!("only completions were wanted")
+        unreachable!("finish takes completions only")
     };
-    close(ctx, &task_id, &outcome, note.clone(), &by).await?;
+    close(ctx, &task_id, outcome, note.clone(), &by).await?;
     Ok(Done {
         task_id,
         outcome,
         note,
         detail,
         decision_id,
+        by,
+        at,
     })
 }
 
@@ -354,22 +412,22 @@ pub async fn step<W: Flow>(
     subject: &Subject,
     step: Step,
 ) -> WorkflowResult<Done> {
-    let task_id = open(ctx, subject, step).await?;
-    done(ctx, &task_id).await
+    let opened = open(ctx, subject, step).await?;
+    done(ctx, &opened.task_id).await
 }
 
-/// Closes a task: done with `outcome`, or `cancelled`.
+/// Closes a task: done with `outcome`, or cancelled or extended by the workflow.
 pub async fn close<W: Flow>(
     ctx: &WorkflowContext<W>,
     task_id: &str,
-    outcome: &str,
+    outcome: Outcome,
     note: Option<String>,
     by: &str,
 ) -> WorkflowResult<()> {
     ctx.state_mut(|s| s.agenda_mut().forget(task_id));
     let closed = TaskClosed {
         task_id: task_id.to_owned(),
-        outcome: outcome.to_owned(),
+        outcome,
         note,
         by: by.to_owned(),
     };
@@ -392,9 +450,9 @@ pub async fn project<W: Flow>(
         agenda.opened
     });
     let change = StateChange {
-        subject_kind: subject.kind.to_owned(),
+        subject_kind: subject.kind,
         subject_id: subject.id.clone(),
-        state: state.to_owned(),
+        state: Some(state.to_owned()),
         event: event.to_owned(),
         note,
         key: format!("{}.{n}.{event}", ctx.workflow_id()),

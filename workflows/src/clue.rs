@@ -1,19 +1,19 @@
-//! 问题线索 — the life of a clue under 规则: assignment and its approval
-//! (Art. 23), a collectively decided disposal within a month (Art. 21, 53),
-//! then 谈话函询 (Art. 29–30), 初步核实 (Art. 35) with 立案 (Art. 38) and
-//! 审理 (Art. 55), 暂存待查 or 予以了结.
+//! 问题线索 — the life of a clue under 规则, in the commission that holds it:
+//! assignment and its approval (Art. 23), a collectively decided disposal
+//! within a month (Art. 21, 53), then 谈话函询 (Art. 29–30) to the org the
+//! person belongs to, 初步核实 (Art. 35) with 立案 (Art. 38) and 审理
+//! (Art. 55), 暂存待查 or 予以了结 — closing after an inquiry or a
+//! verification only with the head's approval (Art. 30, 35).
 
-use jiandu_domain::clue::{ClueState, Role};
-use jiandu_domain::deadline::{
-    ASSIGNMENT_APPROVAL, CASE_REVIEW, CLUE_DISPOSAL, FILING_APPROVAL, INQUIRY_REPLY,
-    INQUIRY_REPORT, VERIFICATION, VERIFICATION_PLAN,
-};
+use jiandu_domain::clue::ClueState;
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
+use jiandu_domain::org::Role;
+use jiandu_domain::step::{Outcome, StepName, SubjectKind};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowResult};
 
-use crate::activities::{Notice, Projections};
-use crate::agenda::{self, Agenda, Flow, Step, Subject};
+use crate::activities::{Assignee, Notice, Projections};
+use crate::agenda::{self, Agenda, Done, Flow, Step, Subject};
 
 /// The clue workflow; its id is the clue id.
 #[workflow]
@@ -32,12 +32,42 @@ impl Flow for ClueWorkflow {
     }
 }
 
-const APPROVE: &[&str] = &["approve", "reject"];
-
 /// How a clue ended, for its report and the registry.
 enum End {
     Held,
     Closed(&'static str),
+}
+
+/// The clue and the commission that holds it.
+struct Case {
+    clue: Subject,
+    org: String,
+}
+
+impl Case {
+    /// `name` for `role` of the holding commission.
+    fn step(&self, name: StepName, role: Role) -> Step {
+        Step::new(name, Assignee::Org(self.org.clone()), role)
+    }
+
+    /// The head's approval of what `asked` proposed: never by the one who asked.
+    fn approval(&self, name: StepName, asked: &Done) -> Step {
+        self.step(name, Role::Head).requested_by(&asked.by)
+    }
+
+    async fn project(
+        &self,
+        ctx: &WorkflowContext<ClueWorkflow>,
+        state: ClueState,
+        event: &str,
+        note: Option<String>,
+    ) -> WorkflowResult<()> {
+        agenda::project(ctx, &self.clue, state.as_str(), event, note).await
+    }
+
+    async fn run(&self, ctx: &WorkflowContext<ClueWorkflow>, step: Step) -> WorkflowResult<Done> {
+        agenda::step(ctx, &self.clue, step).await
+    }
 }
 
 #[workflow_methods]
@@ -48,16 +78,19 @@ impl ClueWorkflow {
         ctx: &mut WorkflowContext<Self>,
         input: ClueStarted,
     ) -> WorkflowResult<String> {
-        let clue = Subject {
-            kind: "clue",
-            id: input.clue_id.clone(),
+        let case = Case {
+            clue: Subject {
+                kind: SubjectKind::Clue,
+                id: input.clue_id.clone(),
+            },
+            org: input.org.clone(),
         };
-        let end = Self::dispose(ctx, &clue, &input).await?;
+        let end = Self::dispose(ctx, &case, &input).await?;
         let (state, result) = match end {
             End::Held => (ClueState::Held, "held"),
             End::Closed(how) => (ClueState::Closed, how),
         };
-        agenda::project(ctx, &clue, state.as_str(), result, None).await?;
+        case.project(ctx, state, result, None).await?;
         if let Some(report_id) = &input.report_id {
             let notice = Notice {
                 workflow_type: REPORT_WORKFLOW.to_owned(),
@@ -86,216 +119,171 @@ impl ClueWorkflow {
 impl ClueWorkflow {
     async fn dispose(
         ctx: &WorkflowContext<Self>,
-        clue: &Subject,
+        case: &Case,
         input: &ClueStarted,
     ) -> WorkflowResult<End> {
-        // 规则 Art. 23: case management proposes, the head approves.
+        // 规则 Art. 23: case management proposes, the head approves; the
+        // proposal may name the org the person belongs to.
+        let mut subject_org = input.subject_org.clone();
         loop {
-            agenda::project(
-                ctx,
-                clue,
-                ClueState::Assignment.as_str(),
-                "assignment",
-                None,
-            )
-            .await?;
-            let proposal = agenda::step(
-                ctx,
-                clue,
-                Step::new(
-                    "assignment",
-                    CLUE_DISPOSAL,
-                    Role::CaseManagement,
-                    &["proposed"],
+            case.project(ctx, ClueState::Assignment, "assignment", None)
+                .await?;
+            let proposal = case
+                .run(
+                    ctx,
+                    case.step(StepName::Assignment, Role::CaseManagement)
+                        .counted_from(&input.registered_at),
                 )
-                .counted_from(&input.registered_at),
-            )
-            .await?;
-            agenda::project(
+                .await?;
+            if let Some(org) = &proposal.detail {
+                subject_org = Some(org.clone());
+            }
+            case.project(
                 ctx,
-                clue,
-                ClueState::AssignmentApproval.as_str(),
+                ClueState::AssignmentApproval,
                 "assignment_proposed",
-                proposal.detail,
+                proposal.detail.clone(),
             )
             .await?;
-            let approval = agenda::step(
-                ctx,
-                clue,
-                Step::new(
-                    "assignment_approval",
-                    ASSIGNMENT_APPROVAL,
-                    Role::Head,
-                    APPROVE,
-                ),
-            )
-            .await?;
-            if approval.outcome == "approve" {
+            let approval = case
+                .run(ctx, case.approval(StepName::AssignmentApproval, &proposal))
+                .await?;
+            if approval.outcome == Outcome::Approve {
                 break;
             }
         }
         // 规则 Art. 21, 53: within a month of receipt, decided collectively.
-        agenda::project(
-            ctx,
-            clue,
-            ClueState::AwaitingDisposal.as_str(),
-            "assigned",
-            None,
-        )
-        .await?;
-        let disposal = agenda::step(
-            ctx,
-            clue,
-            Step::new(
-                "disposal",
-                CLUE_DISPOSAL,
-                Role::Supervision,
-                &["talk_inquiry", "preliminary_verification", "hold", "close"],
+        case.project(ctx, ClueState::AwaitingDisposal, "assigned", None)
+            .await?;
+        let disposal = case
+            .run(
+                ctx,
+                case.step(StepName::Disposal, Role::Supervision)
+                    .counted_from(&input.registered_at),
             )
-            .counted_from(&input.registered_at),
-        )
-        .await?;
+            .await?;
         let decided = disposal
             .decision_id
+            .as_ref()
             .map(|d| format!("collective decision {d}"));
-        match disposal.outcome.as_str() {
-            "hold" => {
-                agenda::project(
-                    ctx,
-                    clue,
-                    ClueState::Held.as_str(),
-                    "disposed_hold",
-                    decided,
-                )
-                .await?;
+        match disposal.outcome {
+            Outcome::Hold => {
+                case.project(ctx, ClueState::Held, "disposed_hold", decided)
+                    .await?;
                 Ok(End::Held)
             }
-            "close" => Ok(End::Closed("closed")),
-            "talk_inquiry" => {
-                agenda::project(
-                    ctx,
-                    clue,
-                    ClueState::Inquiry.as_str(),
-                    "disposed_talk_inquiry",
-                    decided,
-                )
-                .await?;
-                // 规则 Art. 29: the reply within 15 working days, signed off by the
-                // person's Party committee; Art. 30: the handler's report within a month.
-                agenda::step(
-                    ctx,
-                    clue,
-                    Step::new(
-                        "inquiry_reply",
-                        INQUIRY_REPLY,
-                        Role::Department,
-                        &["replied"],
-                    ),
-                )
-                .await?;
-                let report = agenda::step(
-                    ctx,
-                    clue,
-                    Step::new(
-                        "inquiry_report",
-                        INQUIRY_REPORT,
-                        Role::Supervision,
-                        &["close", "verify"],
-                    ),
-                )
-                .await?;
-                if report.outcome == "verify" {
-                    agenda::project(
-                        ctx,
-                        clue,
-                        ClueState::Verification.as_str(),
-                        "verification",
-                        None,
-                    )
+            Outcome::Close => Ok(End::Closed("closed")),
+            Outcome::TalkInquiry => {
+                case.project(ctx, ClueState::Inquiry, "disposed_talk_inquiry", decided)
                     .await?;
-                    Self::verify(ctx, clue).await
-                } else {
-                    Ok(End::Closed("closed_after_inquiry"))
-                }
+                Self::inquire(ctx, case, subject_org.as_deref(), &disposal).await
             }
             _ => {
-                agenda::project(
+                case.project(
                     ctx,
-                    clue,
-                    ClueState::Verification.as_str(),
+                    ClueState::Verification,
                     "disposed_preliminary_verification",
                     decided,
                 )
                 .await?;
-                Self::verify(ctx, clue).await
+                Self::verify(ctx, case, &disposal).await
             }
         }
     }
 
-    /// 初步核实 (规则 Art. 35), then 立案 (Art. 38) and 审理 (Art. 55) if it holds.
-    async fn verify(ctx: &WorkflowContext<Self>, clue: &Subject) -> WorkflowResult<End> {
-        let plan = agenda::step(
-            ctx,
-            clue,
-            Step::new("verification_plan", VERIFICATION_PLAN, Role::Head, APPROVE),
-        )
-        .await?;
-        if plan.outcome != "approve" {
-            return Ok(End::Closed("verification_not_approved"));
-        }
-        let found = agenda::step(
-            ctx,
-            clue,
-            Step::new(
-                "verification_report",
-                VERIFICATION,
-                Role::Supervision,
-                &["file_case", "close"],
+    /// 谈话函询 (规则 Art. 29–30): the reply within 15 working days from the
+    /// org the person belongs to (or the commission itself, for a talk), the
+    /// handler's report within a month, and closing only with the head's
+    /// approval — refused, the clue goes on to verification.
+    async fn inquire(
+        ctx: &WorkflowContext<Self>,
+        case: &Case,
+        subject_org: Option<&str>,
+        disposal: &Done,
+    ) -> WorkflowResult<End> {
+        let reply = match subject_org {
+            Some(org) => Step::new(
+                StepName::InquiryReply,
+                Assignee::Org(org.to_owned()),
+                Role::Staff,
             ),
-        )
-        .await?;
-        if found.outcome != "file_case" {
-            return Ok(End::Closed("closed_after_verification"));
-        }
-        // 规则 Art. 38: the commission head, then the Party-committee head.
-        agenda::project(
-            ctx,
-            clue,
-            ClueState::FilingApproval.as_str(),
-            "filing_proposed",
-            None,
-        )
-        .await?;
-        for (name, role) in [
-            ("filing_head", Role::Head),
-            ("filing_party", Role::PartyHead),
-        ] {
-            let approval =
-                agenda::step(ctx, clue, Step::new(name, FILING_APPROVAL, role, APPROVE)).await?;
-            if approval.outcome != "approve" {
-                return Ok(End::Closed("filing_not_approved"));
+            None => case.step(StepName::InquiryReply, Role::Supervision),
+        };
+        case.run(ctx, reply).await?;
+        let report = case
+            .run(ctx, case.step(StepName::InquiryReport, Role::Supervision))
+            .await?;
+        if report.outcome == Outcome::Close {
+            let closing = case
+                .run(ctx, case.approval(StepName::InquiryClosing, &report))
+                .await?;
+            if closing.outcome == Outcome::Approve {
+                return Ok(End::Closed("closed_after_inquiry"));
             }
         }
-        agenda::project(ctx, clue, ClueState::Investigation.as_str(), "filed", None).await?;
+        case.project(ctx, ClueState::Verification, "verification", None)
+            .await?;
+        Self::verify(ctx, case, disposal).await
+    }
+
+    /// 初步核实 (规则 Art. 35), then 立案 (Art. 38) and 审理 (Art. 55) if it holds.
+    async fn verify(
+        ctx: &WorkflowContext<Self>,
+        case: &Case,
+        disposal: &Done,
+    ) -> WorkflowResult<End> {
+        let plan = case
+            .run(ctx, case.approval(StepName::VerificationPlan, disposal))
+            .await?;
+        if plan.outcome != Outcome::Approve {
+            return Ok(End::Closed("verification_not_approved"));
+        }
+        let found = loop {
+            let found = case
+                .run(
+                    ctx,
+                    case.step(StepName::VerificationReport, Role::Supervision),
+                )
+                .await?;
+            if found.outcome == Outcome::FileCase {
+                break found;
+            }
+            // Closing after a verification needs the head's approval (Art. 35).
+            let closing = case
+                .run(ctx, case.approval(StepName::VerificationClosing, &found))
+                .await?;
+            if closing.outcome == Outcome::Approve {
+                return Ok(End::Closed("closed_after_verification"));
+            }
+        };
+        // 规则 Art. 38: the commission head, then the Party-committee head,
+        // on the collective decision to file.
+        case.project(ctx, ClueState::FilingApproval, "filing_proposed", None)
+            .await?;
+        let head = case
+            .run(ctx, case.approval(StepName::FilingHead, &found))
+            .await?;
+        if head.outcome != Outcome::Approve {
+            return Ok(End::Closed("filing_not_approved"));
+        }
+        let party = Step::new(
+            StepName::FilingParty,
+            Assignee::PartyCommitteeOf(case.org.clone()),
+            Role::PartyHead,
+        )
+        .requested_by(&found.by);
+        if case.run(ctx, party).await?.outcome != Outcome::Approve {
+            return Ok(End::Closed("filing_not_approved"));
+        }
+        case.project(ctx, ClueState::Investigation, "filed", None)
+            .await?;
         // 规则 Art. 40: no general time limit on investigation.
-        agenda::step(
-            ctx,
-            clue,
-            Step::untimed(
-                "investigation",
-                "规则 Art. 40",
-                Role::Investigation,
-                &["to_review"],
-            ),
-        )
-        .await?;
-        agenda::project(ctx, clue, ClueState::Review.as_str(), "to_review", None).await?;
-        agenda::step(
-            ctx,
-            clue,
-            Step::new("case_review", CASE_REVIEW, Role::Review, &["concluded"]),
-        )
-        .await?;
+        case.run(ctx, case.step(StepName::Investigation, Role::Investigation))
+            .await?;
+        case.project(ctx, ClueState::Review, "to_review", None)
+            .await?;
+        case.run(ctx, case.step(StepName::CaseReview, Role::Review))
+            .await?;
         Ok(End::Closed("concluded"))
     }
 }

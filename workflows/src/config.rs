@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use jiandu_domain::clue::Role;
 use jiandu_domain::deadline::DeadlinePolicy;
 use jiandu_domain::escalation::{Ladder, Pace};
 
@@ -31,8 +30,6 @@ pub struct WorkerConfig {
     /// How fast deadlines run (`JIANDU_TIME_SCALE`: unset or `real`, or the
     /// length of one working day, e.g. `200ms`, `2s`).
     pub pace: Pace,
-    /// The organisations tasks are assigned to.
-    pub orgs: Orgs,
     /// Escalation ladders that differ from the default, by policy key
     /// (`JIANDU_LADDER_<POLICY>=remind_before,grace`, e.g. `JIANDU_LADDER_INQUIRY_REPLY=5,3`).
     pub ladders: HashMap<&'static str, Ladder>,
@@ -40,49 +37,6 @@ pub struct WorkerConfig {
     pub relay_batch: u32,
     /// How often an idle relay looks for new rows (`JIANDU_RELAY_POLL_MS`, default 200).
     pub relay_poll: Duration,
-}
-
-/// Who sits where: the commission and the levels above it, by division code.
-#[derive(Debug, Clone)]
-pub struct Orgs {
-    /// This commission (`JIANDU_COMMISSION_ORG`, default `370400`, 枣庄市).
-    pub commission: String,
-    /// The next-higher commission (`JIANDU_HIGHER_ORG`, default `370000`, 山东省).
-    pub higher: String,
-    /// 国家监委 (`JIANDU_NATIONAL_ORG`, default `100000`).
-    pub national: String,
-}
-
-impl Orgs {
-    /// The organisation a role acts for.
-    pub fn of(&self, role: Role) -> &str {
-        match role {
-            Role::HigherCommission => &self.higher,
-            Role::NationalCommission => &self.national,
-            _ => &self.commission,
-        }
-    }
-
-    /// 督办 — who presses an overdue step of `role`.
-    pub fn supervisor(&self, role: Role) -> (Role, &str) {
-        match role {
-            Role::Head | Role::PartyHead => (Role::HigherCommission, &self.higher),
-            Role::HigherCommission | Role::NationalCommission => {
-                (Role::NationalCommission, &self.national)
-            }
-            _ => (Role::Head, &self.commission),
-        }
-    }
-
-    /// 提级 — the level an overdue step of `role` is elevated to.
-    pub fn level_up(&self, role: Role) -> (Role, &str) {
-        match role {
-            Role::HigherCommission | Role::NationalCommission => {
-                (Role::NationalCommission, &self.national)
-            }
-            _ => (Role::HigherCommission, &self.higher),
-        }
-    }
 }
 
 impl WorkerConfig {
@@ -113,11 +67,6 @@ impl WorkerConfig {
             task_queue: var("JIANDU_TASK_QUEUE", "jiandu"),
             database_url: var("JIANDU_DATABASE_URL", "sqlite://data/default.db"),
             pace: parse_pace(&var("JIANDU_TIME_SCALE", "real"))?,
-            orgs: Orgs {
-                commission: var("JIANDU_COMMISSION_ORG", "370400"),
-                higher: var("JIANDU_HIGHER_ORG", "370000"),
-                national: var("JIANDU_NATIONAL_ORG", "100000"),
-            },
             ladders,
             relay_batch: number("JIANDU_RELAY_BATCH", 100)? as u32,
             relay_poll: Duration::from_millis(number("JIANDU_RELAY_POLL_MS", 200)?),

@@ -14,10 +14,6 @@ use temporalio_client::{
 use temporalio_common::protos::temporal::api::history::v1::History;
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
 
-use crate::clue::ClueWorkflow;
-use crate::detention::DetentionWorkflow;
-use crate::report::ReportWorkflow;
-
 /// Recording or replaying failed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -51,10 +47,7 @@ pub async fn fetch(
 /// Replays recorded histories against the current workflow code; the error
 /// names each history that no longer replays and why.
 pub async fn replay(histories: Vec<(String, Vec<u8>)>) -> Result<usize, HistoryError> {
-    let options = WorkflowReplayerOptions::new()
-        .register_workflow::<ReportWorkflow>()
-        .and_then(|o| o.register_workflow::<ClueWorkflow>())
-        .and_then(|o| o.register_workflow::<DetentionWorkflow>())
+    let options = register_workflows!(WorkflowReplayerOptions::new())
         .map_err(|e| error("registering workflows", e))?
         .build();
     let replayer = WorkflowReplayer::new(options).map_err(|e| error("replayer", e))?;

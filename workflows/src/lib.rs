@@ -17,6 +17,17 @@
 //! Workflow code is deterministic: it reads time from the workflow context,
 //! does no I/O and leaves everything that touches the world to activities.
 
+/// Registers every workflow on `$options` (a worker's or a replayer's
+/// options): adding a workflow means adding it to this one list.
+macro_rules! register_workflows {
+    ($options:expr) => {
+        $options
+            .register_workflow::<$crate::report::ReportWorkflow>()
+            .and_then(|o| o.register_workflow::<$crate::clue::ClueWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::detention::DetentionWorkflow>())
+    };
+}
+
 pub mod activities;
 pub mod agenda;
 pub mod clue;
@@ -112,10 +123,7 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
     ));
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| WorkerError::Sdk(e.to_string()))?;
-    let options = WorkerOptions::new(&config.task_queue)
-        .register_workflow::<report::ReportWorkflow>()
-        .and_then(|o| o.register_workflow::<clue::ClueWorkflow>())
-        .and_then(|o| o.register_workflow::<detention::DetentionWorkflow>())
+    let options = register_workflows!(WorkerOptions::new(&config.task_queue))
         .map_err(|e| WorkerError::Sdk(e.to_string()))?
         .register_activities(Projections::new(pool, config.clone()))
         .build();

@@ -1,16 +1,16 @@
-//! 检举控告 — the life of a report: triage by 信访室, acceptance or not,
-//! transfer or sending up, the real-name notices, the clue it becomes and the
-//! reporter's rating or objection.
+//! 检举控告 — the life of a report: triage by 信访室 of the commission that
+//! holds it, acceptance or not, transfer or sending up, the real-name
+//! notices, the clue it becomes and the reporter's rating or objection.
 
-use jiandu_domain::clue::Role;
-use jiandu_domain::deadline::{
-    ACCEPTANCE_NOTICE, FEEDBACK, RESULT_NOTICE, SEND_UP, TRANSFER, TRIAGE,
-};
-use jiandu_domain::flow::{EventKind, REPORT_WORKFLOW, ReportStarted};
+use jiandu_domain::deadline::FEEDBACK;
+use jiandu_domain::flow::{EventKind, FlowEvent, REPORT_WORKFLOW, ReportStarted};
+use jiandu_domain::org::Role;
+use jiandu_domain::report::ReportStatus;
+use jiandu_domain::step::{Outcome, StepName, SubjectKind};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowResult};
 
-use crate::activities::{ClueFromReport, Projections};
+use crate::activities::{Assignee, ClueFromReport, Projections};
 use crate::agenda::{self, Agenda, Flow, Step, Subject};
 
 /// The report workflow; its id is the report id.
@@ -30,8 +30,8 @@ impl Flow for ReportWorkflow {
     }
 }
 
-/// The triage outcomes (检控 Art. 13–15).
-const TRIAGE_OUTCOMES: &[&str] = &["accept", "not_accept", "transfer", "send_up", "duplicate"];
+/// The triage detail that marks a report about this commission's own head.
+pub const OWN_HEAD: &str = "own_head";
 
 #[workflow_methods]
 impl ReportWorkflow {
@@ -42,52 +42,48 @@ impl ReportWorkflow {
         input: ReportStarted,
     ) -> WorkflowResult<String> {
         let report = Subject {
-            kind: "report",
+            kind: SubjectKind::Report,
             id: input.report_id.clone(),
         };
-        let mut acceptance_notified = false;
+        let petitions = |name| Step::new(name, Assignee::Org(input.org.clone()), Role::Petitions);
+        let mut acceptance_opened = false;
+        // Each round's limits count from its start: receipt, then the reopening.
+        let mut round_start = input.received_at.clone();
         let mut round = 0u32;
         loop {
             round += 1;
             let triage = agenda::step(
                 ctx,
                 &report,
-                Step::new("triage", TRIAGE, Role::Petitions, TRIAGE_OUTCOMES)
-                    .counted_from(&input.received_at),
+                petitions(StepName::Triage).counted_from(&round_start),
             )
             .await?;
-            match triage.outcome.as_str() {
-                "not_accept" => {
+            let (status, event, note) = match triage.outcome {
+                Outcome::NotAccept => {
                     // 检控 Art. 13: out of scope, with the reason; the answer is the notice.
-                    agenda::project(ctx, &report, "not_accepted", "not_accepted", triage.note)
-                        .await?;
-                    return Ok("not_accepted".into());
+                    (ReportStatus::NotAccepted, "not_accepted", triage.note)
                 }
-                "duplicate" => {
+                Outcome::Duplicate => {
                     // 检控 Art. 14, 26: registered, linked, no new notices.
                     let note = triage.detail.map(|of| format!("duplicate of {of}"));
-                    agenda::project(ctx, &report, "duplicate", "duplicate", note).await?;
-                    return Ok("duplicate".into());
+                    (ReportStatus::Duplicate, "duplicate", note)
                 }
-                "transfer" => {
-                    agenda::step(
-                        ctx,
-                        &report,
-                        Step::new("transfer", TRANSFER, Role::Petitions, &["transferred"]),
-                    )
-                    .await?;
+                Outcome::Transfer => {
+                    // 条例 Art. 199: within 5 working days of receipt.
+                    let step = petitions(StepName::Transfer).counted_from(&round_start);
+                    agenda::step(ctx, &report, step).await?;
                     let note = triage.detail.map(|to| format!("transferred to {to}"));
-                    agenda::project(ctx, &report, "transferred", "transferred", note).await?;
-                    return Ok("transferred".into());
+                    (ReportStatus::Transferred, "transferred", note)
                 }
-                "send_up" => {
-                    agenda::step(
-                        ctx,
-                        &report,
-                        Step::new("send_up", SEND_UP, Role::Petitions, &["sent_up"]),
-                    )
-                    .await?;
-                    if triage.detail.as_deref() == Some("own_head") {
+                Outcome::SendUp => {
+                    let own_head = triage.detail.as_deref() == Some(OWN_HEAD);
+                    let mut step = petitions(StepName::SendUp).counted_from(&round_start);
+                    if own_head {
+                        // 回避: the head does not handle a matter about himself.
+                        step = step.withheld_from(Role::Head);
+                    }
+                    agenda::step(ctx, &report, step).await?;
+                    if own_head {
                         // 检控 Art. 15: about this commission's head — no local copy.
                         ctx.execute_activity(
                             Projections::erase_report,
@@ -96,27 +92,21 @@ impl ReportWorkflow {
                         )
                         .await?;
                     }
-                    agenda::project(ctx, &report, "sent_up", "sent_up", None).await?;
-                    return Ok("sent_up".into());
+                    (ReportStatus::SentUp, "sent_up", None)
                 }
-                _ => {}
+                _ => (ReportStatus::Accepted, "accepted", None),
+            };
+            agenda::project(ctx, &report, status.as_str(), event, note).await?;
+            if status != ReportStatus::Accepted {
+                return Ok(status.as_str().into());
             }
-            agenda::project(ctx, &report, "accepted", "accepted", None).await?;
-            if input.real_name && !acceptance_notified {
-                // 检控 Art. 26: counted from receipt, and never repeated.
-                agenda::step(
-                    ctx,
-                    &report,
-                    Step::new(
-                        "acceptance_notice",
-                        ACCEPTANCE_NOTICE,
-                        Role::Petitions,
-                        &["notified"],
-                    )
-                    .counted_from(&input.received_at),
-                )
-                .await?;
-                acceptance_notified = true;
+            // 检控 Art. 26: counted from receipt, never repeated, and it runs
+            // beside the clue: a late notice holds nothing up.
+            let mut notice = None;
+            if input.real_name && !acceptance_opened {
+                let step = petitions(StepName::AcceptanceNotice).counted_from(&input.received_at);
+                notice = Some(agenda::open(ctx, &report, step).await?.task_id);
+                acceptance_opened = true;
             }
             let clue_id = format!("{}-C{round}", input.report_id);
             ctx.execute_activity(
@@ -124,6 +114,7 @@ impl ReportWorkflow {
                 ClueFromReport {
                     report_id: input.report_id.clone(),
                     clue_id: clue_id.clone(),
+                    org: input.org.clone(),
                 },
                 agenda::options(),
             )
@@ -132,11 +123,11 @@ impl ReportWorkflow {
             // report; the matter concludes once every one of them has closed.
             let mut open_clues = vec![clue_id];
             let mut results = Vec::new();
-            while !open_clues.is_empty() {
+            while !open_clues.is_empty() || notice.is_some() {
                 let event = agenda::next_event(ctx, None, |e| match &e.kind {
                     EventKind::ClueClosed { clue_id, .. } => open_clues.contains(clue_id),
                     EventKind::ClueOpened { .. } => true,
-                    _ => false,
+                    _ => notice.as_deref().is_some_and(|n| agenda::completes(e, n)),
                 })
                 .await?
                 .expect("waiting without a limit ends only with an event");
@@ -146,38 +137,48 @@ impl ReportWorkflow {
                         open_clues.retain(|c| *c != clue_id);
                         results.push(result);
                     }
-                    _ => unreachable!("only clue events were wanted"),
+                    EventKind::TaskCompleted { .. } => {
+                        agenda::finish(ctx, event).await?;
+                        notice = None;
+                    }
+                    _ => unreachable!("only clue events and the notice were wanted"),
                 }
             }
             let result = results.join("; ");
-            agenda::project(ctx, &report, "concluded", "concluded", Some(result)).await?;
+            agenda::project(
+                ctx,
+                &report,
+                ReportStatus::Concluded.as_str(),
+                "concluded",
+                Some(result),
+            )
+            .await?;
             if input.real_name {
                 // 检控 Art. 27: the result within 15 working days of closing.
-                agenda::step(
-                    ctx,
-                    &report,
-                    Step::new(
-                        "result_notice",
-                        RESULT_NOTICE,
-                        Role::Petitions,
-                        &["notified"],
-                    ),
-                )
-                .await?;
+                agenda::step(ctx, &report, petitions(StepName::ResultNotice)).await?;
             }
             let window = agenda::deadline_in(ctx, FEEDBACK).await?;
             let feedback = agenda::next_event(ctx, Some(window), |e| {
                 matches!(e.kind, EventKind::Feedback { .. })
             })
             .await?;
-            match feedback.map(|e| e.kind) {
+            let (event, note) = match feedback.map(|e| e.kind) {
                 Some(EventKind::Feedback {
                     objection: Some(objection),
                     new_evidence: true,
                     ..
                 }) => {
-                    // An objection with new evidence reopens the matter.
-                    agenda::project(ctx, &report, "reopened", "objection", Some(objection)).await?;
+                    // An objection with new evidence reopens the matter; its
+                    // new triage counts from now, not from the first receipt.
+                    agenda::project(
+                        ctx,
+                        &report,
+                        ReportStatus::Reopened.as_str(),
+                        "objection",
+                        Some(objection),
+                    )
+                    .await?;
+                    round_start = agenda::now_rfc3339(ctx);
                     continue;
                 }
                 Some(EventKind::Feedback {
@@ -188,21 +189,18 @@ impl ReportWorkflow {
                         (Some(r), None) => format!("rated {r}/5"),
                         (None, None) => "feedback without a rating".to_owned(),
                     };
-                    agenda::project(ctx, &report, "closed", "feedback", Some(note)).await?;
+                    ("feedback", Some(note))
                 }
-                _ => agenda::project(ctx, &report, "closed", "closed", None).await?,
-            }
-            return Ok("closed".into());
+                _ => ("closed", None),
+            };
+            agenda::project(ctx, &report, ReportStatus::Closed.as_str(), event, note).await?;
+            return Ok(ReportStatus::Closed.as_str().into());
         }
     }
 
     /// Takes an event; repeats are dropped by key.
     #[signal(name = "event")]
-    pub fn event(
-        &mut self,
-        _ctx: &mut SyncWorkflowContext<Self>,
-        event: jiandu_domain::flow::FlowEvent,
-    ) {
+    pub fn event(&mut self, _ctx: &mut SyncWorkflowContext<Self>, event: FlowEvent) {
         self.agenda.deliver(event);
     }
 }

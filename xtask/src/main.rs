@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
-const COMPONENTS: &[&str] = &["apidocs", "clues", "intake", "testbed"];
+const COMPONENTS: &[&str] = &["apidocs", "clues", "intake", "orgs", "testbed"];
 
 fn main() -> anyhow::Result<()> {
     // Read at run time: a target dir shared between checkouts may hold an
@@ -189,9 +189,25 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
             "keep it: it decrypts reporters' identities",
         )
     })?;
-    let token_key = std::env::var("SPIN_VARIABLE_TOKEN_KEY")
-        .or_else(|_| local_key(root, "token.key", "it signs staff tokens"))?;
     run(Command::new(jiandu(root)).args(["migrate", "--from", "spin.toml"]))?;
+    // The demo issuers: a key per commission under data/issuers; the
+    // components get their public keys only.
+    let trust_list = match std::env::var("SPIN_VARIABLE_TRUST_LIST") {
+        Ok(list) => list,
+        Err(_) => {
+            let out = Command::new(jiandu(root))
+                .args(["trust-list", "--from", "spin.toml"])
+                .output()
+                .context("running jiandu trust-list")?;
+            if !out.status.success() {
+                bail!(
+                    "jiandu trust-list failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            String::from_utf8(out.stdout)?.trim().to_owned()
+        }
+    };
     let mut children = Children(Vec::new());
     let temporal_address =
         std::env::var("TEMPORAL_ADDRESS").unwrap_or_else(|_| "127.0.0.1:7233".to_owned());
@@ -220,40 +236,17 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
             .spawn()
             .context("starting jiandu worker")?,
     );
-    print_tokens(&token_key)?;
+    eprintln!(
+        "xtask: a staff token per demo person, valid 12 hours (Authorization: Bearer <token>); \
+         `jiandu token --org ORG --role ROLE --sub NAME` mints more:"
+    );
+    run(Command::new(jiandu(root)).args(["demo-tokens", "--from", "spin.toml"]))?;
     let mut host = Command::new(jiandu(root));
     host.args(["up", "--from", "spin.toml", "--listen", &listen])
         .env("SPIN_VARIABLE_IDENTITY_KEY", identity_key)
-        .env("SPIN_VARIABLE_TOKEN_KEY", token_key);
+        .env("SPIN_VARIABLE_TRUST_LIST", trust_list);
     eprintln!("xtask: serving on http://{listen} until Ctrl-C");
     run(&mut host)
-}
-
-/// Prints a token per role, valid for 12 hours, for trying the staff API.
-fn print_tokens(token_key: &str) -> anyhow::Result<()> {
-    use jiandu_domain::clue::Role;
-    let key = jiandu_guest::auth::TokenKey::from_base64(token_key).map_err(anyhow::Error::msg)?;
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64
-        + 12 * 3600;
-    eprintln!("xtask: staff tokens for 12 hours (Authorization: Bearer <token>):");
-    for (role, org) in [
-        (Role::Petitions, "370400"),
-        (Role::CaseManagement, "370400"),
-        (Role::Supervision, "370400"),
-        (Role::Head, "370400"),
-        (Role::HigherCommission, "370000"),
-    ] {
-        let claims = jiandu_guest::auth::Claims {
-            sub: format!("demo-{}", role.as_str()),
-            role,
-            org: org.to_owned(),
-            exp,
-        };
-        eprintln!("  {:<18} {}", role.as_str(), key.mint(&claims));
-    }
-    Ok(())
 }
 
 /// `-p X` (or `--exclude X`) for every component.

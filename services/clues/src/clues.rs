@@ -3,28 +3,35 @@
 use std::sync::OnceLock;
 
 use jiandu_domain::clue::{
-    ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter, Role,
+    ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter,
 };
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
+use jiandu_domain::org::Role;
+use jiandu_domain::report::ReportStatus;
+use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::auth::{self, Claims};
-use jiandu_guest::db::{Db, Row, opt_text, text};
+use jiandu_guest::db::{Db, opt_text, text};
 use jiandu_guest::schema::Schema;
+use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{accepted, body, conflict, new_id, not_found};
+use crate::{body, conflict};
 
-/// Roles of the commission that may read and act on clues.
+/// The commission's roles that may read its clues.
 pub(crate) const COMMISSION: &[Role] = &[
     Role::CaseManagement,
     Role::Supervision,
     Role::Investigation,
     Role::Review,
+    Role::Office,
     Role::Head,
 ];
+
+/// Who records a collective decision: the head or the head's office.
+const RECORDERS: &[Role] = &[Role::Head, Role::Office];
 
 fn schema(cell: &'static OnceLock<Schema>, text: &'static str) -> &'static Schema {
     cell.get_or_init(|| Schema::compile(text))
@@ -35,24 +42,33 @@ struct NewClue {
     source: ClueSource,
     summary: String,
     report_id: Option<String>,
+    subject_org: Option<String>,
 }
 
-/// `POST /api/v1/clues`: 案件监督管理室 registers a clue from a tour, a
-/// big-data hit or supervision, or a further clue from an accepted report
-/// (the first is registered when 信访室 accepts it); that report then waits
-/// for this clue too before it concludes.
-pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiError> {
+/// `POST /api/v1/clues`: 案件监督管理室 registers a clue in its own
+/// commission from a tour, a big-data hit or supervision, or a further clue
+/// from an accepted report of that commission (the first is registered when
+/// 信访室 accepts it); that report then waits for this clue too.
+pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, &[Role::CaseManagement])?;
+    caller.require(&[Role::CaseManagement])?;
     let input: NewClue = body(
         req,
         schema(&SCHEMA, include_str!("../../../schemas/clue.json")),
     )
     .await?;
-    let db = Db::open().await?;
+    if let Some(org) = &input.subject_org
+        && !caller.tree.is_within(org, caller.org())
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/subject_org",
+            format!("`{org}` is not an org under {}", caller.org()),
+        ));
+    }
     let report_id = match (input.source, input.report_id) {
         (ClueSource::Report, Some(report_id)) => {
-            accepted_report(&db, &report_id).await?;
+            accepted_report(db, &caller, &report_id).await?;
             Some(report_id)
         }
         (ClueSource::Report, None) => {
@@ -71,41 +87,44 @@ pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiE
         }
         (_, None) => None,
     };
-    let id = new_id("C");
+    let id = crate::new_id("C");
     let at = clock::rfc3339(clock::now());
     let started = ClueStarted {
         clue_id: id.clone(),
         source: input.source,
         report_id: report_id.clone(),
         registered_at: at.clone(),
+        org: caller.org().to_owned(),
+        subject_org: input.subject_org.clone(),
     };
-    let source = serde_json::to_value(input.source).expect("sources serialize");
     db.begin().await?;
     let written = async {
         db.exec(
             "registering a clue",
-            "INSERT INTO clues (id, source, report_id, org, summary, state, registered_by, registered_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clues (id, source, report_id, org, subject_org, summary, state, registered_by,
+                                registered_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 text(&id),
-                text(source.as_str().unwrap_or_default()),
+                text(input.source.as_str()),
                 opt_text(report_id.as_deref()),
-                text(&caller.org),
+                text(caller.org()),
+                opt_text(input.subject_org.as_deref()),
                 text(&input.summary),
                 text(ClueState::Assignment.as_str()),
-                text(&caller.sub),
+                text(&caller.claims.sub),
                 text(&at),
                 text(&at),
             ],
         )
         .await?;
-        outbox::start_workflow(&db, CLUE_WORKFLOW, &id, &started, &at).await?;
+        outbox::start_workflow(db, CLUE_WORKFLOW, &id, &started, &at).await?;
         if let Some(report_id) = &report_id {
             let opened = FlowEvent {
                 key: format!("{id}:opened"),
                 kind: EventKind::ClueOpened { clue_id: id.clone() },
             };
-            outbox::signal_workflow(&db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
+            outbox::signal_workflow(db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
         }
         db.commit().await
     }
@@ -120,24 +139,28 @@ pub(crate) async fn register(req: Request, caller: Claims) -> Result<Reply, ApiE
     ))
 }
 
-/// 422 unless the report exists, 409 unless it is `accepted` (its clues in progress).
-async fn accepted_report(db: &Db, report_id: &str) -> Result<(), ApiError> {
+/// 422 unless the report exists in the caller's commission, 409 unless it
+/// is `accepted` (its clues in progress).
+async fn accepted_report(db: &Db, caller: &Staff, report_id: &str) -> Result<(), ApiError> {
     let rows = db
         .query(
             "reading a report",
-            "SELECT status FROM reports WHERE id = ?",
+            "SELECT status, org FROM reports WHERE id = ?",
             [text(report_id)],
         )
         .await?;
-    let row = rows.first().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/report_id",
-            "no such report",
-        )
-    })?;
-    match row.text(0).unwrap_or_default() {
-        "accepted" => Ok(()),
+    let row = rows
+        .first()
+        .filter(|r| r.text("org") == Some(caller.org()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/report_id",
+                "no such report in your commission",
+            )
+        })?;
+    match row.str("status") {
+        s if s == ReportStatus::Accepted.as_str() => Ok(()),
         status => Err(conflict(
             "the report",
             status,
@@ -149,10 +172,13 @@ async fn accepted_report(db: &Db, report_id: &str) -> Result<(), ApiError> {
 /// A clue as stored.
 pub(crate) struct Clue {
     pub(crate) state: ClueState,
+    /// The commission that holds it.
+    pub(crate) org: String,
 }
 
-/// Loads a clue the caller's organisation holds, or 404.
-pub(crate) async fn load(db: &Db, caller: &Claims, id: &str) -> Result<Clue, ApiError> {
+/// Loads a clue the caller may see (its own commission's, or one below it
+/// for a supervisory role), or 404.
+pub(crate) async fn visible(db: &Db, caller: &Staff, id: &str) -> Result<Clue, ApiError> {
     let rows = db
         .query(
             "reading a clue",
@@ -162,14 +188,32 @@ pub(crate) async fn load(db: &Db, caller: &Claims, id: &str) -> Result<Clue, Api
         .await?;
     let row = rows
         .first()
-        .filter(|r| r.text(0) == Some(caller.org.as_str()))
-        .ok_or_else(|| not_found("clue"))?;
+        .filter(|r| caller.watches(r.str("org")))
+        .ok_or_else(|| staff::hidden("clue"))?;
     Ok(Clue {
-        state: row
-            .text(1)
-            .and_then(ClueState::parse)
+        state: ClueState::parse(row.str("state"))
             .ok_or_else(|| ApiError::internal(format!("clue {id} has an unknown state")))?,
+        org: row.str("org").to_owned(),
     })
+}
+
+/// Loads a clue of the caller's own commission for one of `roles` to act
+/// on: 404 if the caller may not see it, 403 if they may see but not act.
+pub(crate) async fn own(
+    db: &Db,
+    caller: &Staff,
+    id: &str,
+    roles: &[Role],
+) -> Result<Clue, ApiError> {
+    let clue = visible(db, caller, id).await?;
+    if clue.org != caller.org() {
+        return Err(crate::forbidden(format!(
+            "the clue is held by {}; only its own commission acts on it",
+            clue.org
+        )));
+    }
+    caller.require(roles)?;
+    Ok(clue)
 }
 
 /// 409 unless `action` is allowed in the clue's state.
@@ -182,18 +226,20 @@ pub(crate) fn allow(clue: &Clue, action: ClueAction) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/clues/{id}`: the clue, its tasks, its events and its detention.
-pub(crate) async fn show(caller: Claims, id: &str) -> Result<Reply, ApiError> {
-    auth::require(&caller, COMMISSION)?;
-    let db = Db::open().await?;
-    load(&db, &caller, id).await?;
-    let clue = db
+pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiError> {
+    let clue = visible(db, &caller, id).await?;
+    if clue.org == caller.org() {
+        caller.require(COMMISSION)?;
+    }
+    let rows = db
         .query(
             "reading a clue",
-            "SELECT id, source, report_id, summary, state, registered_at FROM clues WHERE id = ?",
+            "SELECT id, source, report_id, org, subject_org, summary, state, registered_at
+             FROM clues WHERE id = ?",
             [text(id)],
         )
         .await?;
-    let c = &clue[0];
+    let c = &rows[0];
     let tasks = db
         .query(
             "reading tasks",
@@ -214,87 +260,100 @@ pub(crate) async fn show(caller: Claims, id: &str) -> Result<Reply, ApiError> {
     let detention = db
         .query(
             "reading the detention",
-            "SELECT state, extensions, requested_at, announced_at FROM detentions WHERE clue_id = ?",
+            "SELECT state, extensions, requested_at, requested_by, announced_at, term_ends_on
+             FROM detentions WHERE clue_id = ?",
             [text(id)],
         )
         .await?;
     Ok(api::json(
         StatusCode::OK,
         &json!({
-            "id": c.text(0),
-            "source": c.text(1),
-            "report_id": c.text(2),
-            "summary": c.text(3),
-            "state": c.text(4),
-            "registered_at": c.text(5),
-            "tasks": tasks.iter().map(crate::tasks::task_json).collect::<Vec<_>>(),
-            "events": events.iter().map(|e| json!({"at": e.text(0), "event": e.text(1), "note": e.text(2)})).collect::<Vec<_>>(),
+            "id": c.text("id"),
+            "source": c.text("source"),
+            "report_id": c.text("report_id"),
+            "org": c.text("org"),
+            "subject_org": c.text("subject_org"),
+            "summary": c.text("summary"),
+            "state": c.text("state"),
+            "registered_at": c.text("registered_at"),
+            "tasks": tasks
+                .iter()
+                .filter(|t| crate::tasks::may_see(&caller, t))
+                .map(crate::tasks::task_json)
+                .collect::<Vec<_>>(),
+            "events": events.iter().map(|e| json!({
+                "at": e.text("at"), "event": e.text("event"), "note": e.text("note"),
+            })).collect::<Vec<_>>(),
             "detention": detention.first().map(|d| json!({
-                "state": d.text(0),
-                "extensions": d.int(1),
-                "requested_at": d.text(2),
-                "announced_at": d.text(3),
+                "state": d.text("state"),
+                "extensions": d.int("extensions"),
+                "requested_at": d.text("requested_at"),
+                "requested_by": d.text("requested_by"),
+                "announced_at": d.text("announced_at"),
+                "term_ends_on": d.text("term_ends_on"),
             })),
         }),
     ))
 }
 
-/// `POST /api/v1/clues/{id}/decisions`: records a collective decision.
-pub(crate) async fn decide(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+/// `POST /api/v1/clues/{id}/decisions`: the head or the head's office
+/// records a collective decision of the commission that holds the clue;
+/// its attendees are people of that commission.
+pub(crate) async fn decide(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, COMMISSION)?;
+    let clue = own(db, &caller, id, RECORDERS).await?;
     let decision: CollectiveDecision = body(
         req,
         schema(&SCHEMA, include_str!("../../../schemas/decision.json")),
     )
     .await?;
-    let problems = decision.check();
+    let problems = decision.check(|person| caller.tree.person(&clue.org, person).is_some());
     if !problems.is_empty() {
-        return Err(ApiError::fields(StatusCode::BAD_REQUEST, problems));
+        return Err(ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, problems));
     }
-    let db = Db::open().await?;
-    let clue = load(&db, &caller, id).await?;
     allow(&clue, ClueAction::RecordDecision)?;
-    let decision_id = new_id("D");
+    let decision_id = crate::new_id("D");
     let at = clock::rfc3339(clock::now());
     db.exec(
         "recording a decision",
-        "INSERT INTO decisions (id, clue_id, matter, attendees, outcome, dissent, recorded_by, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO decisions (id, clue_id, org, matter, attendees, outcome, dissent, recorded_by, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             text(&decision_id),
             text(id),
-            text(matter_name(decision.matter)),
+            text(&clue.org),
+            text(decision.matter.as_str()),
             text(serde_json::to_string(&decision.attendees).expect("strings serialize")),
             text(&decision.outcome),
             text(serde_json::to_string(&decision.dissent).expect("dissent serializes")),
-            text(&caller.sub),
+            text(&caller.claims.sub),
             text(&at),
         ],
     )
     .await?;
     Ok(api::json(
         StatusCode::CREATED,
-        &json!({ "id": decision_id, "clue_id": id, "matter": matter_name(decision.matter), "recorded_at": at }),
+        &json!({
+            "id": decision_id, "clue_id": id, "matter": decision.matter.as_str(),
+            "outcome": decision.outcome, "recorded_at": at,
+        }),
     ))
 }
 
-fn matter_name(matter: Matter) -> &'static str {
-    match matter {
-        Matter::Disposal => "disposal",
-        Matter::Filing => "filing",
-        Matter::Review => "review",
-        Matter::Detention => "detention",
-    }
-}
-
-/// 422 unless `decision_id` is a decision on this clue about `matter`.
+/// 422 unless `decision_id` is a decision on this clue about `matter` that
+/// reached `outcome`: a decision binds, and cannot back what it did not decide.
 pub(crate) async fn check_decision(
     db: &Db,
     clue_id: &str,
     decision_id: &str,
     matter: Matter,
-) -> Result<Row, ApiError> {
+    outcome: &str,
+) -> Result<(), ApiError> {
     let rows = db
         .query(
             "reading a decision",
@@ -302,72 +361,64 @@ pub(crate) async fn check_decision(
             [text(decision_id), text(clue_id)],
         )
         .await?;
-    match rows.into_iter().next() {
-        Some(row) if row.text(0) == Some(matter_name(matter)) => Ok(row),
-        Some(_) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/decision_id",
-            format!("that decision is not about {}", matter_name(matter)),
+    let unprocessable =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/decision_id", message);
+    match rows.first() {
+        None => Err(unprocessable(
+            "no such collective decision on this clue (规则 Art. 53: record it first)".into(),
         )),
-        None => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/decision_id",
-            "no such collective decision on this clue (规则 Art. 53: record it first)",
-        )),
+        Some(row) if row.str("matter") != matter.as_str() => Err(unprocessable(format!(
+            "that decision is about {}, not {matter}",
+            row.str("matter")
+        ))),
+        Some(row) if row.str("outcome") != outcome => Err(unprocessable(format!(
+            "the collective decision reached `{}`, not `{outcome}`",
+            row.str("outcome")
+        ))),
+        Some(_) => Ok(()),
     }
 }
 
 #[derive(Deserialize)]
 struct DisposalChoice {
-    mode: String,
+    mode: Disposal,
     decision_id: String,
     note: Option<String>,
 }
 
 /// `POST /api/v1/clues/{id}/disposal`: chooses the disposal the collective
 /// decision settled (规则 Art. 21, 53).
-pub(crate) async fn dispose(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+pub(crate) async fn dispose(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, &[Role::Supervision])?;
+    let clue = own(db, &caller, id, &[Role::Supervision]).await?;
     let choice: DisposalChoice = body(
         req,
         schema(&SCHEMA, include_str!("../../../schemas/disposal.json")),
     )
     .await?;
-    let mode = Disposal::parse(&choice.mode)
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "/mode", "not a disposal mode"))?;
-    let db = Db::open().await?;
-    let clue = load(&db, &caller, id).await?;
     allow(&clue, ClueAction::ChooseDisposal)?;
-    let decision = check_decision(&db, id, &choice.decision_id, Matter::Disposal).await?;
-    if decision.text(1) != Some(mode.as_str()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/mode",
-            format!(
-                "the collective decision settled `{}`, not `{}`",
-                decision.text(1).unwrap_or_default(),
-                mode.as_str()
-            ),
-        ));
-    }
-    let task = crate::tasks::open_task_of(&db, id, "disposal")
+    let mode = choice.mode.as_str();
+    check_decision(db, id, &choice.decision_id, Matter::Disposal, mode).await?;
+    let task = crate::tasks::open_task_of(db, id, StepName::Disposal)
         .await?
         .ok_or_else(|| conflict("the disposal step", "not open yet", &["retry shortly"]))?;
+    let outcome = Outcome::parse(mode).expect("every disposal mode is an outcome");
+    let event = crate::tasks::completion(
+        &caller,
+        &task.id,
+        outcome,
+        choice.note,
+        None,
+        Some(choice.decision_id),
+    );
     let at = clock::rfc3339(clock::now());
-    let event = FlowEvent {
-        key: new_id("E"),
-        kind: EventKind::TaskCompleted {
-            task_id: task.id.clone(),
-            outcome: mode.as_str().to_owned(),
-            note: choice.note,
-            detail: None,
-            decision_id: Some(choice.decision_id),
-            by: caller.sub.clone(),
-        },
-    };
-    outbox::signal_workflow(&db, CLUE_WORKFLOW, &task.workflow_id, &event, &at).await?;
-    Ok(accepted(
-        json!({ "task_id": task.id, "event": event.key, "mode": mode.as_str() }),
+    outbox::signal_workflow(db, CLUE_WORKFLOW, &task.workflow_id, &event, &at).await?;
+    Ok(crate::accepted(
+        json!({ "task_id": task.id, "event": event.key, "mode": mode }),
     ))
 }

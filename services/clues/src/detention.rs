@@ -1,21 +1,24 @@
-//! 留置 requests, extensions and release (监察法 Art. 47–50).
+//! 留置 requests, extensions, change requests and release (监察法 Art. 47–50).
 
 use std::sync::OnceLock;
 
-use jiandu_domain::clue::{ClueAction, Matter, Role, next_extension};
+use jiandu_domain::clue::{ClueAction, DETAIN, Matter};
+use jiandu_domain::detention::next_extension;
 use jiandu_domain::flow::{
     DETENTION_WORKFLOW, DetentionRequested, EventKind, FlowEvent, detention_workflow_id,
 };
+use jiandu_domain::org::Role;
+use jiandu_domain::step::DetentionState;
 use jiandu_guest::api::{ApiError, Reply};
-use jiandu_guest::auth::{self, Claims};
 use jiandu_guest::db::{Db, text};
 use jiandu_guest::schema::Schema;
+use jiandu_guest::staff::Staff;
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::clues::{allow, check_decision, load};
+use crate::clues::{allow, check_decision, own};
 use crate::{accepted, body, conflict, new_id};
 
 /// Who may ask for, extend or end a detention.
@@ -27,17 +30,21 @@ struct DetentionRequest {
 }
 
 /// `POST /api/v1/clues/{id}/detention`: requests 留置 on a collective
-/// decision; it takes effect only once the next-higher commission approves.
-pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+/// decision to detain; it takes effect only once the head of the
+/// next-higher commission — someone other than the requester — approves.
+pub(crate) async fn request(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, HANDLERS)?;
+    let clue = own(db, &caller, id, HANDLERS).await?;
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/detention-request.json")));
     let input: DetentionRequest = body(req, schema).await?;
-    let db = Db::open().await?;
-    let clue = load(&db, &caller, id).await?;
     allow(&clue, ClueAction::RequestDetention)?;
-    check_decision(&db, id, &input.decision_id, Matter::Detention).await?;
+    check_decision(db, id, &input.decision_id, Matter::Detention, DETAIN).await?;
     let existing = db
         .query(
             "reading the detention",
@@ -46,11 +53,7 @@ pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Re
         )
         .await?;
     if let Some(row) = existing.first() {
-        return Err(conflict(
-            "the detention",
-            row.text(0).unwrap_or_default(),
-            &[],
-        ));
+        return Err(conflict("the detention", row.str("state"), &[]));
     }
     let at = clock::rfc3339(clock::now());
     let workflow_id = detention_workflow_id(id);
@@ -58,17 +61,27 @@ pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Re
         clue_id: id.to_owned(),
         decision_id: input.decision_id.clone(),
         requested_at: at.clone(),
+        org: clue.org.clone(),
+        requested_by: caller.claims.sub.clone(),
     };
+    let state = DetentionState::PendingApproval.as_str();
     db.begin().await?;
     let written = async {
         db.exec(
             "recording the detention request",
-            "INSERT INTO detentions (clue_id, decision_id, state, requested_at, updated_at)
-             VALUES (?, ?, 'pending_approval', ?, ?)",
-            [text(id), text(&input.decision_id), text(&at), text(&at)],
+            "INSERT INTO detentions (clue_id, decision_id, state, requested_at, requested_by, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                text(id),
+                text(&input.decision_id),
+                text(state),
+                text(&at),
+                text(&caller.claims.sub),
+                text(&at),
+            ],
         )
         .await?;
-        outbox::start_workflow(&db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
+        outbox::start_workflow(db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
         db.commit().await
     }
     .await;
@@ -76,26 +89,22 @@ pub(crate) async fn request(req: Request, caller: Claims, id: &str) -> Result<Re
         db.rollback().await;
         return Err(e.into());
     }
+    let higher = caller
+        .tree
+        .higher_commission(&clue.org)
+        .map(|o| o.id.clone());
     Ok(accepted(json!({
         "clue_id": id,
-        "state": "pending_approval",
-        "needs": "approval by the next-higher commission (监察法 Art. 47)",
+        "state": state,
+        "approver": higher,
+        "needs": "approval by the head of the next-higher commission (监察法 Art. 47)",
     })))
 }
 
 /// The number of extensions granted to the clue's detention, which must be
-/// in effect (else 409); the clue must be the caller's organisation's.
-async fn in_effect(db: &Db, caller: &Claims, id: &str) -> Result<u32, ApiError> {
-    load(db, caller, id).await?;
-    let (state, granted) = detention(db, id).await?;
-    if state != "in_effect" {
-        return Err(conflict("the detention", &state, &[]));
-    }
-    Ok(granted)
-}
-
-/// The detention's state and extensions so far, or 409.
-async fn detention(db: &Db, id: &str) -> Result<(String, u32), ApiError> {
+/// in effect (else 409); the clue must be the caller's commission's.
+async fn in_effect(db: &Db, caller: &Staff, id: &str) -> Result<u32, ApiError> {
+    own(db, caller, id, HANDLERS).await?;
     let rows = db
         .query(
             "reading the detention",
@@ -106,10 +115,10 @@ async fn detention(db: &Db, id: &str) -> Result<(String, u32), ApiError> {
     let row = rows
         .first()
         .ok_or_else(|| conflict("the clue", "without a detention", &["request_detention"]))?;
-    Ok((
-        row.text(0).unwrap_or_default().to_owned(),
-        row.int(1).unwrap_or_default() as u32,
-    ))
+    if row.str("state") != DetentionState::InEffect.as_str() {
+        return Err(conflict("the detention", row.str("state"), &[]));
+    }
+    Ok(row.int("extensions").unwrap_or_default() as u32)
 }
 
 #[derive(Deserialize)]
@@ -120,14 +129,17 @@ struct Extension {
 
 /// `POST /api/v1/clues/{id}/detention/extensions`: asks for an extension
 /// (监察法 Art. 48); the approver depends on how many were granted.
-pub(crate) async fn extend(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+pub(crate) async fn extend(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, HANDLERS)?;
+    let granted = in_effect(db, &caller, id).await?;
     let schema =
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/extension.json")));
     let input: Extension = body(req, schema).await?;
-    let db = Db::open().await?;
-    let granted = in_effect(&db, &caller, id).await?;
     let rule = next_extension(granted).map_err(|why| {
         conflict(
             "the detention",
@@ -143,12 +155,12 @@ pub(crate) async fn extend(req: Request, caller: Claims, id: &str) -> Result<Rep
         ));
     }
     signal(
-        &db,
+        db,
         id,
         EventKind::ExtensionRequested {
             months: input.months,
             reason: input.reason,
-            by: caller.sub.clone(),
+            by: caller.claims.sub.clone(),
         },
         json!({ "approver": rule.approver.as_str(), "article": rule.article }),
     )
@@ -161,20 +173,23 @@ struct Release {
 }
 
 /// `POST /api/v1/clues/{id}/detention/release`: 解除留置; every timer ends.
-pub(crate) async fn release(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+pub(crate) async fn release(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, HANDLERS)?;
+    in_effect(db, &caller, id).await?;
     let schema =
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/release.json")));
     let input: Release = body(req, schema).await?;
-    let db = Db::open().await?;
-    in_effect(&db, &caller, id).await?;
     signal(
-        &db,
+        db,
         id,
         EventKind::Released {
             reason: input.reason,
-            by: caller.sub.clone(),
+            by: caller.claims.sub.clone(),
         },
         json!({}),
     )
@@ -187,20 +202,25 @@ struct Change {
 }
 
 /// `POST /api/v1/clues/{id}/detention/change-requests`: a request to change
-/// the measure, answered within 3 days (监察法 Art. 50).
-pub(crate) async fn change(req: Request, caller: Claims, id: &str) -> Result<Reply, ApiError> {
+/// the measure, answered within 3 days (监察法 Art. 50) by the head — never
+/// by the one who asked.
+pub(crate) async fn change(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    auth::require(&caller, HANDLERS)?;
+    in_effect(db, &caller, id).await?;
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/change-request.json")));
     let input: Change = body(req, schema).await?;
-    let db = Db::open().await?;
-    in_effect(&db, &caller, id).await?;
     signal(
-        &db,
+        db,
         id,
         EventKind::ChangeRequested {
             reason: input.reason,
+            by: caller.claims.sub.clone(),
         },
         json!({ "answer_due": "within 3 days (监察法 Art. 50)" }),
     )

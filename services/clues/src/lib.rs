@@ -1,26 +1,25 @@
 //! 问题线索 — the clue registry and the staff's task inbox.
 //!
-//! - `POST /api/v1/clues` — register a clue; its ClueWorkflow starts.
+//! - `POST /api/v1/clues` — register a clue in the caller's commission; its ClueWorkflow starts.
 //! - `GET /api/v1/clues/{id}` — a clue with its tasks, events and detention.
 //! - `POST /api/v1/clues/{id}/decisions` — record a collective decision (规则 Art. 53).
 //! - `POST /api/v1/clues/{id}/disposal` — choose the disposal on a decision (规则 Art. 21).
-//! - `POST /api/v1/clues/{id}/detention` — request 留置 on a decision (监察法 Art. 47).
+//! - `POST /api/v1/clues/{id}/detention` — request 留置 on a decision to detain (监察法 Art. 47).
 //! - `POST /api/v1/clues/{id}/detention/extensions` — request an extension (Art. 48).
 //! - `POST /api/v1/clues/{id}/detention/change-requests` — ask to change the measure (Art. 50).
 //! - `POST /api/v1/clues/{id}/detention/release` — release.
-//! - `GET /api/v1/tasks` — the caller's open tasks.
+//! - `GET /api/v1/tasks[?view=inbox|supervised|subtree]` — the caller's org's tasks.
 //! - `GET /api/v1/tasks/{id}` — a task with its events (催办, 督办, 提级).
 //! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
 //!
-//! Every write commits the domain row and an outbox row together; the
-//! workflows hear of it through the relay. Nothing here calls Temporal.
-
-use std::sync::OnceLock;
+//! Who may do what is `docs/authorization.md`. Every write commits the
+//! domain row and an outbox row together; the workflows hear of it through
+//! the relay. Nothing here calls Temporal.
 
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::auth::{self, Claims, TokenKey};
-use jiandu_guest::clock;
+use jiandu_guest::db::Db;
 use jiandu_guest::schema::Schema;
+use jiandu_guest::staff;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
@@ -36,28 +35,31 @@ async fn handle(req: Request) -> Reply {
 
 async fn route(req: Request) -> Result<Reply, ApiError> {
     let path = req.uri().path().trim_end_matches('/').to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let segments: Vec<&str> = path.split('/').skip(3).collect();
     let method = req.method().clone();
-    let caller = caller(&req).await?;
+    let db = Db::open().await?;
+    let caller = staff::caller(&req, &db).await?;
+    let (db, c) = (&db, caller);
     match (method, segments.as_slice()) {
-        (Method::POST, ["clues"]) => clues::register(req, caller).await,
-        (Method::GET, ["clues", id]) => clues::show(caller, id).await,
-        (Method::POST, ["clues", id, "decisions"]) => clues::decide(req, caller, id).await,
-        (Method::POST, ["clues", id, "disposal"]) => clues::dispose(req, caller, id).await,
-        (Method::POST, ["clues", id, "detention"]) => detention::request(req, caller, id).await,
+        (Method::POST, ["clues"]) => clues::register(req, c, db).await,
+        (Method::GET, ["clues", id]) => clues::show(c, db, id).await,
+        (Method::POST, ["clues", id, "decisions"]) => clues::decide(req, c, db, id).await,
+        (Method::POST, ["clues", id, "disposal"]) => clues::dispose(req, c, db, id).await,
+        (Method::POST, ["clues", id, "detention"]) => detention::request(req, c, db, id).await,
         (Method::POST, ["clues", id, "detention", "extensions"]) => {
-            detention::extend(req, caller, id).await
+            detention::extend(req, c, db, id).await
         }
         (Method::POST, ["clues", id, "detention", "release"]) => {
-            detention::release(req, caller, id).await
+            detention::release(req, c, db, id).await
         }
         (Method::POST, ["clues", id, "detention", "change-requests"]) => {
-            detention::change(req, caller, id).await
+            detention::change(req, c, db, id).await
         }
-        (Method::GET, ["tasks"]) => tasks::inbox(caller).await,
-        (Method::GET, ["tasks", id]) => tasks::show(caller, id).await,
+        (Method::GET, ["tasks"]) => tasks::list(c, db, &query).await,
+        (Method::GET, ["tasks", id]) => tasks::show(c, db, id).await,
         (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {
-            tasks::act(req, caller, id, action).await
+            tasks::act(req, c, db, id, action).await
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -65,22 +67,6 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             "no such resource or method; see /api/v1/openapi.json",
         )),
     }
-}
-
-/// The caller, from the bearer token.
-async fn caller(req: &Request) -> Result<Claims, ApiError> {
-    static KEY: OnceLock<TokenKey> = OnceLock::new();
-    let key = match KEY.get() {
-        Some(key) => key,
-        None => {
-            let text = spin_sdk::variables::get("token_key")
-                .await
-                .map_err(|e| ApiError::internal(format!("token_key variable: {e:?}")))?;
-            let key = TokenKey::from_base64(&text).map_err(ApiError::internal)?;
-            KEY.get_or_init(|| key)
-        }
-    };
-    auth::caller(req, key, clock::now().unix_timestamp())
 }
 
 /// Reads a JSON body, checks it against `schema` and converts it.
@@ -107,9 +93,9 @@ fn conflict(what: &str, state: &str, allowed: &[&str]) -> ApiError {
     )
 }
 
-/// 404 for `what`.
-fn not_found(what: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "", format!("no such {what}"))
+/// 403 with a reason.
+fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "", message)
 }
 
 /// A fresh id: `prefix` and 16 base32 characters (80 random bits).

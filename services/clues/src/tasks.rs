@@ -1,78 +1,171 @@
-//! The task inbox: each human step a workflow waits for, with its due time,
-//! its article and how far it has escalated.
+//! The task inbox: each human step a workflow waits for, assigned to one
+//! org and one position in it, with its due time, its article and how far it
+//! has escalated up the org tree.
 
 use std::sync::OnceLock;
 
-use jiandu_domain::clue::Role;
 use jiandu_domain::flow::{EventKind, FlowEvent};
+use jiandu_domain::org::Role;
+use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::auth::Claims;
-use jiandu_guest::db::{Db, Row, text};
+use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::schema::Schema;
+use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{accepted, body, conflict, new_id, not_found};
+use crate::{accepted, body, conflict, forbidden, new_id};
 
-/// The columns [`task_json`] reads, as a SELECT without its WHERE.
+/// The columns [`task_json`] and [`may_see`] read, as a SELECT without its WHERE.
 pub(crate) const TASK_COLUMNS: &str =
     "SELECT id, workflow_type, workflow_id, subject_kind, subject_id, step, duty,
         article, statutory, assignee_org, assignee_role, outcomes, opened_at, due_date, due_at,
-        due_estimated, status, reminders_sent, escalation_level, escalated_to, outcome, closed_at
+        due_estimated, status, reminders_sent, escalation_level, supervised_by, elevated_to,
+        requested_by, withheld_from, outcome, closed_at
      FROM tasks";
+
+/// Open and overdue, the statuses of work still to do.
+const OPEN: &str = "status IN ('open', 'overdue')";
 
 /// A task row as the API shows it.
 pub(crate) fn task_json(r: &Row) -> serde_json::Value {
     let outcomes: serde_json::Value =
-        serde_json::from_str(r.text(11).unwrap_or("[]")).unwrap_or_default();
+        serde_json::from_str(r.text("outcomes").unwrap_or("[]")).unwrap_or_default();
     json!({
-        "id": r.text(0),
-        "workflow": { "type": r.text(1), "id": r.text(2) },
-        "subject": { "kind": r.text(3), "id": r.text(4) },
-        "step": r.text(5),
-        "duty": r.text(6),
-        "article": r.text(7),
-        "statutory": r.int(8) == Some(1),
-        "assignee": { "org": r.text(9), "role": r.text(10) },
+        "id": r.text("id"),
+        "workflow": { "type": r.text("workflow_type"), "id": r.text("workflow_id") },
+        "subject": { "kind": r.text("subject_kind"), "id": r.text("subject_id") },
+        "step": r.text("step"),
+        "duty": r.text("duty"),
+        "article": r.text("article"),
+        "statutory": r.flag("statutory"),
+        "assignee": { "org": r.text("assignee_org"), "role": r.text("assignee_role") },
         "outcomes": outcomes,
-        "opened_at": r.text(12),
-        "due_date": r.text(13),
-        "due_at": r.text(14),
-        "due_estimated": r.int(15) == Some(1),
-        "status": r.text(16),
-        "reminders_sent": r.int(17),
-        "escalation_level": r.int(18),
-        "escalated_to": r.text(19),
-        "outcome": r.text(20),
-        "closed_at": r.text(21),
+        "opened_at": r.text("opened_at"),
+        "due_date": r.text("due_date"),
+        "due_at": r.text("due_at"),
+        "due_estimated": r.flag("due_estimated"),
+        "status": r.text("status"),
+        "reminders_sent": r.int("reminders_sent"),
+        "escalation_level": r.int("escalation_level"),
+        "supervised_by": r.text("supervised_by"),
+        "elevated_to": r.text("elevated_to"),
+        "requested_by": r.text("requested_by"),
+        "outcome": r.text("outcome"),
+        "closed_at": r.text("closed_at"),
     })
 }
 
-/// `GET /api/v1/tasks`: the open and overdue tasks of the caller's role and organisation.
-pub(crate) async fn inbox(caller: Claims) -> Result<Reply, ApiError> {
-    let db = Db::open().await?;
+/// Whether the caller may see a task: its assignee and the head of its org
+/// (unless it is withheld from the head, 回避), and the supervisory roles of
+/// an org above it or of the org pressing it or elevated to.
+pub(crate) fn may_see(caller: &Staff, task: &Row) -> bool {
+    let org = task.str("assignee_org");
+    let own = caller.org() == org;
+    let withheld = task
+        .text("withheld_from")
+        .and_then(Role::parse)
+        .is_some_and(|r| own && caller.claims.holds(r));
+    if withheld {
+        return false;
+    }
+    let assignee =
+        own && Role::parse(task.str("assignee_role")).is_some_and(|r| caller.claims.holds(r));
+    let head = own && caller.claims.holds(Role::Head);
+    let supervisory = caller.claims.roles.iter().any(|r| r.is_supervisory());
+    let above = !own && caller.watches(org);
+    let escalated = supervisory
+        && [task.text("supervised_by"), task.text("elevated_to")].contains(&Some(caller.org()));
+    assignee || head || above || escalated
+}
+
+/// `GET /api/v1/tasks?view=…`: `inbox` (default) — the open tasks of the
+/// caller's org for the roles they hold; `supervised` — tasks pressed by
+/// (督办) or elevated to (提级) the caller's org; `subtree` — the open tasks
+/// of every org below the caller's. The last two are for supervisory roles,
+/// who may list these tasks but not complete them.
+pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, ApiError> {
+    let view = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("view="))
+        .unwrap_or("inbox");
+    let (filter, params): (String, Vec<Value>) = match view {
+        "inbox" => {
+            let roles: Vec<Value> = caller
+                .claims
+                .roles
+                .iter()
+                .map(|r| text(r.as_str()))
+                .collect();
+            let marks = vec!["?"; roles.len()].join(", ");
+            let mut params = vec![text(caller.org())];
+            params.extend(roles);
+            (
+                format!("assignee_org = ? AND assignee_role IN ({marks})"),
+                params,
+            )
+        }
+        "supervised" | "subtree" => {
+            let supervisory: Vec<Role> = Role::ALL
+                .iter()
+                .copied()
+                .filter(|r| r.is_supervisory())
+                .collect();
+            caller.require(&supervisory)?;
+            if view == "supervised" {
+                (
+                    "(supervised_by = ? OR elevated_to = ?)".to_owned(),
+                    vec![text(caller.org()), text(caller.org())],
+                )
+            } else {
+                let below: Vec<Value> = caller
+                    .tree
+                    .subtree(caller.org())
+                    .into_iter()
+                    .skip(1)
+                    .map(|o| text(&o.id))
+                    .collect();
+                if below.is_empty() {
+                    ("0".to_owned(), Vec::new())
+                } else {
+                    let marks = vec!["?"; below.len()].join(", ");
+                    (format!("assignee_org IN ({marks})"), below)
+                }
+            }
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "/view",
+                format!("`{other}` is not a view; use inbox, supervised or subtree"),
+            ));
+        }
+    };
     let rows = db
         .query(
-            "reading the inbox",
+            "reading tasks",
             &format!(
-                "{TASK_COLUMNS} WHERE assignee_org = ? AND assignee_role = ? AND status IN ('open', 'overdue')
+                "{TASK_COLUMNS} WHERE {filter} AND {OPEN}
                  ORDER BY due_at IS NULL, due_at, opened_at"
             ),
-            [text(&caller.org), text(caller.role.as_str())],
+            params,
         )
         .await?;
+    let tasks: Vec<serde_json::Value> = rows
+        .iter()
+        .filter(|t| may_see(&caller, t))
+        .map(task_json)
+        .collect();
     Ok(api::json(
         StatusCode::OK,
-        &json!({ "tasks": rows.iter().map(task_json).collect::<Vec<_>>() }),
+        &json!({ "view": view, "tasks": tasks }),
     ))
 }
 
-/// `GET /api/v1/tasks/{id}`: a task with its events (opened, 催办, 督办,
-/// 提级, done), for its assignee and the head of its organisation.
-pub(crate) async fn show(caller: Claims, task_id: &str) -> Result<Reply, ApiError> {
-    let db = Db::open().await?;
+/// Loads a task the caller may see, or 404.
+async fn visible(db: &Db, caller: &Staff, task_id: &str) -> Result<Row, ApiError> {
     let rows = db
         .query(
             "reading a task",
@@ -80,16 +173,14 @@ pub(crate) async fn show(caller: Claims, task_id: &str) -> Result<Reply, ApiErro
             [text(task_id)],
         )
         .await?;
-    let task = rows.first().ok_or_else(|| not_found("task"))?;
-    let (org, role) = (
-        task.text(9).unwrap_or_default(),
-        task.text(10).unwrap_or_default(),
-    );
-    let assignee = caller.org == org && caller.role.as_str() == role;
-    let head = caller.org == org && caller.role == Role::Head;
-    if !(assignee || head) {
-        return Err(not_found("task"));
-    }
+    rows.into_iter()
+        .find(|t| may_see(caller, t))
+        .ok_or_else(|| staff::hidden("task"))
+}
+
+/// `GET /api/v1/tasks/{id}`: a task with its events (opened, 催办, 督办, 提级, done).
+pub(crate) async fn show(caller: Staff, db: &Db, task_id: &str) -> Result<Reply, ApiError> {
+    let task = visible(db, &caller, task_id).await?;
     let events = db
         .query(
             "reading a task's events",
@@ -97,11 +188,11 @@ pub(crate) async fn show(caller: Claims, task_id: &str) -> Result<Reply, ApiErro
             [text(task_id)],
         )
         .await?;
-    let mut body = task_json(task);
+    let mut body = task_json(&task);
     body["events"] = json!(
         events
             .iter()
-            .map(|e| json!({ "at": e.text(0), "kind": e.text(1), "detail": e.text(2) }))
+            .map(|e| json!({ "at": e.text("at"), "kind": e.text("kind"), "detail": e.text("detail") }))
             .collect::<Vec<_>>()
     );
     Ok(api::json(StatusCode::OK, &body))
@@ -117,21 +208,45 @@ pub(crate) struct OpenTask {
 pub(crate) async fn open_task_of(
     db: &Db,
     subject_id: &str,
-    step: &str,
+    step: StepName,
 ) -> Result<Option<OpenTask>, ApiError> {
     let rows = db
         .query(
             "reading a task",
-            "SELECT id, workflow_id FROM tasks
-             WHERE subject_id = ? AND step = ? AND status IN ('open', 'overdue')
-             ORDER BY opened_at DESC LIMIT 1",
-            [text(subject_id), text(step)],
+            &format!(
+                "SELECT id, workflow_id FROM tasks WHERE subject_id = ? AND step = ? AND {OPEN}
+                 ORDER BY opened_at DESC LIMIT 1"
+            ),
+            [text(subject_id), text(step.as_str())],
         )
         .await?;
     Ok(rows.first().map(|r| OpenTask {
-        id: r.text(0).unwrap_or_default().to_owned(),
-        workflow_id: r.text(1).unwrap_or_default().to_owned(),
+        id: r.str("id").to_owned(),
+        workflow_id: r.str("workflow_id").to_owned(),
     }))
+}
+
+/// The event that tells a workflow the caller did a task.
+pub(crate) fn completion(
+    caller: &Staff,
+    task_id: &str,
+    outcome: Outcome,
+    note: Option<String>,
+    detail: Option<String>,
+    decision_id: Option<String>,
+) -> FlowEvent {
+    FlowEvent {
+        key: new_id("E"),
+        kind: EventKind::TaskCompleted {
+            task_id: task_id.to_owned(),
+            outcome,
+            note,
+            detail,
+            decision_id,
+            by: caller.claims.sub.clone(),
+            at: clock::rfc3339(clock::now()),
+        },
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -139,84 +254,115 @@ struct Completion {
     outcome: Option<String>,
     note: Option<String>,
     detail: Option<String>,
+    decision_id: Option<String>,
 }
 
 /// Steps that must go through their own endpoint, which checks what they need.
-const OWN_ENDPOINT: &[(&str, &str)] = &[("disposal", "POST /api/v1/clues/{id}/disposal")];
+const OWN_ENDPOINT: &[(StepName, &str)] =
+    &[(StepName::Disposal, "POST /api/v1/clues/{id}/disposal")];
 
-/// `POST /api/v1/tasks/{id}/complete|approve|reject`: does a task.
+/// `POST /api/v1/tasks/{id}/complete|approve|reject`: does a task. Only its
+/// assignee may, never the person who asked for it, and an outcome that
+/// needs a collective decision names one that reached it.
 pub(crate) async fn act(
     req: Request,
-    caller: Claims,
+    caller: Staff,
+    db: &Db,
     task_id: &str,
     action: &str,
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    let task = visible(db, &caller, task_id).await?;
+    let (org, role) = (task.str("assignee_org"), task.str("assignee_role"));
+    let holds = Role::parse(role).is_some_and(|r| caller.claims.holds(r));
+    if caller.org() != org || !holds {
+        return Err(forbidden(format!(
+            "this task is for {role} of {org}; only they may do it"
+        )));
+    }
+    if task.text("requested_by") == Some(caller.claims.sub.as_str()) {
+        return Err(forbidden(
+            "回避: you asked for this; someone else must answer it",
+        ));
+    }
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-completion.json")));
     let input: Completion = body(req, schema).await?;
-    let db = Db::open().await?;
-    let rows = db
-        .query(
-            "reading a task",
-            "SELECT workflow_type, workflow_id, step, assignee_org, assignee_role, outcomes, status
-             FROM tasks WHERE id = ?",
-            [text(task_id)],
-        )
-        .await?;
-    let task = rows.first().ok_or_else(|| not_found("task"))?;
-    let (workflow_type, workflow_id, step) = (
-        task.text(0).unwrap_or_default(),
-        task.text(1).unwrap_or_default(),
-        task.text(2).unwrap_or_default(),
-    );
-    let (org, role) = (
-        task.text(3).unwrap_or_default(),
-        task.text(4).unwrap_or_default(),
-    );
-    if caller.org != org || caller.role.as_str() != role {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "",
-            format!("this task is for role `{role}` of {org}; only they may do it"),
-        ));
-    }
-    let outcomes: Vec<String> =
-        serde_json::from_str(task.text(5).unwrap_or("[]")).unwrap_or_default();
-    let allowed: Vec<&str> = outcomes.iter().map(String::as_str).collect();
-    let status = task.text(6).unwrap_or_default();
+    let step = StepName::parse(task.str("step"))
+        .ok_or_else(|| ApiError::internal(format!("task {task_id} has an unknown step")))?;
+    let status = task.str("status");
     if !matches!(status, "open" | "overdue") {
         return Err(conflict("the task", status, &[]));
     }
     if let Some((_, endpoint)) = OWN_ENDPOINT.iter().find(|(s, _)| *s == step) {
         return Err(conflict("the task", status, &[endpoint]));
     }
+    let allowed: Vec<Outcome> = serde_json::from_str(task.str("outcomes")).unwrap_or_default();
+    let names: Vec<&str> = allowed.iter().map(|o| o.as_str()).collect();
     let outcome = match action {
-        "approve" | "reject" => action.to_owned(),
-        _ => input.outcome.clone().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "/outcome",
-                format!("say how the task was done: one of {}", allowed.join(", ")),
-            )
-        })?,
+        "approve" => Outcome::Approve,
+        "reject" => Outcome::Reject,
+        _ => {
+            let given = input.outcome.as_deref().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "/outcome",
+                    format!("say how the task was done: one of {}", names.join(", ")),
+                )
+            })?;
+            Outcome::parse(given)
+                .ok_or_else(|| conflict(&format!("the task `{step}`"), status, &names))?
+        }
     };
-    if !allowed.contains(&outcome.as_str()) {
-        return Err(conflict(&format!("the task `{step}`"), status, &allowed));
+    if !allowed.contains(&outcome) {
+        return Err(conflict(&format!("the task `{step}`"), status, &names));
     }
-    let event = FlowEvent {
-        key: new_id("E"),
-        kind: EventKind::TaskCompleted {
-            task_id: task_id.to_owned(),
-            outcome: outcome.clone(),
-            note: input.note,
-            detail: input.detail,
-            decision_id: None,
-            by: caller.sub.clone(),
-        },
-    };
+    if let Some(matter) = step.decision_for(outcome) {
+        let decision = input.decision_id.as_deref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/decision_id",
+                format!(
+                    "`{outcome}` rests on a collective decision on {matter} (规则 Art. 53): name it"
+                ),
+            )
+        })?;
+        crate::clues::check_decision(
+            db,
+            task.str("subject_id"),
+            decision,
+            matter,
+            outcome.as_str(),
+        )
+        .await?;
+    }
+    if step == StepName::Assignment
+        && let Some(person_org) = &input.detail
+        && !caller.tree.is_within(person_org, org)
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/detail",
+            format!("the person's org `{person_org}` is not under {org}"),
+        ));
+    }
+    let event = completion(
+        &caller,
+        task_id,
+        outcome,
+        input.note,
+        input.detail,
+        input.decision_id,
+    );
     let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(&db, workflow_type, workflow_id, &event, &at).await?;
+    outbox::signal_workflow(
+        db,
+        task.str("workflow_type"),
+        task.str("workflow_id"),
+        &event,
+        &at,
+    )
+    .await?;
     Ok(accepted(
         json!({ "task_id": task_id, "event": event.key, "outcome": outcome }),
     ))

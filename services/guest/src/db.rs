@@ -38,29 +38,48 @@ impl From<DbError> for ApiError {
 /// An open connection to the `default` database.
 pub struct Db(Connection);
 
-/// One result row.
-pub struct Row(Vec<Value>);
+/// One result row; columns are read by name.
+pub struct Row {
+    columns: std::rc::Rc<[String]>,
+    values: Vec<Value>,
+}
 
 impl Row {
-    /// Column `i` as text.
-    pub fn text(&self, i: usize) -> Option<&str> {
-        match self.0.get(i) {
+    fn value(&self, column: &str) -> Option<&Value> {
+        let i = self.columns.iter().position(|c| c == column);
+        debug_assert!(i.is_some(), "no column `{column}` in {:?}", self.columns);
+        self.values.get(i?)
+    }
+
+    /// Column `column` as text.
+    pub fn text(&self, column: &str) -> Option<&str> {
+        match self.value(column) {
             Some(Value::Text(s)) => Some(s),
             _ => None,
         }
     }
 
-    /// Column `i` as an integer.
-    pub fn int(&self, i: usize) -> Option<i64> {
-        match self.0.get(i) {
+    /// Column `column` as text, or empty when NULL.
+    pub fn str(&self, column: &str) -> &str {
+        self.text(column).unwrap_or_default()
+    }
+
+    /// Column `column` as an integer.
+    pub fn int(&self, column: &str) -> Option<i64> {
+        match self.value(column) {
             Some(Value::Integer(n)) => Some(*n),
             _ => None,
         }
     }
 
-    /// Column `i` as bytes.
-    pub fn blob(&self, i: usize) -> Option<&[u8]> {
-        match self.0.get(i) {
+    /// Column `column` as a boolean (an integer other than 0).
+    pub fn flag(&self, column: &str) -> bool {
+        self.int(column).is_some_and(|n| n != 0)
+    }
+
+    /// Column `column` as bytes.
+    pub fn blob(&self, column: &str) -> Option<&[u8]> {
+        match self.value(column) {
             Some(Value::Blob(b)) => Some(b),
             _ => None,
         }
@@ -101,11 +120,18 @@ impl Db {
             .execute(sql, params)
             .await
             .map_err(|error| DbError { context, error })?;
+        let columns: std::rc::Rc<[String]> = result.columns().into();
         let rows: Vec<RowResult> = result
             .collect()
             .await
             .map_err(|error| DbError { context, error })?;
-        Ok(rows.into_iter().map(|r| Row(r.values)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| Row {
+                columns: columns.clone(),
+                values: r.values,
+            })
+            .collect())
     }
 
     /// Runs a statement that returns no rows.

@@ -30,16 +30,17 @@ pub async fn lookup(
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    if row.text(0) != Some(request_hash) {
+    if row.text("request_hash") != Some(request_hash) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "",
             "this Idempotency-Key was already used with a different body; use a new key for a new request",
         ));
     }
-    let body = serde_json::from_str(row.text(2).unwrap_or("null")).map_err(ApiError::internal)?;
+    let body =
+        serde_json::from_str(row.text("body").unwrap_or("null")).map_err(ApiError::internal)?;
     Ok(Some(Stored {
-        status: u16::try_from(row.int(1).unwrap_or(200)).unwrap_or(200),
+        status: u16::try_from(row.int("status").unwrap_or(200)).unwrap_or(200),
         body,
     }))
 }

@@ -10,6 +10,8 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod idempotency;
+pub mod orgs;
 pub mod outbox;
 pub mod schema;
 pub mod seal;
+pub mod staff;

@@ -5,6 +5,7 @@
 use std::sync::OnceLock;
 
 use jiandu_domain::flow::{EventKind, FlowEvent, REPORT_WORKFLOW};
+use jiandu_domain::report::ReportStatus;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::Db;
 use jiandu_guest::schema::Schema;
@@ -37,8 +38,8 @@ pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiE
         .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
     let input: Feedback = serde_json::from_value(value)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))?;
-    let status = report.text(3).unwrap_or_default();
-    if status != "concluded" {
+    let status = report.str("status");
+    if status != ReportStatus::Concluded.as_str() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "",
@@ -56,7 +57,7 @@ pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiE
             new_evidence: input.new_evidence,
         },
     };
-    let report_id = report.text(0).unwrap_or_default();
+    let report_id = report.str("id");
     outbox::signal_workflow(
         &db,
         REPORT_WORKFLOW,

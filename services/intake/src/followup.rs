@@ -42,8 +42,8 @@ pub(crate) async fn open_report(
         .await?;
     let key = crate::identity_key().await?;
     let found = rows.into_iter().find(|row| {
-        let expected = row.blob(2).unwrap_or_default();
-        let presented = if row.int(1) == Some(1) {
+        let expected = row.blob("followup_hash").unwrap_or_default();
+        let presented = if row.flag("real_name") {
             Phone::parse(&secret)
                 .map(|p| key.tag("followup-phone", p.as_str()).to_vec())
                 .ok()
@@ -68,7 +68,7 @@ pub(crate) async fn open_report(
 pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
     let db = Db::open().await?;
     let row = open_report(&db, &req, receipt_code).await?;
-    let id = row.text(0).unwrap_or_default();
+    let id = row.str("id");
     let events = db
         .query(
             "reading a report's timeline",
@@ -79,8 +79,8 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
     let timeline: Vec<_> = events
         .iter()
         .map(|e| {
-            let mut item = json!({ "at": e.text(0), "event": e.text(1) });
-            if let Some(note) = e.text(2) {
+            let mut item = json!({ "at": e.text("at"), "event": e.text("event") });
+            if let Some(note) = e.text("note") {
                 item["note"] = json!(note);
             }
             item
@@ -88,15 +88,15 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
         .collect();
     let mut body = json!({
         "receipt_code": receipt_code.to_ascii_uppercase(),
-        "status": row.text(3),
-        "received_at": row.text(4),
+        "status": row.text("status"),
+        "received_at": row.text("received_at"),
         "timeline": timeline,
     });
-    if let Some(due) = row.text(5) {
+    if let Some(due) = row.text("acceptance_due") {
         body["acceptance_due"] = json!({
             "date": due,
             "article": jiandu_domain::deadline::ACCEPTANCE_NOTICE.article,
-            "estimated": row.int(6) == Some(1),
+            "estimated": row.flag("due_estimated"),
         });
     }
     Ok(api::json(StatusCode::OK, &body))
@@ -111,8 +111,8 @@ async fn throttle(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
         )
         .await?;
     if let Some(row) = rows.first() {
-        let window_start = row.int(0).unwrap_or(0);
-        if now - window_start < WINDOW_SECS && row.int(1).unwrap_or(0) >= MAX_FAILURES {
+        let window_start = row.int("window_start").unwrap_or(0);
+        if now - window_start < WINDOW_SECS && row.int("failures").unwrap_or(0) >= MAX_FAILURES {
             let retry_after = WINDOW_SECS - (now - window_start);
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -10,7 +10,7 @@ use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Value, opt_text, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, IdentityKey};
-use jiandu_guest::{clock, idempotency, outbox};
+use jiandu_guest::{clock, idempotency, orgs, outbox};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
@@ -42,6 +42,18 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))?;
     let report =
         Report::parse(input).map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
+    // The commission serving the report's division holds it (分级受理).
+    let tree = orgs::tree(&db).await?;
+    let org = tree
+        .commission_for_division(report.division.as_str())
+        .map(|o| o.id.clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/division_code",
+                "no commission on this platform serves that division; report to the commission of your province or city",
+            )
+        })?;
 
     let now = clock::now();
     let received_at = clock::rfc3339(now);
@@ -77,7 +89,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         "id": id,
         "receipt_code": receipt_code,
         "real_name": report.is_real_name(),
-        "status": ReportStatus::Received.code(),
+        "status": ReportStatus::Received.as_str(),
         "received_at": received_at,
     });
     if let Some(due) = &due {
@@ -93,8 +105,9 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         db.exec(
             "storing the report",
             "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
-                                  content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
+                                  org)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 text(&id),
                 text(&receipt_code),
@@ -106,10 +119,11 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
                 text(&report.content),
                 text(serde_json::to_string(&report.attachments).expect("serializable")),
                 identity_sealed,
-                text(ReportStatus::Received.code()),
+                text(ReportStatus::Received.as_str()),
                 text(&received_at),
                 opt_text(due.map(|d| d.date.to_string())),
                 Value::Integer(due.is_some_and(|d| d.estimated).into()),
+                text(&org),
             ],
         )
         .await?;
@@ -129,6 +143,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
             report_id: id.clone(),
             real_name: report.is_real_name(),
             received_at: received_at.clone(),
+            org: org.clone(),
         };
         outbox::start_workflow(&db, REPORT_WORKFLOW, &id, &started, &received_at).await?;
         if let Some(key) = &key {

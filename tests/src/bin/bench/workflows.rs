@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use jiandu_domain::clue::Role;
+use jiandu_domain::org::Role;
 use jiandu_tests::temporal::{Temporal, Worker};
 use jiandu_tests::{Host, ORG, bearer};
 use serde_json::json;
@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 fn report() -> serde_json::Value {
     json!({
         "category": "integrity",
-        "division_code": "370402",
+        "division_code": "370400",
         "subject": { "name": "张某", "unit": "某镇政府" },
         "content": "村集体资金被挪用于个人消费，涉及金额二十余万元。",
     })
