@@ -6,7 +6,7 @@ use jiandu_domain::clue::{
     ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter,
 };
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
-use jiandu_domain::org::Role;
+use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::report::ReportStatus;
 use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
@@ -52,6 +52,15 @@ struct NewClue {
 pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     caller.require(&[Role::CaseManagement])?;
+    let holds_clues = caller
+        .tree
+        .get(caller.org())
+        .is_some_and(|o| matches!(o.kind, OrgKind::Commission | OrgKind::Township));
+    if !holds_clues {
+        return Err(crate::forbidden(
+            "clues are held by a commission or a township's 纪委; register it there",
+        ));
+    }
     let input: NewClue = body(
         req,
         schema(&SCHEMA, include_str!("../../../schemas/clue.json")),

@@ -1,0 +1,336 @@
+//! Who may do what: every staff endpoint, called by every demo role acting
+//! for the org that holds the object, its parent, a child and a sibling,
+//! against the real host and worker. The expected statuses are this file's
+//! table; `docs/authorization.md` is that table rendered, and this test
+//! keeps it true (`JIANDU_WRITE_DOCS=1` rewrites it after a deliberate change).
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use jiandu_domain::org::Role;
+use jiandu_tests::temporal::{Temporal, Worker};
+use jiandu_tests::{Host, bearer, repo};
+use serde_json::json;
+
+/// The org that holds the objects: 市中区纪委监委.
+const HOLDER: &str = "370402";
+
+/// Where the caller's org stands from the holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    /// The holder itself.
+    Own,
+    /// The city commission above it.
+    Parent,
+    /// A township under it.
+    Child,
+    /// Another county of the same city.
+    Sibling,
+}
+
+impl Rel {
+    const ALL: [Rel; 4] = [Rel::Own, Rel::Parent, Rel::Child, Rel::Sibling];
+
+    fn org(self) -> &'static str {
+        match self {
+            Rel::Own => HOLDER,
+            Rel::Parent => "370400",
+            Rel::Child => "370402001",
+            Rel::Sibling => "370403",
+        }
+    }
+}
+
+/// 案件监督管理室, 监督检查室 and the head watch the orgs below their own.
+fn supervisory(role: Role) -> bool {
+    role.is_supervisory()
+}
+
+/// The statuses of a call on an object of the holder that only `roles` of
+/// the holder may make: allowed gets `ok`; the holder's other roles and the
+/// supervisory roles above (who may see it) get 403; everyone else 404.
+fn act(role: Role, rel: Rel, roles: &[Role], ok: u16) -> u16 {
+    match rel {
+        Rel::Own if roles.contains(&role) => ok,
+        Rel::Own => 403,
+        Rel::Parent if supervisory(role) => 403,
+        _ => 404,
+    }
+}
+
+/// One endpoint: how it is called and what each caller gets.
+struct Endpoint {
+    method: &'static str,
+    /// The path, with `{clue}` and `{task}` for the fixtures.
+    path: &'static str,
+    /// What it is, for the document.
+    what: &'static str,
+    expect: fn(Role, Rel) -> u16,
+}
+
+/// Who reads a clue: its commission's case roles; the supervisory roles above.
+const COMMISSION: &[Role] = &[
+    Role::CaseManagement,
+    Role::Supervision,
+    Role::Investigation,
+    Role::Review,
+    Role::Office,
+    Role::Head,
+];
+
+/// Every staff endpoint. Writes send `{}`: a caller who passes authorization
+/// is then judged on the body (400) or the object's state (409), so nothing
+/// changes while the table is walked.
+const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues",
+        what: "register a clue in the caller's commission",
+        expect: |role, _| {
+            if role == Role::CaseManagement {
+                400
+            } else {
+                403
+            }
+        },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/clues/{clue}",
+        what: "read a clue",
+        expect: |role, rel| match rel {
+            Rel::Own if COMMISSION.contains(&role) => 200,
+            Rel::Own => 403,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/decisions",
+        what: "record a collective decision (the head or the office)",
+        expect: |role, rel| act(role, rel, &[Role::Head, Role::Office], 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/disposal",
+        what: "choose the disposal (监督检查室)",
+        expect: |role, rel| act(role, rel, &[Role::Supervision], 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/detention",
+        what: "request 留置",
+        expect: |role, rel| act(role, rel, &[Role::Investigation, Role::Head], 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/detention/extensions",
+        what: "request an extension (the clue has no detention: 409)",
+        expect: |role, rel| act(role, rel, &[Role::Investigation, Role::Head], 409),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/detention/change-requests",
+        what: "ask to change the measure (no detention: 409)",
+        expect: |role, rel| act(role, rel, &[Role::Investigation, Role::Head], 409),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/clues/{clue}/detention/release",
+        what: "release (no detention: 409)",
+        expect: |role, rel| act(role, rel, &[Role::Investigation, Role::Head], 409),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/tasks",
+        what: "the caller's inbox",
+        expect: |_, _| 200,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/tasks?view=supervised",
+        what: "tasks the caller's org presses or took over",
+        expect: |role, _| if supervisory(role) { 200 } else { 403 },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/tasks?view=subtree",
+        what: "the tasks of every org below the caller's",
+        expect: |role, _| if supervisory(role) { 200 } else { 403 },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/tasks/{task}",
+        what: "a task of 案件监督管理室 of the holder, with its events",
+        expect: |role, rel| match rel {
+            Rel::Own if matches!(role, Role::CaseManagement | Role::Head) => 200,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/tasks/{task}/complete",
+        what: "do that task (its assignee only; `{}` names no outcome: 400)",
+        expect: |role, rel| match rel {
+            Rel::Own if role == Role::CaseManagement => 400,
+            Rel::Own if role == Role::Head => 403,
+            Rel::Parent if supervisory(role) => 403,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/tasks/{task}/approve",
+        what: "approve that task (not an approval: 409)",
+        expect: |role, rel| match rel {
+            Rel::Own if role == Role::CaseManagement => 409,
+            Rel::Own if role == Role::Head => 403,
+            Rel::Parent if supervisory(role) => 403,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/orgs",
+        what: "the caller's part of the org tree",
+        expect: |_, _| 200,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/orgs/370402",
+        what: "the holder's org: seen from above, below and itself, not from aside",
+        expect: |_, rel| if rel == Rel::Sibling { 404 } else { 200 },
+    },
+];
+
+/// The table as markdown: a row per endpoint, a column per role, each cell
+/// the statuses for own · parent · child · sibling.
+fn render() -> String {
+    let mut doc = String::from(
+        "# Who may do what\n\n\
+         Generated from `tests/tests/authorization.rs`, which calls every staff endpoint as every \
+         role, acting for the org that holds the object, and checks each status against this \
+         table. Do not edit by hand: change the test's table and run it with \
+         `JIANDU_WRITE_DOCS=1`.\n\n\
+         The objects (a clue and its first task, for 案件监督管理室) are held by 市中区纪委监委 \
+         (`370402`). Each cell gives the status for a caller acting for **own** `370402` · \
+         **parent** `370400` (the city commission) · **child** `370402001` (a township under it) · \
+         **sibling** `370403` (another county). Writes send `{}`: a caller who passes \
+         authorization is then refused for the body (400) or the object's state (409), so 400 \
+         and 409 mean *allowed*. 403: the caller may see the object but not do this; 404: the \
+         caller may not see it at all. Without a token, every endpoint answers 401; a token \
+         from an issuer not trusted for the caller's org is refused with 401 too.\n\n\
+         Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{receipt}` \
+         and `POST /api/v1/reports/{receipt}/feedback` (with the receipt's secret), and the API \
+         description under `/api/v1/openapi.json` and `/api/v1/schemas/`.\n\n",
+    );
+    doc.push_str("| endpoint |");
+    for role in Role::ALL {
+        let _ = write!(doc, " {role} |");
+    }
+    doc.push_str("\n|---|");
+    for _ in Role::ALL {
+        doc.push_str("---|");
+    }
+    doc.push('\n');
+    for e in ENDPOINTS {
+        let _ = write!(doc, "| `{} {}` — {} |", e.method, e.path, e.what);
+        for role in Role::ALL {
+            let cell: Vec<String> = Rel::ALL
+                .iter()
+                .map(|rel| (e.expect)(*role, *rel).to_string())
+                .collect();
+            let _ = write!(doc, " {} |", cell.join(" · "));
+        }
+        doc.push('\n');
+    }
+    doc
+}
+
+#[test]
+fn the_authorization_table_holds_and_is_documented() {
+    let doc_path = repo().join("docs/authorization.md");
+    let rendered = render();
+    if std::env::var_os("JIANDU_WRITE_DOCS").is_some() {
+        std::fs::create_dir_all(doc_path.parent().unwrap()).unwrap();
+        std::fs::write(&doc_path, &rendered).unwrap();
+    }
+    let documented = std::fs::read_to_string(&doc_path).unwrap_or_default();
+    assert!(
+        documented == rendered,
+        "docs/authorization.md is not this test's table; run with JIANDU_WRITE_DOCS=1 and review the diff"
+    );
+
+    let host = Host::start_product();
+    let temporal = Temporal::start();
+    let worker = Worker::start(&host, &temporal, &[("JIANDU_TIME_SCALE", "20s")]);
+    let post =
+        |auth: &str, path: &str| host.post_json(path, &json!({}), &[("authorization", auth)]);
+    // The fixtures: a clue of the holder and its open assignment task.
+    let registrar = bearer(Role::CaseManagement, HOLDER);
+    let clue = host.post_json(
+        "/api/v1/clues",
+        &json!({ "source": "supervision", "summary": "日常监督发现的问题" }),
+        &[("authorization", registrar.as_str())],
+    );
+    assert_eq!(clue.status, 201, "{}", clue.text);
+    let clue = clue.json()["id"].as_str().unwrap().to_owned();
+    let task = format!("{clue}.2.assignment");
+    let opened = host.wait_for(Duration::from_secs(120), || {
+        host.get(
+            &format!("/api/v1/tasks/{task}"),
+            &[("authorization", registrar.as_str())],
+        )
+        .status
+            == 200
+    });
+    assert!(
+        opened,
+        "the assignment task never opened: {}",
+        worker.logs()
+    );
+
+    let mut wrong = Vec::new();
+    for e in ENDPOINTS {
+        let path = e.path.replace("{clue}", &clue).replace("{task}", &task);
+        let anonymous = match e.method {
+            "GET" => host.get(&path, &[]),
+            _ => host.post_json(&path, &json!({}), &[]),
+        };
+        if anonymous.status != 401 {
+            wrong.push(format!(
+                "{} {path} without a token: {}",
+                e.method, anonymous.status
+            ));
+        }
+        for role in Role::ALL {
+            for rel in Rel::ALL {
+                let auth = bearer(*role, rel.org());
+                let reply = match e.method {
+                    "GET" => host.get(&path, &[("authorization", auth.as_str())]),
+                    _ => post(&auth, &path),
+                };
+                let expected = (e.expect)(*role, rel);
+                if reply.status != expected {
+                    wrong.push(format!(
+                        "{} {} as {role} of {} ({rel:?}): {} expected, got {} {}",
+                        e.method,
+                        e.path,
+                        rel.org(),
+                        expected,
+                        reply.status,
+                        reply.text
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of the table do not hold:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
