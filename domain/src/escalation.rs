@@ -169,8 +169,20 @@ impl Schedule {
     }
 }
 
+/// How long from `now` until `date` (China time) has ended, at `pace`: a new
+/// due date set on an elevated step (提级).
+pub fn until_end_of(date: Date, now: OffsetDateTime, calendar: &Calendar, pace: Pace) -> Duration {
+    match pace {
+        Pace::RealTime => Duration::try_from(end_of(date) - now).unwrap_or(Duration::ZERO),
+        Pace::Scaled { working_day } => {
+            let today = now.to_offset(CST).date();
+            working_day * calendar.working_days_between(today, date).max(1)
+        }
+    }
+}
+
 /// The instant a day ends in China time.
-fn end_of(day: Date) -> OffsetDateTime {
+pub fn end_of(day: Date) -> OffsetDateTime {
     day.next_day()
         .expect("dates stay far from the end of time")
         .with_time(Time::MIDNIGHT)

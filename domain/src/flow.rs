@@ -16,6 +16,19 @@ pub const DETENTION_WORKFLOW: &str = "DetentionWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
+/// What the commission a late step was elevated to (提级) does with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ElevationAction {
+    /// A new due date (YYYY-MM-DD, China time); missing it is pressed again.
+    SetDue {
+        /// The new last day on time.
+        due_date: String,
+    },
+    /// The commission does the step itself.
+    TakeOver,
+}
+
 /// Starts a [`REPORT_WORKFLOW`]; its id is the report id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +150,18 @@ pub enum EventKind {
         /// The request.
         reason: String,
         /// Who asked: never the one who answers.
+        by: String,
+    },
+    /// 提级 — the commission a late step was elevated to sets it a new due
+    /// date or takes it over.
+    Elevation {
+        /// The task.
+        task_id: String,
+        /// What the commission decided.
+        action: ElevationAction,
+        /// Why.
+        reason: String,
+        /// Who decided (the token's subject).
         by: String,
     },
     /// 解除留置 — the person was released.

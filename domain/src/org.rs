@@ -84,6 +84,16 @@ wire_enum! {
 }
 
 impl Role {
+    /// The position in a commission that does a step of this role once the
+    /// commission takes it over (提级): a department's, township's or Party
+    /// committee's step goes to 监督检查室; a commission's keeps its position.
+    pub fn in_commission(self) -> Role {
+        match self {
+            Role::Staff | Role::PartyHead => Role::Supervision,
+            other => other,
+        }
+    }
+
     /// Whether the role watches the orgs its commission supervises: it may
     /// list (not complete) their tasks and sees what is pressed or elevated
     /// to its commission.

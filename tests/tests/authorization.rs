@@ -192,6 +192,18 @@ const ENDPOINTS: &[Endpoint] = &[
         },
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/tasks/{task}/elevation",
+        what: "提级: set a new due date or take over (the task is not elevated: 409)",
+        expect: |role, rel| match rel {
+            Rel::Own if role == Role::Head => 409,
+            Rel::Own if role == Role::CaseManagement => 403,
+            Rel::Parent if matches!(role, Role::Head | Role::Supervision) => 409,
+            Rel::Parent if supervisory(role) => 403,
+            _ => 404,
+        },
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",

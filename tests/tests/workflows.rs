@@ -1060,7 +1060,49 @@ fn escalation_walks_the_org_tree_and_each_org_sees_only_its_own_inbox() {
         assert_eq!(hidden.status, 404, "{org}: {}", hidden.text);
         assert!(s.tasks(role, org).iter().all(|t| t["id"] != id.as_str()));
     }
-    s.complete(Role::Staff, TOWNSHIP, &clue, "inquiry_reply", "replied");
+    // The city, to which it was elevated, sets a new due date, then takes it over.
+    let elevation = format!("/api/v1/tasks/{id}/elevation");
+    let due = (time::OffsetDateTime::now_utc() + time::Duration::days(30))
+        .date()
+        .to_string();
+    let set_due = json!({ "action": "set_due", "due_date": due, "reason": "限期整改" });
+    let by_county = s.post(Role::Head, COUNTY, &elevation, set_due.clone());
+    assert_eq!(
+        by_county.status, 409,
+        "only the commission it was elevated to: {}",
+        by_county.text
+    );
+    let rescheduled = s.post(Role::Head, ORG, &elevation, set_due);
+    assert_eq!(rescheduled.status, 202, "{}", rescheduled.text);
+    let taken = s.post(
+        Role::Head,
+        ORG,
+        &elevation,
+        json!({ "action": "take_over", "reason": "提级办理" }),
+    );
+    assert_eq!(taken.status, 202, "{}", taken.text);
+    let mut task = Value::Null;
+    let moved = s.host.wait_for(PATIENCE, || {
+        task = s
+            .get(Role::Head, ORG, &format!("/api/v1/tasks/{id}"))
+            .json();
+        task["assignee"]["org"] == ORG
+    });
+    assert!(moved, "{task:#}\n{}", s.worker.logs());
+    assert_eq!(task["assignee"]["role"], "supervision");
+    assert_eq!(task["due_date"], due.as_str());
+    let kinds = texts(&task["events"], "kind");
+    assert!(
+        kinds.ends_with(&["rescheduled".to_owned(), "taken_over".to_owned()]),
+        "{kinds:?}"
+    );
+    assert!(
+        s.tasks(Role::Staff, TOWNSHIP)
+            .iter()
+            .all(|t| t["id"] != id.as_str())
+    );
+    s.complete(Role::Supervision, ORG, &clue, "inquiry_reply", "replied");
+    s.task(Role::Supervision, COUNTY, &clue, "inquiry_report");
 
     // Two city departments never see each other's tasks.
     let farming = s.register_clue_in(ORG, Some("370400-nyncj"));

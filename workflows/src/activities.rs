@@ -10,8 +10,8 @@ use std::time::Duration;
 use jiandu_domain::calendar::Calendar;
 use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::deadline::{DeadlinePolicy, Span};
-use jiandu_domain::escalation::{Schedule, Stage};
-use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, FlowEvent};
+use jiandu_domain::escalation::{Schedule, Stage, until_end_of};
+use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent};
 use jiandu_domain::org::{OrgTree, Role};
 use jiandu_domain::step::{Outcome, StepName, SubjectKind};
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,24 @@ pub struct RungReached {
     pub task_id: String,
     /// The rung.
     pub stage: Stage,
+    /// 0 for the step's own ladder, then one more per new due date (提级).
+    #[serde(default)]
+    pub round: u32,
+}
+
+/// What the commission a late step was elevated to decided (提级).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    /// The task.
+    pub task_id: String,
+    /// A new due date, or taking the step over.
+    pub action: ElevationAction,
+    /// Why.
+    pub reason: String,
+    /// Who decided.
+    pub by: String,
+    /// The decision's event key, so that it is recorded once.
+    pub key: String,
 }
 
 /// A task that is done or no longer needed.
@@ -502,7 +520,10 @@ impl Projections {
             },
         };
         let mut tx = self.pool.begin().await?;
-        let key = format!("{}:{}", rung.task_id, rung.stage.event());
+        let key = match rung.round {
+            0 => format!("{}:{}", rung.task_id, rung.stage.event()),
+            n => format!("{}:{}:{n}", rung.task_id, rung.stage.event()),
+        };
         if event(
             &mut tx,
             &rung.task_id,
@@ -533,6 +554,97 @@ impl Projections {
         tx.commit().await?;
         tracing::warn!(task = %rung.task_id, stage = rung.stage.event(), "{detail}");
         Ok(())
+    }
+
+    /// 提级 — records what the commission a late step was elevated to
+    /// decided: a new due date (the rungs of its new round are returned, ms
+    /// from now) or taking the step over (its own position in the commission
+    /// now does it).
+    #[activity(name = "redirect_task")]
+    pub async fn redirect_task(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        redirect: Redirect,
+    ) -> Result<Option<Vec<(Stage, u64)>>, ActivityError> {
+        let row = sqlx::query("SELECT assignee_role, elevated_to FROM tasks WHERE id = ?")
+            .bind(&redirect.task_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let elevated_to: Option<String> = row.get("elevated_to");
+        let Some(commission) = elevated_to else {
+            return Err(bad_input(format!(
+                "task {} was not elevated",
+                redirect.task_id
+            )));
+        };
+        let role: String = row.get("assignee_role");
+        let role = Role::parse(&role).ok_or_else(|| bad_input(format!("unknown role `{role}`")))?;
+        let key = format!("{}:redirect:{}", redirect.task_id, redirect.key);
+        let mut tx = self.pool.begin().await?;
+        let (rungs, kind, detail) = match &redirect.action {
+            ElevationAction::SetDue { due_date } => {
+                let format = time::macros::format_description!("[year]-[month]-[day]");
+                let date = time::Date::parse(due_date, format)
+                    .map_err(|_| bad_input(format!("`{due_date}` is not a date")))?;
+                let start = now();
+                let due_in = until_end_of(date, start, Calendar::official(), self.config.pace);
+                let fresh = event(
+                    &mut tx,
+                    &redirect.task_id,
+                    "rescheduled",
+                    Some(&format!(
+                        "提级: {commission} set a new due date {date} ({}): {}",
+                        redirect.by, redirect.reason
+                    )),
+                    &key,
+                )
+                .await?;
+                if fresh {
+                    sqlx::query(
+                        "UPDATE tasks SET due_date = ?, due_at = ?, status = 'open' WHERE id = ?
+                         AND status IN ('open', 'overdue')",
+                    )
+                    .bind(date.to_string())
+                    .bind(rfc3339(start + due_in))
+                    .bind(&redirect.task_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (
+                    Some(vec![(Stage::Overdue, due_in.as_millis() as u64)]),
+                    "rescheduled",
+                    date.to_string(),
+                )
+            }
+            ElevationAction::TakeOver => {
+                let to = role.in_commission();
+                let fresh = event(
+                    &mut tx,
+                    &redirect.task_id,
+                    "taken_over",
+                    Some(&format!(
+                        "提级: {commission} takes the step over ({to}; {}): {}",
+                        redirect.by, redirect.reason
+                    )),
+                    &key,
+                )
+                .await?;
+                if fresh {
+                    sqlx::query(
+                        "UPDATE tasks SET assignee_org = ?, assignee_role = ? WHERE id = ?",
+                    )
+                    .bind(&commission)
+                    .bind(to.as_str())
+                    .bind(&redirect.task_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (None, "taken_over", format!("{to} of {commission}"))
+            }
+        };
+        tx.commit().await?;
+        tracing::info!(task = %redirect.task_id, %kind, %detail, "elevated step redirected");
+        Ok(rungs)
     }
 
     /// Closes a task with its outcome.

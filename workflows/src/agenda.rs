@@ -17,7 +17,7 @@ use jiandu_domain::step::{Limit, Outcome, StepName, SubjectKind};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{
-    Assignee, Projections, RungReached, StateChange, TaskClosed, TaskPlan, TaskSpec,
+    Assignee, Projections, Redirect, RungReached, StateChange, TaskClosed, TaskPlan, TaskSpec,
 };
 
 /// A workflow that keeps an [`Agenda`].
@@ -37,6 +37,8 @@ struct Rung {
     at: u64,
     task_id: String,
     stage: Stage,
+    /// 0 for the step's own ladder; then one more for each new due date set on it.
+    round: u32,
 }
 
 /// An open step: what it may be answered with, and by whom not.
@@ -62,6 +64,8 @@ pub struct Agenda {
     open: BTreeMap<String, OpenStep>,
     rungs: Vec<Rung>,
     opened: u32,
+    /// New due dates set on each step (提级).
+    rounds: BTreeMap<String, u32>,
 }
 
 impl Agenda {
@@ -83,8 +87,20 @@ impl Agenda {
             } => open
                 .get(task_id)
                 .is_some_and(|step| step.answered_by(*outcome, by)),
+            EventKind::Elevation { task_id, .. } => open.contains_key(task_id),
             _ => true,
         }
+    }
+
+    fn is_elevation(event: &FlowEvent) -> bool {
+        matches!(event.kind, EventKind::Elevation { .. })
+    }
+
+    /// Whether an elevation decision for an open step waits to be applied.
+    fn has_elevation(&self) -> bool {
+        self.inbox
+            .iter()
+            .any(|e| Self::is_elevation(e) && Self::valid(&self.open, e))
     }
 
     fn has(&self, wanted: &impl Fn(&FlowEvent) -> bool) -> bool {
@@ -99,7 +115,10 @@ impl Agenda {
         // it rather than keep it forever.
         let open = &self.open;
         self.inbox.retain(|e| Self::valid(open, e));
-        let index = self.inbox.iter().position(wanted)?;
+        let index = self
+            .inbox
+            .iter()
+            .position(|e| !Self::is_elevation(e) && wanted(e))?;
         self.inbox.remove(index)
     }
 
@@ -116,6 +135,29 @@ impl Agenda {
     fn forget(&mut self, task_id: &str) {
         self.open.remove(task_id);
         self.rungs.retain(|r| r.task_id != task_id);
+    }
+
+    /// Takes the next elevation decision for an open step.
+    fn take_elevation(&mut self) -> Option<FlowEvent> {
+        let open = &self.open;
+        self.inbox
+            .retain(|e| !Self::is_elevation(e) || Self::valid(open, e));
+        let index = self.inbox.iter().position(Self::is_elevation)?;
+        self.inbox.remove(index)
+    }
+
+    /// Replaces a step's pending rungs by `rungs` (ms from `now`) of a new round.
+    fn reschedule(&mut self, task_id: &str, now: u64, rungs: Vec<(Stage, u64)>) {
+        self.rungs.retain(|r| r.task_id != task_id);
+        let round = self.rounds.entry(task_id.to_owned()).or_default();
+        *round += 1;
+        let round = *round;
+        self.rungs.extend(rungs.into_iter().map(|(stage, ms)| Rung {
+            at: now + ms,
+            task_id: task_id.to_owned(),
+            stage,
+            round,
+        }));
     }
 
     /// Whether any step is open.
@@ -312,6 +354,7 @@ pub async fn open<W: Flow>(
                 at: now + ms,
                 task_id: task_id.clone(),
                 stage,
+                round: 0,
             }));
     });
     Ok(Opened {
@@ -330,6 +373,10 @@ pub async fn next_event<W: Flow>(
     wanted: impl Fn(&FlowEvent) -> bool,
 ) -> WorkflowResult<Option<FlowEvent>> {
     loop {
+        if let Some(event) = ctx.state_mut(|s| s.agenda_mut().take_elevation()) {
+            apply_elevation(ctx, event).await?;
+            continue;
+        }
         if let Some(event) = ctx.state_mut(|s| s.agenda_mut().take(&wanted)) {
             return Ok(Some(event));
         }
@@ -340,6 +387,7 @@ pub async fn next_event<W: Flow>(
                 let reached = RungReached {
                     task_id: rung.task_id,
                     stage: rung.stage,
+                    round: rung.round,
                 };
                 ctx.execute_activity(Projections::record_rung, reached, options())
                     .await?;
@@ -354,7 +402,10 @@ pub async fn next_event<W: Flow>(
             .into_iter()
             .chain(until)
             .min();
-        let mut arrived = ctx.wait_condition(|s: &W| s.agenda().has(&wanted));
+        let mut arrived = ctx.wait_condition(|s: &W| {
+            let agenda = s.agenda();
+            agenda.has(&wanted) || agenda.has_elevation()
+        });
         match wake {
             Some(at) => {
                 temporalio_sdk::workflows::select! {
@@ -365,6 +416,39 @@ pub async fn next_event<W: Flow>(
             None => arrived.await?,
         }
     }
+}
+
+/// 提级 — applies what the commission a step was elevated to decided: the
+/// task is projected with its new due date or new assignee, and a new due
+/// date gets its own 督办 when it is missed again.
+async fn apply_elevation<W: Flow>(
+    ctx: &WorkflowContext<W>,
+    event: FlowEvent,
+) -> WorkflowResult<()> {
+    let EventKind::Elevation {
+        task_id,
+        action,
+        reason,
+        by,
+    } = event.kind
+    else {
+        unreachable!("only elevations are applied")
+    };
+    let redirect = Redirect {
+        task_id: task_id.clone(),
+        action,
+        reason,
+        by,
+        key: event.key,
+    };
+    let rungs = ctx
+        .execute_activity(Projections::redirect_task, redirect, options())
+        .await?;
+    if let Some(rungs) = rungs {
+        let now = now_ms(ctx);
+        ctx.state_mut(|s| s.agenda_mut().reschedule(&task_id, now, rungs));
+    }
+    Ok(())
 }
 
 /// Waits until the step `task_id` is done, closes its task and says how it was done.

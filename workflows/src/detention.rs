@@ -310,7 +310,8 @@ impl DetentionWorkflow {
                 }
                 EventKind::ClueOpened { .. }
                 | EventKind::ClueClosed { .. }
-                | EventKind::Feedback { .. } => {}
+                | EventKind::Feedback { .. }
+                | EventKind::Elevation { .. } => {}
             }
         }
     }

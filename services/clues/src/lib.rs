@@ -11,6 +11,7 @@
 //! - `GET /api/v1/tasks[?view=inbox|supervised|subtree]` — the caller's org's tasks.
 //! - `GET /api/v1/tasks/{id}` — a task with its events (催办, 督办, 提级).
 //! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
+//! - `POST /api/v1/tasks/{id}/elevation` — 提级: a new due date, or taking the step over.
 //!
 //! Who may do what is `docs/authorization.md`. Every write commits the
 //! domain row and an outbox row together; the workflows hear of it through
@@ -61,6 +62,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {
             tasks::act(req, c, db, id, action).await
         }
+        (Method::POST, ["tasks", id, "elevation"]) => tasks::elevate(req, c, db, id).await,
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "",

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use jiandu_domain::flow::{EventKind, FlowEvent};
+use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
 use jiandu_domain::org::Role;
 use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
@@ -366,4 +366,70 @@ pub(crate) async fn act(
     Ok(accepted(
         json!({ "task_id": task_id, "event": event.key, "outcome": outcome }),
     ))
+}
+
+#[derive(Deserialize)]
+struct Elevation {
+    #[serde(flatten)]
+    action: ElevationAction,
+    reason: String,
+}
+
+/// `POST /api/v1/tasks/{id}/elevation`: 提级 — the head or 监督检查室 of the
+/// commission a late step was elevated to sets it a new due date or takes it
+/// over; either is recorded on the task.
+pub(crate) async fn elevate(
+    req: Request,
+    caller: Staff,
+    db: &Db,
+    task_id: &str,
+) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    let task = visible(db, &caller, task_id).await?;
+    caller.require(&[Role::Head, Role::Supervision])?;
+    let status = task.str("status");
+    match task.text("elevated_to") {
+        Some(org) if org == caller.org() && matches!(status, "open" | "overdue") => {}
+        Some(org) if org == caller.org() => return Err(conflict("the task", status, &[])),
+        Some(org) => {
+            return Err(conflict(
+                "the task",
+                &format!("elevated to {org}"),
+                &["only that commission decides"],
+            ));
+        }
+        None => return Err(conflict("the task", "not elevated", &[])),
+    }
+    let schema = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-elevation.json")));
+    let input: Elevation = body(req, schema).await?;
+    if let ElevationAction::SetDue { due_date } = &input.action {
+        let today = clock::china_date(clock::now()).to_string();
+        if due_date.as_str() <= today.as_str() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/due_date",
+                format!("a new due date comes after today ({today})"),
+            ));
+        }
+    }
+    let event = FlowEvent {
+        key: new_id("E"),
+        kind: EventKind::Elevation {
+            task_id: task_id.to_owned(),
+            action: input.action,
+            reason: input.reason,
+            by: caller.claims.sub.clone(),
+        },
+    };
+    let at = clock::rfc3339(clock::now());
+    outbox::signal_workflow(
+        db,
+        task.str("workflow_type"),
+        task.str("workflow_id"),
+        &event,
+        &at,
+    )
+    .await?;
+    Ok(accepted(json!({ "task_id": task_id, "event": event.key })))
 }
