@@ -77,6 +77,12 @@ pub struct DetentionRequested {
     pub requested_by: String,
 }
 
+/// The outbox key of a workflow's start: one start per workflow id, however
+/// often it is written.
+pub fn start_key(workflow_id: &str) -> String {
+    format!("start:{workflow_id}")
+}
+
 /// The workflow id of a clue's detention.
 pub fn detention_workflow_id(clue_id: &str) -> String {
     format!("{clue_id}-detention")

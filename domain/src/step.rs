@@ -240,6 +240,35 @@ impl StepName {
 }
 
 wire_enum! {
+    /// Where a task stands.
+    pub enum TaskStatus {
+        /// Waiting for its assignee, on time.
+        Open = "open",
+        /// Waiting for its assignee, past its due time (督办 or 提级 reached).
+        Overdue = "overdue",
+        /// Done by its assignee.
+        Done = "done",
+        /// No longer needed (the workflow moved on, or an extension replaced it).
+        Cancelled = "cancelled",
+    }
+}
+
+impl TaskStatus {
+    /// Whether the task still waits for its assignee.
+    pub fn is_pending(self) -> bool {
+        matches!(self, TaskStatus::Open | TaskStatus::Overdue)
+    }
+
+    /// The status a task closed with `outcome` ends in.
+    pub fn closed_with(outcome: Outcome) -> TaskStatus {
+        match outcome {
+            Outcome::Cancelled | Outcome::Extended => TaskStatus::Cancelled,
+            _ => TaskStatus::Done,
+        }
+    }
+}
+
+wire_enum! {
     /// Where a detention stands.
     pub enum DetentionState {
         /// Requested; the next-higher commission has not approved it.

@@ -11,9 +11,11 @@ use jiandu_domain::calendar::Calendar;
 use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::deadline::{DeadlinePolicy, Span};
 use jiandu_domain::escalation::{Schedule, Stage, until_end_of};
-use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent};
+use jiandu_domain::flow::{
+    CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent, start_key,
+};
 use jiandu_domain::org::{OrgTree, Role};
-use jiandu_domain::step::{Outcome, StepName, SubjectKind};
+use jiandu_domain::step::{Outcome, StepName, SubjectKind, TaskStatus};
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Row as _, SqlitePool};
@@ -654,10 +656,7 @@ impl Projections {
         _ctx: ActivityContext,
         closed: TaskClosed,
     ) -> Result<(), ActivityError> {
-        let status = match closed.outcome {
-            Outcome::Cancelled | Outcome::Extended => "cancelled",
-            _ => "done",
-        };
+        let status = TaskStatus::closed_with(closed.outcome).as_str();
         let mut tx = self.pool.begin().await?;
         let detail = format!("{} by {}", closed.outcome, closed.by);
         if event(
@@ -758,7 +757,7 @@ impl Projections {
                 &from.clue_id,
                 None,
                 &serde_json::to_string(&started)?,
-                &format!("start:{}", from.clue_id),
+                &start_key(&from.clue_id),
             )
             .await?;
         }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
 use jiandu_domain::org::Role;
-use jiandu_domain::step::{Outcome, StepName};
+use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::schema::Schema;
@@ -249,6 +249,25 @@ pub(crate) fn completion(
     }
 }
 
+/// Whether a task in `status` still waits for its assignee.
+fn pending(status: &str) -> bool {
+    TaskStatus::parse(status).is_some_and(TaskStatus::is_pending)
+}
+
+/// Tells the workflow that waits on `task` about `event`, through the outbox.
+async fn signal(db: &Db, task: &Row, event: &FlowEvent) -> Result<(), ApiError> {
+    let at = clock::rfc3339(clock::now());
+    outbox::signal_workflow(
+        db,
+        task.str("workflow_type"),
+        task.str("workflow_id"),
+        event,
+        &at,
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(Deserialize, Default)]
 struct Completion {
     outcome: Option<String>,
@@ -291,7 +310,7 @@ pub(crate) async fn act(
     let step = StepName::parse(task.str("step"))
         .ok_or_else(|| ApiError::internal(format!("task {task_id} has an unknown step")))?;
     let status = task.str("status");
-    if !matches!(status, "open" | "overdue") {
+    if !pending(status) {
         return Err(conflict("the task", status, &[]));
     }
     if let Some((_, endpoint)) = OWN_ENDPOINT.iter().find(|(s, _)| *s == step) {
@@ -354,15 +373,7 @@ pub(crate) async fn act(
         input.detail,
         input.decision_id,
     );
-    let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(
-        db,
-        task.str("workflow_type"),
-        task.str("workflow_id"),
-        &event,
-        &at,
-    )
-    .await?;
+    signal(db, &task, &event).await?;
     Ok(accepted(
         json!({ "task_id": task_id, "event": event.key, "outcome": outcome }),
     ))
@@ -389,7 +400,7 @@ pub(crate) async fn elevate(
     caller.require(&[Role::Head, Role::Supervision])?;
     let status = task.str("status");
     match task.text("elevated_to") {
-        Some(org) if org == caller.org() && matches!(status, "open" | "overdue") => {}
+        Some(org) if org == caller.org() && pending(status) => {}
         Some(org) if org == caller.org() => return Err(conflict("the task", status, &[])),
         Some(org) => {
             return Err(conflict(
@@ -422,14 +433,6 @@ pub(crate) async fn elevate(
             by: caller.claims.sub.clone(),
         },
     };
-    let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(
-        db,
-        task.str("workflow_type"),
-        task.str("workflow_id"),
-        &event,
-        &at,
-    )
-    .await?;
+    signal(db, &task, &event).await?;
     Ok(accepted(json!({ "task_id": task_id, "event": event.key })))
 }

@@ -439,6 +439,18 @@ mod tests {
             trust.verify(&long, now, &tree),
             Err(TokenError::TooLong(_))
         ));
+        let mut other_audience = trust.clone();
+        other_audience.audience = "another-service".into();
+        assert!(matches!(
+            other_audience.verify(&ok, now, &tree),
+            Err(TokenError::Audience(_))
+        ));
+        let unlisted = Signer::from_seed("county", [4; 32]);
+        let unlisted = unlisted.token("370402/head", "370402", &[Role::Head], now, 3600);
+        assert!(matches!(
+            trust.verify(&unlisted, now, &tree),
+            Err(TokenError::UnknownIssuer(_))
+        ));
         let stranger = Signer::from_seed("city", [3; 32]);
         let unknown = stranger.token("370400/head", "370400", &[Role::Head], now, 3600);
         assert!(matches!(

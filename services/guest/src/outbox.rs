@@ -2,7 +2,7 @@
 //! domain row, and relayed to Temporal by the worker. Components never call
 //! Temporal themselves.
 
-use jiandu_domain::flow::{EVENT_SIGNAL, FlowEvent};
+use jiandu_domain::flow::{EVENT_SIGNAL, FlowEvent, start_key};
 use serde::Serialize;
 
 use crate::db::{Db, DbError, text};
@@ -24,7 +24,7 @@ pub async fn start_workflow(
             text(workflow_type),
             text(workflow_id),
             text(to_json(payload)),
-            text(format!("start:{workflow_id}")),
+            text(start_key(workflow_id)),
             text(now),
         ],
     )
