@@ -141,9 +141,12 @@ fn local_key(root: &Path, file: &str, why: &str) -> anyhow::Result<String> {
     std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
     let key = base64::engine::general_purpose::STANDARD.encode(bytes);
     std::fs::create_dir_all(root.join("data"))?;
-    std::fs::write(&path, &key)?;
+    // Readable by the owner alone from the moment it exists.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(&path)?, key.as_bytes())?;
     eprintln!("xtask: created {} ({why})", path.display());
     Ok(key)
 }

@@ -1,11 +1,10 @@
 //! `GET /api/v1/reports/{receipt_code}`: a reporter follows up a report.
 //!
-//! The secret (`X-Receipt-Secret`) is the one shown when an anonymous report
-//! was submitted, or a real-name reporter's phone number. A wrong secret and
+//! The secret (`X-Receipt-Secret`) is the one shown once when the report was
+//! submitted, real-name or anonymous; a phone number is no secret. A wrong secret and
 //! an unknown receipt get the same 404, and after [`MAX_FAILURES`] failures in
 //! [`WINDOW_SECS`] a client is refused (429) until the window ends.
 
-use jiandu_domain::report::Phone;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::{clock, seal};
@@ -40,17 +39,10 @@ pub(crate) async fn open_report(
             [text(receipt_code.to_ascii_uppercase())],
         )
         .await?;
-    let key = crate::identity_key().await?;
+    let presented = seal::sha256(secret.to_ascii_uppercase().as_bytes());
     let found = rows.into_iter().find(|row| {
         let expected = row.blob("followup_hash").unwrap_or_default();
-        let presented = if row.flag("real_name") {
-            Phone::parse(&secret)
-                .map(|p| key.tag("followup-phone", p.as_str()).to_vec())
-                .ok()
-        } else {
-            Some(seal::sha256(secret.to_ascii_uppercase().as_bytes()).to_vec())
-        };
-        !secret.is_empty() && presented.is_some_and(|p| seal::same(&p, expected))
+        !secret.is_empty() && seal::same(&presented, expected)
     });
     match found {
         Some(row) => Ok(row),

@@ -65,24 +65,19 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     let due = report
         .is_real_name()
         .then(|| ACCEPTANCE_NOTICE.due_from(clock::china_date(now), Calendar::official()));
-    let (followup_hash, identity_sealed) = match &report.identity {
+    // Every reporter follows up with a secret shown once; a phone number is
+    // no secret, and no hash of it is kept.
+    let followup_hash = seal::sha256(followup_secret(identity_key, &id).as_bytes()).to_vec();
+    let identity_sealed = match &report.identity {
         Some(identity) => {
             let plain = json!({
                 "name": identity.name,
                 "phone": identity.phone.as_str(),
                 "id_number": identity.id_number.as_ref().map(|n| n.as_str()),
             });
-            (
-                identity_key
-                    .tag("followup-phone", identity.phone.as_str())
-                    .to_vec(),
-                Value::Blob(identity_key.seal(plain.to_string().as_bytes(), id.as_bytes())),
-            )
+            Value::Blob(identity_key.seal(plain.to_string().as_bytes(), id.as_bytes()))
         }
-        None => (
-            seal::sha256(anonymous_secret(identity_key, &id).as_bytes()).to_vec(),
-            Value::Null,
-        ),
+        None => Value::Null,
     };
 
     let mut answer = json!({
@@ -171,19 +166,18 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     Ok(created(answer, identity_key))
 }
 
-/// An anonymous reporter's follow-up secret. It is derived from the report id
-/// under the server's key rather than stored, so a retried request can show
-/// it again while the database holds only its hash.
-fn anonymous_secret(key: &IdentityKey, report_id: &str) -> String {
+/// A reporter's follow-up secret. It is derived from the report id under the
+/// server's key rather than stored, so a retried request can show it again
+/// while the database holds only its hash. (The label predates real-name
+/// reporters having secrets too; anonymous secrets already issued stay valid.)
+fn followup_secret(key: &IdentityKey, report_id: &str) -> String {
     seal::base32(&key.tag("anonymous-secret", report_id), 20)
 }
 
-/// The 201 answer; an anonymous report's secret is added here and never stored.
+/// The 201 answer; the secret is added here and never stored.
 fn created(mut answer: serde_json::Value, key: &IdentityKey) -> Reply {
-    if answer["real_name"] == json!(false)
-        && let Some(id) = answer["id"].as_str()
-    {
-        answer["secret"] = json!(anonymous_secret(key, id));
+    if let Some(id) = answer["id"].as_str() {
+        answer["secret"] = json!(followup_secret(key, id));
     }
     let location = format!(
         "/api/v1/reports/{}",
