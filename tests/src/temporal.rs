@@ -56,7 +56,10 @@ impl Temporal {
         server
     }
 
-    fn spawn(&mut self) {
+    /// Starts the server once; false if it exited before listening (its
+    /// services pick internal ports of their own, which another process may
+    /// have taken meanwhile).
+    fn spawn_once(&mut self) -> bool {
         let mut child = Command::new(temporal_bin())
             .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
             .args(["--port", &self.port.to_string()])
@@ -81,6 +84,13 @@ impl Temporal {
         let addr: SocketAddr = self.address().parse().expect("an address");
         let start = Instant::now();
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            let exited = self
+                .child
+                .as_mut()
+                .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+            if exited {
+                return false;
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(120),
                 "Temporal did not listen on {addr}; its log:\n{}",
@@ -88,6 +98,20 @@ impl Temporal {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        true
+    }
+
+    /// Starts the server, trying again if it exits before it listens.
+    fn spawn(&mut self) {
+        for _ in 0..5 {
+            if self.spawn_once() {
+                return;
+            }
+        }
+        panic!(
+            "Temporal exited five times before listening; its last log:\n{}",
+            self.log.lock().unwrap()
+        );
     }
 
     /// The frontend's `host:port`.
