@@ -121,7 +121,7 @@ fn anonymous_report_gets_a_secret_shown_once_and_stored_only_as_a_hash() {
 }
 
 #[test]
-fn wrong_or_missing_secret_looks_exactly_like_an_unknown_receipt() {
+fn a_wrong_secret_looks_exactly_like_an_unknown_receipt() {
     let host = Host::start_product();
     let body = host.post_json(REPORTS, &anonymous(), &[]).json();
     let receipt = body["receipt_code"].as_str().unwrap();
@@ -129,15 +129,19 @@ fn wrong_or_missing_secret_looks_exactly_like_an_unknown_receipt() {
         &format!("{REPORTS}/{receipt}"),
         &[("x-receipt-secret", "WRONGSECRET")],
     );
-    let missing = host.get(&format!("{REPORTS}/{receipt}"), &[]);
     let unknown = host.get(
         &format!("{REPORTS}/JD000000000000"),
         &[("x-receipt-secret", "WRONGSECRET")],
     );
-    for reply in [&wrong, &missing, &unknown] {
+    for reply in [&wrong, &unknown] {
         assert_eq!(reply.status, 404);
         assert_eq!(reply.text, unknown.text);
     }
+    // A missing secret is refused alike for known and unknown receipts.
+    let missing = host.get(&format!("{REPORTS}/{receipt}"), &[]);
+    let missing_unknown = host.get(&format!("{REPORTS}/JD000000000000"), &[]);
+    assert_eq!(missing.status, 400, "{}", missing.text);
+    assert_eq!(missing.text, missing_unknown.text);
 }
 
 #[test]
@@ -180,6 +184,18 @@ fn repeated_failed_follow_ups_are_throttled() {
     );
     assert_eq!(throttled.status, 429, "{}", throttled.text);
     assert!(throttled.header("retry-after").is_some());
+    // Per receipt, not per address: another reporter behind the same
+    // address (all tests come from 127.0.0.1) still follows up.
+    let other = host.post_json(REPORTS, &anonymous(), &[]).json();
+    let other_path = format!("{REPORTS}/{}", other["receipt_code"].as_str().unwrap());
+    let fine = host.get(
+        &other_path,
+        &[("x-receipt-secret", other["secret"].as_str().unwrap())],
+    );
+    assert_eq!(fine.status, 200, "{}", fine.text);
+    // No secret at all is a bad request, not a failed guess.
+    let bare = host.get(&other_path, &[]);
+    assert_eq!(bare.status, 400, "{}", bare.text);
 }
 
 #[test]

@@ -80,14 +80,6 @@ pub fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The caller's IP address, as the host reports it in `spin-client-addr`.
-pub fn client_ip(req: &Request) -> String {
-    let addr = header(req, "spin-client-addr").unwrap_or("unknown");
-    addr.rsplit_once(':')
-        .map_or(addr, |(ip, _port)| ip)
-        .to_owned()
-}
-
 /// The path below the component's route (`spin-path-info`).
 pub fn path_info(req: &Request) -> String {
     header(req, "spin-path-info").unwrap_or("").to_owned()

@@ -3,7 +3,9 @@
 //! The secret (`X-Receipt-Secret`) is the one shown once when the report was
 //! submitted, real-name or anonymous; a phone number is no secret. A wrong secret and
 //! an unknown receipt get the same 404, and after [`MAX_FAILURES`] failures in
-//! [`WINDOW_SECS`] a client is refused (429) until the window ends.
+//! [`WINDOW_SECS`] the receipt code is refused (429) until the window ends —
+//! per code, not per client address, so a gateway in front cannot turn one
+//! guesser into a lock-out for every reporter behind it.
 
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Row, Value, text};
@@ -23,31 +25,38 @@ pub(crate) async fn open_report(
     req: &Request,
     receipt_code: &str,
 ) -> Result<Row, ApiError> {
-    let client = api::client_ip(req);
     let secret = api::header(req, "x-receipt-secret")
         .unwrap_or("")
         .trim()
         .to_owned();
+    if secret.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "",
+            "send the secret shown when the report was made as `X-Receipt-Secret`",
+        ));
+    }
+    let code = receipt_code.to_ascii_uppercase();
     let now = clock::now().unix_timestamp();
-    throttle(db, &client, now).await?;
+    throttle(db, &code, now).await?;
 
     let rows = db
         .query(
             "reading a report",
             "SELECT id, real_name, followup_hash, status, received_at, acceptance_due, due_estimated
              FROM reports WHERE receipt_code = ?",
-            [text(receipt_code.to_ascii_uppercase())],
+            [text(&code)],
         )
         .await?;
     let presented = seal::sha256(secret.to_ascii_uppercase().as_bytes());
     let found = rows.into_iter().find(|row| {
         let expected = row.blob("followup_hash").unwrap_or_default();
-        !secret.is_empty() && seal::same(&presented, expected)
+        seal::same(&presented, expected)
     });
     match found {
         Some(row) => Ok(row),
         None => {
-            record_failure(db, &client, now).await?;
+            record_failure(db, &code, now).await?;
             Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "",
@@ -94,12 +103,13 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
     Ok(api::json(StatusCode::OK, &body))
 }
 
-async fn throttle(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
+/// 429 while `code` has had [`MAX_FAILURES`] failures in the current window.
+async fn throttle(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
     let rows = db
         .query(
             "reading follow-up failures",
-            "SELECT window_start, failures FROM followup_failures WHERE client = ?",
-            [text(client)],
+            "SELECT window_start, failures FROM followup_failures WHERE receipt_code = ?",
+            [text(code)],
         )
         .await?;
     if let Some(row) = rows.first() {
@@ -109,7 +119,7 @@ async fn throttle(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "",
-                "too many failed follow-ups from this address; wait and try again",
+                "too many failed follow-ups of this receipt; wait and try again",
             )
             .with_header("retry-after", retry_after.to_string()));
         }
@@ -117,18 +127,22 @@ async fn throttle(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn record_failure(db: &Db, client: &str, now: i64) -> Result<(), ApiError> {
+/// Counts a failure against `code` in one statement, and forgets windows
+/// that have ended.
+async fn record_failure(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
     db.exec(
         "recording a follow-up failure",
-        "INSERT INTO followup_failures (client, window_start, failures) VALUES (?1, ?2, 1)
-         ON CONFLICT (client) DO UPDATE SET
+        "INSERT INTO followup_failures (receipt_code, window_start, failures) VALUES (?1, ?2, 1)
+         ON CONFLICT (receipt_code) DO UPDATE SET
            failures = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE failures + 1 END,
            window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END",
-        [
-            text(client),
-            Value::Integer(now),
-            Value::Integer(WINDOW_SECS),
-        ],
+        [text(code), Value::Integer(now), Value::Integer(WINDOW_SECS)],
+    )
+    .await?;
+    db.exec(
+        "forgetting ended follow-up windows",
+        "DELETE FROM followup_failures WHERE window_start <= ?",
+        [Value::Integer(now - WINDOW_SECS)],
     )
     .await?;
     Ok(())
