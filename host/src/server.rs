@@ -27,6 +27,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let local = listener.local_addr()?;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -45,7 +46,7 @@ pub async fn serve(
         let app = app.clone();
         let service = hyper::service::service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(handle(&app, req, client).await) }
+            async move { Ok::<_, Infallible>(handle(&app, req, client, local).await) }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .serve_connection(TokioIo::new(stream), service);
@@ -68,11 +69,17 @@ pub async fn serve(
     Ok(())
 }
 
-async fn handle(app: &App, req: Request<Incoming>, client: SocketAddr) -> Response<Body> {
+async fn handle(
+    app: &App,
+    req: Request<Incoming>,
+    client: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let (response, route, component) = route(app, req, client).await;
+    let (mut response, route, component) = route(app, req, client, local).await;
+    secure(response.headers_mut());
     tracing::info!(
         target: "access",
         %method,
@@ -85,10 +92,29 @@ async fn handle(app: &App, req: Request<Incoming>, client: SocketAddr) -> Respon
     response
 }
 
+/// Headers every answer carries: nothing a reporter or staff member is told
+/// is stored by a cache (unless the component says it may be, as the API
+/// description does), sniffed into another type, framed or referred on.
+fn secure(headers: &mut http::HeaderMap) {
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
 async fn route(
     app: &App,
     req: Request<Incoming>,
     client: SocketAddr,
+    local: SocketAddr,
 ) -> (Response<Body>, Option<String>, Option<String>) {
     let path = req.uri().path().to_owned();
     if path == "/healthz" {
@@ -137,27 +163,20 @@ async fn route(
         }
     };
 
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    // The guest's URI comes from the request path and the address the host
+    // listens on, never from the client's Host header.
     let path_and_query = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/")
         .to_owned();
-    let full_url = format!("http://{host}{path_and_query}");
+    let full_url = format!("http://{local}{path_and_query}");
     parts.uri = match full_url.parse() {
         Ok(uri) => uri,
         Err(_) => {
             return (
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "the request's Host header is invalid",
-                ),
+                error(StatusCode::BAD_REQUEST, "the request's path is invalid"),
                 route,
                 component,
             );

@@ -118,6 +118,20 @@ fn spin_headers_from_clients_are_replaced_by_the_hosts() {
 }
 
 #[test]
+fn the_guest_sees_the_request_path_never_the_clients_host_header() {
+    let (host, _dir) = testbed(&[]);
+    let reply = host.get("/testbed/uri?x=1", &[("host", "attacker.example")]);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let listening = format!("http://{}/testbed/uri?x=1", host.addr);
+    assert_eq!(reply.text, format!("{listening} {listening}"));
+    // Nothing answered to a reporter or staff member is kept by a cache.
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+    assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+}
+
+#[test]
 fn requests_are_logged_with_route_component_status_and_duration() {
     let (host, _dir) = testbed(&[]);
     host.get("/testbed/ok", &[]);

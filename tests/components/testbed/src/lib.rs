@@ -1,7 +1,8 @@
 //! Misbehaves on request, so tests can check the host survives it:
 //! `/ok` answers at once (also the benchmark's trivial component), `/trap`
 //! traps, `/loop` never returns, `/hog` allocates without limit, `/outbound?url=`
-//! calls another host, `/variable?name=` reads a variable, `/echo` returns the body size.
+//! calls another host, `/variable?name=` reads a variable, `/echo` returns the body size,
+//! `/uri` returns the URI the host gave it and its `spin-full-url`.
 
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{EmptyBody, Request, Response, StatusCode};
@@ -56,6 +57,14 @@ async fn handle(req: Request) -> (StatusCode, String) {
             Ok(v) => (StatusCode::OK, v),
             Err(e) => (StatusCode::NOT_FOUND, format!("{e:?}")),
         },
+        "/uri" => {
+            let full = req
+                .headers()
+                .get("spin-full-url")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            (StatusCode::OK, format!("{} {full}", req.uri()))
+        }
         "/echo" => match req.into_body().bytes().await {
             Ok(b) => (StatusCode::OK, b.len().to_string()),
             Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
