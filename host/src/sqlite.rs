@@ -48,7 +48,7 @@ impl Databases {
         let mut pools = BTreeMap::new();
         for (label, path) in paths {
             let database = Database {
-                pool: pool(path).await?,
+                pool: guest_pool(path).await?,
                 writer: Arc::new(Mutex::new(())),
             };
             pools.insert(label.clone(), database);
@@ -57,22 +57,95 @@ impl Databases {
     }
 }
 
-/// Opens a pool on one SQLite file with the settings every part of Jiandu uses.
+/// Opens a pool on one SQLite file with the settings every part of Jiandu
+/// uses: for `jiandu migrate` and the host's own reads, never for guests.
 pub async fn pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options(path)?)
+        .await
+}
+
+/// The pool guests' `spin:sqlite` connections come from: every connection
+/// carries the [`authorize`] guard before a guest sees it.
+async fn guest_pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        .max_connections(8)
+        .after_connect(|conn, _| Box::pin(guard(conn)))
+        .connect_with(options(path)?)
+        .await
+}
+
+fn options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
     }
-    let options = SqliteConnectOptions::from_str("sqlite:")?
+    Ok(SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true);
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
+        .foreign_keys(true))
+}
+
+/// Installs [`authorize`] on a guest connection.
+async fn guard(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is a live connection, locked for this call; the
+    // authorizer is a plain function that uses no user data.
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_set_authorizer(
+            handle.as_raw_handle().as_ptr(),
+            Some(authorize),
+            std::ptr::null_mut(),
+        )
+    };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sqlx::Error::Protocol(format!(
+            "installing the SQL guard failed ({rc})"
+        )));
+    }
+    Ok(())
+}
+
+/// The SQL guard on guest connections: a component reads and writes rows of
+/// its own database and runs transactions, nothing more. It cannot leave its
+/// label (`ATTACH`, `DETACH`), change the schema (create, drop or alter
+/// anything — a trigger that keeps a log append-only included), run a
+/// `PRAGMA` (`writable_schema` among them) or load an extension; only
+/// `jiandu migrate` changes schemas. `VACUUM` has no authorizer code and is
+/// refused before it is prepared ([`refused_statement`]).
+extern "C" fn authorize(
+    _data: *mut std::ffi::c_void,
+    action: std::ffi::c_int,
+    _arg1: *const std::ffi::c_char,
+    arg2: *const std::ffi::c_char,
+    _database: *const std::ffi::c_char,
+    _trigger: *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    use libsqlite3_sys::*;
+    let allowed = match action {
+        SQLITE_READ | SQLITE_SELECT | SQLITE_INSERT | SQLITE_UPDATE | SQLITE_DELETE
+        | SQLITE_TRANSACTION | SQLITE_SAVEPOINT | SQLITE_RECURSIVE => true,
+        SQLITE_FUNCTION => {
+            // SAFETY: for SQLITE_FUNCTION, SQLite passes the function's name
+            // as a NUL-terminated string (or null).
+            let name =
+                (!arg2.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(arg2) }.to_bytes());
+            !name.is_some_and(|n| n.eq_ignore_ascii_case(b"load_extension"))
+        }
+        _ => false,
+    };
+    if allowed { SQLITE_OK } else { SQLITE_DENY }
+}
+
+/// Statements refused before they are prepared: `VACUUM` (which can write a
+/// copy of the database anywhere with `VACUUM INTO`).
+fn refused_statement(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("vacuum"))
 }
 
 /// What one component instance may reach.
@@ -181,6 +254,11 @@ impl Connection {
 
     async fn run(held: &mut Held, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let conn = held.conn.as_mut().ok_or(Error::InvalidConnection)?;
+        if refused_statement(sql) {
+            return Err(Error::Io(
+                "not authorized: VACUUM is not for components".into(),
+            ));
+        }
         // The guest's SQL is the component's own code, as in Spin; values are bound, never spliced.
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for param in params {

@@ -455,6 +455,7 @@ component = "testbed"
 [component.testbed]
 source = {source:?}
 allowed_outbound_hosts = [{hosts}]
+sqlite_databases = ["default"]
 [component.testbed.variables]
 greeting = "{{{{ greeting }}}}"
 "#,

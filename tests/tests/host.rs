@@ -132,6 +132,49 @@ fn the_guest_sees_the_request_path_never_the_clients_host_header() {
 }
 
 #[test]
+fn guest_sql_cannot_leave_its_database_or_change_its_schema() {
+    let (host, _dir) = testbed(&[]);
+    let sql = |statement: &str| {
+        host.send(
+            "POST",
+            "/testbed/sql",
+            &[("content-type", "text/plain")],
+            Some(statement.as_bytes()),
+        )
+    };
+    // Reads and transactions are the component's own (the product suites write through it).
+    for allowed in ["SELECT count(*) FROM task_events", "BEGIN IMMEDIATE"] {
+        let reply = sql(allowed);
+        assert_eq!(reply.status, 200, "{allowed}: {}", reply.text);
+    }
+    for refused in [
+        "ATTACH DATABASE 'elsewhere.db' AS elsewhere",
+        "DETACH DATABASE main",
+        "VACUUM INTO 'copy.db'",
+        "  vacuum",
+        "CREATE TABLE loot (x TEXT)",
+        "CREATE TEMP TABLE loot (x TEXT)",
+        "DROP TRIGGER task_events_no_update",
+        "ALTER TABLE tasks ADD COLUMN x TEXT",
+        "PRAGMA writable_schema = 1",
+        "SELECT load_extension('evil')",
+    ] {
+        let reply = sql(refused);
+        assert_eq!(reply.status, 400, "{refused}: {}", reply.text);
+        assert!(
+            reply.text.contains("not authorized"),
+            "{refused}: {}",
+            reply.text
+        );
+    }
+    // The trigger that keeps the task log append-only is still there.
+    assert_eq!(
+        host.count("SELECT count(*) FROM sqlite_master WHERE name = 'task_events_no_update'"),
+        1
+    );
+}
+
+#[test]
 fn requests_are_logged_with_route_component_status_and_duration() {
     let (host, _dir) = testbed(&[]);
     host.get("/testbed/ok", &[]);

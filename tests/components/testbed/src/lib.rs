@@ -2,7 +2,8 @@
 //! `/ok` answers at once (also the benchmark's trivial component), `/trap`
 //! traps, `/loop` never returns, `/hog` allocates without limit, `/outbound?url=`
 //! calls another host, `/variable?name=` reads a variable, `/echo` returns the body size,
-//! `/uri` returns the URI the host gave it and its `spin-full-url`.
+//! `/uri` returns the URI the host gave it and its `spin-full-url`, and `/sql` runs the
+//! SQL in its body on the `default` database (200 `ok`, or 400 with the error).
 
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{EmptyBody, Request, Response, StatusCode};
@@ -65,10 +66,27 @@ async fn handle(req: Request) -> (StatusCode, String) {
                 .unwrap_or("");
             (StatusCode::OK, format!("{} {full}", req.uri()))
         }
+        "/sql" => match req.into_body().bytes().await {
+            Ok(sql) => run_sql(&String::from_utf8_lossy(&sql)).await,
+            Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
+        },
         "/echo" => match req.into_body().bytes().await {
             Ok(b) => (StatusCode::OK, b.len().to_string()),
             Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
         },
         _ => (StatusCode::NOT_FOUND, "unknown".into()),
+    }
+}
+
+/// Runs `sql` as the component's own statement.
+async fn run_sql(sql: &str) -> (StatusCode, String) {
+    let result = async {
+        let conn = spin_sdk::sqlite::Connection::open_default().await?;
+        conn.execute(sql, []).await?.collect().await
+    }
+    .await;
+    match result {
+        Ok(_) => (StatusCode::OK, "ok".into()),
+        Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
     }
 }
