@@ -212,6 +212,10 @@ impl Manifest {
                     }
                 }
             }
+            for label in &component.sqlite_databases {
+                check_label(label)
+                    .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
+            }
             for host in &component.allowed_outbound_hosts {
                 crate::outbound::AllowedHost::parse(host)
                     .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
@@ -233,6 +237,23 @@ fn check_variable_name(name: &str) -> Result<(), ManifestError> {
         Err(ManifestError::Invalid(format!(
             "variable name `{name}` is invalid: use lower-case letters, digits and `_`, starting with a letter"
         )))
+    }
+}
+
+/// A database label becomes a file name (`data/<label>.db` by default), so
+/// it is a plain name: letters, digits, `_` and `-`, starting with a letter.
+fn check_label(label: &str) -> Result<(), String> {
+    let ok = label.starts_with(|c: char| c.is_ascii_alphabetic())
+        && label.len() <= 64
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "sqlite database label `{label}` is invalid: use letters, digits, `_` and `-`, starting with a letter"
+        ))
     }
 }
 
