@@ -1,6 +1,8 @@
 //! The `jiandu` command: `jiandu up` mirrors `spin up`; `jiandu migrate`
-//! prepares the database; `jiandu worker` runs the Temporal workflows and
-//! the outbox relay (from the `jiandu-workflows` crate).
+//! prepares the database and loads the org tree; `jiandu worker` runs the
+//! Temporal workflows and the outbox relay (from the `jiandu-workflows`
+//! crate); `jiandu trust-list`, `jiandu token` and `jiandu demo-tokens` run
+//! the demo issuer.
 
 use std::path::PathBuf;
 use std::sync::Arc;
