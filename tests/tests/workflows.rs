@@ -703,13 +703,30 @@ fn a_real_name_report_is_answered_twice_and_its_clue_decides_the_result() {
     }
     // An objection with new evidence reopens the report; the acceptance
     // notice is not owed twice (检控 Art. 26).
-    let objection = s.host.post_json(
-        &format!("/api/v1/reports/{receipt}/feedback"),
-        &json!({ "objection": "还有新的转账记录", "new_evidence": true }),
-        &[("x-receipt-secret", secret.as_str())],
-    );
+    let object = || {
+        s.host.post_json(
+            &format!("/api/v1/reports/{receipt}/feedback"),
+            &json!({ "objection": "还有新的转账记录", "new_evidence": true }),
+            &[
+                ("x-receipt-secret", secret.as_str()),
+                ("idempotency-key", "objection-1"),
+            ],
+        )
+    };
+    let objection = object();
     assert_eq!(objection.status, 202, "{}", objection.text);
     assert_conforms("accepted.json", &objection.json());
+    // A retry gets the first answer and signals nothing twice.
+    let retried = object();
+    assert_eq!(retried.status, 202, "{}", retried.text);
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.json()["event"], objection.json()["event"]);
+    assert_eq!(
+        s.host.count(&format!(
+            "SELECT count(*) FROM outbox WHERE workflow_id = '{id}' AND idempotency_key LIKE 'feedback:%'"
+        )),
+        1
+    );
     // The new triage counts from the reopening, not from the first receipt.
     let again = s.task(Role::Petitions, ORG, &id, "triage");
     assert!(

@@ -9,7 +9,7 @@ use jiandu_domain::report::ReportStatus;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::Db;
 use jiandu_guest::schema::Schema;
-use jiandu_guest::{clock, outbox, seal};
+use jiandu_guest::{clock, idempotency, outbox, seal};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
@@ -29,10 +29,24 @@ fn schema() -> &'static Schema {
     SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/feedback.json")))
 }
 
+/// `POST /api/v1/reports/{receipt_code}/feedback`: the reporter rates the
+/// answer or objects to it. With an `Idempotency-Key`, a retry gets the first
+/// answer and signals nothing twice.
 pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
+    let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
     let db = Db::open().await?;
     let report = open_report(&db, &req, receipt_code).await?;
-    let (value, _) = api::read_json(req).await?;
+    let (value, raw) = api::read_json(req).await?;
+    let scope = format!(
+        "POST /api/v1/reports/{}/feedback",
+        receipt_code.to_ascii_uppercase()
+    );
+    let request_hash = hex::encode(seal::sha256(&raw));
+    if let Some(key) = &key
+        && let Some(stored) = idempotency::lookup(&db, &scope, key, &request_hash).await?
+    {
+        return Ok(replay(stored));
+    }
     schema()
         .check(&value)
         .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
@@ -48,26 +62,45 @@ pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiE
             ),
         ));
     }
-    let key = seal::base32(&seal::random_bytes::<10>(), 16);
     let event = FlowEvent {
-        key: format!("feedback:{key}"),
+        key: format!("feedback:{}", seal::base32(&seal::random_bytes::<10>(), 16)),
         kind: EventKind::Feedback {
             rating: input.rating,
             objection: input.objection,
             new_evidence: input.new_evidence,
         },
     };
-    let report_id = report.str("id");
-    outbox::signal_workflow(
-        &db,
-        REPORT_WORKFLOW,
-        report_id,
-        &event,
-        &clock::rfc3339(clock::now()),
-    )
-    .await?;
-    Ok(api::json(
-        StatusCode::ACCEPTED,
-        &json!({ "event": event.key, "status": "accepted" }),
-    ))
+    let answer = json!({ "event": event.key, "status": "accepted" });
+    let now = clock::rfc3339(clock::now());
+    db.begin().await?;
+    let written = async {
+        outbox::signal_workflow(&db, REPORT_WORKFLOW, report.str("id"), &event, &now).await?;
+        if let Some(key) = &key {
+            idempotency::record(&db, &scope, key, &request_hash, 202, &answer, &now).await?;
+        }
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = written {
+        db.rollback().await;
+        // A concurrent retry with the same key won the race: answer as it did.
+        if e.is_unique_violation()
+            && let Some(key) = &key
+            && let Some(stored) = idempotency::lookup(&db, &scope, key, &request_hash).await?
+        {
+            return Ok(replay(stored));
+        }
+        return Err(e.into());
+    }
+    Ok(api::json(StatusCode::ACCEPTED, &answer))
+}
+
+/// The first answer to a retried request.
+fn replay(stored: idempotency::Stored) -> Reply {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::ACCEPTED);
+    let mut reply = api::json(status, &stored.body);
+    reply
+        .headers_mut()
+        .insert("idempotent-replayed", "true".parse().expect("valid header"));
+    reply
 }
