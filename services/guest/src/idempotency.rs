@@ -71,6 +71,25 @@ pub async fn record(
     .await
 }
 
+/// After a failed write: rolls it back and, if a concurrent retry with the
+/// same key committed first, its answer; otherwise the failure.
+pub async fn after_failed_write(
+    db: &Db,
+    error: DbError,
+    scope: &str,
+    key: Option<&str>,
+    request_hash: &str,
+) -> Result<Stored, ApiError> {
+    db.rollback().await;
+    if error.is_unique_violation()
+        && let Some(key) = key
+        && let Some(stored) = lookup(db, scope, key, request_hash).await?
+    {
+        return Ok(stored);
+    }
+    Err(error.into())
+}
+
 /// Validates the header's value: 1–200 visible ASCII characters.
 pub fn parse_key(value: Option<&str>) -> Result<Option<String>, ApiError> {
     match value {

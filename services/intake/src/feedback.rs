@@ -82,15 +82,10 @@ pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiE
     }
     .await;
     if let Err(e) = written {
-        db.rollback().await;
-        // A concurrent retry with the same key won the race: answer as it did.
-        if e.is_unique_violation()
-            && let Some(key) = &key
-            && let Some(stored) = idempotency::lookup(&db, &scope, key, &request_hash).await?
-        {
-            return Ok(replay(stored));
-        }
-        return Err(e.into());
+        // A concurrent retry with the same key may have won the race: answer as it did.
+        let stored =
+            idempotency::after_failed_write(&db, e, &scope, key.as_deref(), &request_hash).await?;
+        return Ok(replay(stored));
     }
     Ok(api::json(StatusCode::ACCEPTED, &answer))
 }

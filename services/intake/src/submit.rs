@@ -149,15 +149,10 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     .await;
 
     if let Err(e) = written {
-        db.rollback().await;
-        // A concurrent retry with the same key won the race: answer as it did.
-        if e.is_unique_violation()
-            && let Some(key) = &key
-            && let Some(stored) = idempotency::lookup(&db, SCOPE, key, &request_hash).await?
-        {
-            return Ok(replay(stored, identity_key));
-        }
-        return Err(e.into());
+        // A concurrent retry with the same key may have won the race: answer as it did.
+        let stored =
+            idempotency::after_failed_write(&db, e, SCOPE, key.as_deref(), &request_hash).await?;
+        return Ok(replay(stored, identity_key));
     }
     eprintln!(
         "report {id} received (real_name: {})",
