@@ -5,6 +5,7 @@
 //! This crate does no I/O and compiles for both `wasm32-wasip2` (components)
 //! and native targets (host, worker).
 
+pub mod audit;
 pub mod calendar;
 pub mod clue;
 pub mod deadline;

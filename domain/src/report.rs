@@ -205,6 +205,10 @@ pub struct ReportInput {
     /// Present for real-name reports.
     #[serde(default)]
     pub reporter: Option<ReporterInput>,
+    /// The reporter says it concerns the head of the commission that would
+    /// handle it (检控 Art. 15).
+    #[serde(default)]
+    pub concerns_commission_head: bool,
 }
 
 /// A real-name reporter as submitted.
@@ -240,6 +244,9 @@ pub struct Report {
     pub attachments: Vec<Attachment>,
     /// `Some` for a real-name report, `None` for an anonymous one (检控 Art. 29).
     pub identity: Option<Identity>,
+    /// About the head of the commission that would handle it: it goes to
+    /// the next-higher commission, with no local copy (检控 Art. 15).
+    pub concerns_commission_head: bool,
 }
 
 impl Report {
@@ -287,6 +294,7 @@ impl Report {
                 content: input.content,
                 attachments: input.attachments,
                 identity,
+                concerns_commission_head: input.concerns_commission_head,
             }),
             _ => Err(errors),
         }
@@ -338,6 +346,7 @@ mod tests {
             content: "村集体资金被挪用于个人消费，涉及金额较大。".into(),
             attachments: vec![],
             reporter,
+            concerns_commission_head: false,
         }
     }
 

@@ -4,11 +4,9 @@
 //! trust list for the `trust_list` variable; `jiandu token` mints a token.
 //! Any OIDC provider can take its place by putting its JWKS on the list.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
-use base64::Engine as _;
 use jiandu_domain::org::{OrgKind, OrgTree};
 use jiandu_guest::auth::mint::Signer;
 use jiandu_guest::auth::{DEFAULT_AUDIENCE, DEFAULT_MAX_LIFETIME_SECS, Issuer, Jwks, TrustList};
@@ -32,15 +30,7 @@ impl DemoIssuers {
 
     /// The signer of commission `org`, creating its key on first use.
     pub fn signer(&self, org: &str) -> anyhow::Result<Signer> {
-        let path = self.dir.join(format!("{org}.key"));
-        let seed = match std::fs::read_to_string(&path) {
-            Ok(text) => base64::engine::general_purpose::STANDARD
-                .decode(text.trim())
-                .ok()
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .with_context(|| format!("{} is not 32 bytes of base64", path.display()))?,
-            Err(_) => create_key(&path)?,
-        };
+        let seed = crate::keyfile::read_or_create(&self.dir.join(format!("{org}.key")))?;
         Ok(Signer::from_seed(&Self::iss(org), seed))
     }
 
@@ -78,27 +68,4 @@ impl DemoIssuers {
             .with_context(|| format!("no commission at or above `{org}` issues its tokens"))?;
         self.signer(&commission.id)
     }
-}
-
-/// Writes 32 random bytes, readable by the owner alone from the start.
-fn create_key(path: &Path) -> anyhow::Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(
-        base64::engine::general_purpose::STANDARD
-            .encode(seed)
-            .as_bytes(),
-    )?;
-    tracing::info!(key = %path.display(), "created a demo issuer key");
-    Ok(seed)
 }

@@ -23,9 +23,12 @@
 //! ```
 
 pub mod app;
+pub mod audit;
 pub mod dispatch;
 pub mod engine;
 pub mod issuers;
+pub mod keyfile;
+pub mod keys;
 pub mod limits;
 pub mod manifest;
 pub mod migrate;

@@ -2,16 +2,19 @@
 //! prepares the database and loads the org tree; `jiandu worker` runs the
 //! Temporal workflows and the outbox relay (from the `jiandu-workflows`
 //! crate); `jiandu trust-list`, `jiandu token` and `jiandu demo-tokens` run
-//! the demo issuer.
+//! the demo issuer; `jiandu keys` keeps the commissions' sealing keys;
+//! `jiandu audit verify` checks an audit log offline.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use jiandu_domain::org::Role;
+use jiandu_domain::org::{OrgKind, Role};
 use jiandu_host::app::{App, AppOptions, manifest_dir};
 use jiandu_host::issuers::DemoIssuers;
+use jiandu_host::keyfile;
+use jiandu_host::keys::KeyStore;
 use jiandu_host::limits::Limits;
 use jiandu_host::migrate::TreeLoad;
 use jiandu_host::runtime_config::RuntimeConfig;
@@ -92,10 +95,67 @@ enum Command {
         #[arg(long, default_value = "data/issuers")]
         issuers: PathBuf,
     },
+    /// The commissions' sealing keys (HPKE, X25519) under `--dir`.
+    Keys {
+        /// Where the keys live.
+        #[arg(long, default_value = "data/keys", global = true)]
+        dir: PathBuf,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run the workflows, their activities and the outbox relay against
     /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`)
     /// on a database label's outbox and projections.
     Worker(Database),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new key: what is sealed from now on uses it, and what was
+    /// sealed before stays readable with the old one.
+    Rotate {
+        /// The commission (repeat for several).
+        #[arg(long = "org")]
+        orgs: Vec<String>,
+        /// Instead of `--org`: every commission of the stored org tree that has no key yet.
+        #[arg(long, conflicts_with = "orgs")]
+        missing: bool,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Print the `sealing_keys` variable: every commission's public keys.
+    Public,
+    /// Print the `reader_keys` variable: every private key. Secret: give it
+    /// only to the component that serves audited views.
+    Private,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log of a database offline: the hash chain, the
+    /// stored hashes and the signed checkpoints. Exits 1 naming the first
+    /// bad entry.
+    Verify {
+        #[command(flatten)]
+        database: Database,
+        /// The checkpoint signing key's file (its public half is used).
+        #[arg(long, default_value = "data/audit.key", conflicts_with = "public_key")]
+        key: PathBuf,
+        /// Or the checkpoint key's public half, base64.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Print the public half of the checkpoint signing key, base64.
+    PublicKey {
+        /// The key's file.
+        #[arg(long, default_value = "data/audit.key")]
+        key: PathBuf,
+    },
 }
 
 /// Which SQLite database, as `spin up` would find it.
@@ -235,10 +295,17 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Keys { dir, command } => keys(KeyStore::new(dir), command).await?,
+        Command::Audit { command } => audit(command).await?,
         Command::Worker(database) => {
             let mut config = jiandu_workflows::config::WorkerConfig::from_env()?;
             if std::env::var_os("JIANDU_DATABASE_URL").is_none() {
                 config.database_url = format!("sqlite://{}", database.path()?.display());
+            }
+            if config.audit_key.is_none() {
+                let path = manifest_dir(&database.manifest).join("data/audit.key");
+                keyfile::read_or_create(&path)?;
+                config.audit_key = Some(path);
             }
             let (stop, stopped) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
@@ -250,6 +317,92 @@ async fn main() -> anyhow::Result<()> {
                 config.task_queue, config.temporal_address
             );
             jiandu_workflows::run(config, stopped).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn keys(store: KeyStore, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Rotate {
+            orgs,
+            missing,
+            database,
+        } => {
+            let orgs = if missing {
+                let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+                let mut orgs = Vec::new();
+                for org in tree.iter().filter(|o| o.kind == OrgKind::Commission) {
+                    if !store.has(&org.id)? {
+                        orgs.push(org.id.clone());
+                    }
+                }
+                orgs
+            } else {
+                anyhow::ensure!(
+                    !orgs.is_empty(),
+                    "name a commission with --org, or use --missing"
+                );
+                orgs
+            };
+            for org in orgs {
+                let kid = store.rotate(&org, now())?;
+                println!("jiandu: new sealing key {kid} for {org}");
+            }
+        }
+        KeysCommand::Public => println!("{}", serde_json::to_string(&store.public()?)?),
+        KeysCommand::Private => println!("{}", serde_json::to_string(&store.private()?)?),
+    }
+    Ok(())
+}
+
+async fn audit(command: AuditCommand) -> anyhow::Result<()> {
+    match command {
+        AuditCommand::Verify {
+            database,
+            key,
+            public_key,
+        } => {
+            let key = match public_key {
+                Some(text) => {
+                    use base64::Engine as _;
+                    let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .ok()
+                        .and_then(|b| b.try_into().ok())
+                        .context("--public-key is not 32 bytes of base64")?;
+                    ed25519_dalek::VerifyingKey::from_bytes(&bytes)?
+                }
+                None => {
+                    ed25519_dalek::SigningKey::from_bytes(&keyfile::read(&key)?).verifying_key()
+                }
+            };
+            let path = database.path()?;
+            match jiandu_host::audit::verify(&path, &key).await? {
+                Ok(v) => println!(
+                    "jiandu: audit log of {} holds: {} entries, {} signed checkpoints, entries up to {} vouched for",
+                    path.display(),
+                    v.entries,
+                    v.checkpoints,
+                    v.vouched
+                ),
+                Err(tampered) => {
+                    eprintln!(
+                        "jiandu: audit log of {} is not intact: {tampered}",
+                        path.display()
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        AuditCommand::PublicKey { key } => {
+            use base64::Engine as _;
+            let public =
+                ed25519_dalek::SigningKey::from_bytes(&keyfile::read(&key)?).verifying_key();
+            println!(
+                "{}",
+                base64::engine::general_purpose::STANDARD.encode(public.as_bytes())
+            );
         }
     }
     Ok(())

@@ -78,10 +78,15 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let (mut response, route, component) = route(app, req, client, local).await;
+    let request_id = new_request_id();
+    let (mut response, route, component) = route(app, req, client, local, &request_id).await;
     secure(response.headers_mut());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     tracing::info!(
         target: "access",
+        request_id = %request_id,
         %method,
         path = %path,
         route = route.as_deref().unwrap_or("-"),
@@ -110,11 +115,23 @@ fn secure(headers: &mut http::HeaderMap) {
     );
 }
 
+/// The header that names a request in the access log, the audit log and the answer.
+const REQUEST_ID: &str = "x-request-id";
+
+/// A fresh request id: 24 hex digits. A client's own `x-request-id` is
+/// replaced, so an audit entry's request id is always the host's.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).expect("the OS provides randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 async fn route(
     app: &App,
     req: Request<Incoming>,
     client: SocketAddr,
     local: SocketAddr,
+    request_id: &str,
 ) -> (Response<Body>, Option<String>, Option<String>) {
     let path = req.uri().path().to_owned();
     if path == "/healthz" {
@@ -182,6 +199,10 @@ async fn route(
             );
         }
     };
+    parts.headers.insert(
+        REQUEST_ID,
+        HeaderValue::from_str(request_id).expect("hex is a valid header value"),
+    );
     set_spin_headers(
         &mut parts.headers,
         &[

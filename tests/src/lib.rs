@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 use jiandu_domain::org::{OrgKind, OrgTree, Role};
 use jiandu_guest::auth::mint::Signer;
 use jiandu_guest::auth::{DEFAULT_AUDIENCE, DEFAULT_MAX_LIFETIME_SECS, Issuer, Jwks, TrustList};
+use jiandu_guest::seal::{
+    PrivateKeyEntry, PrivateKeyList, PublicKeyEntry, PublicKeyList, key_pair,
+};
 
 pub mod temporal;
 
-/// A test identity-sealing key (32 bytes, base64).
-pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
+/// A test receipt key (32 bytes, base64): follow-up secrets are derived under it.
+pub const RECEIPT_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
 
 /// The test commission (枣庄市纪委监委).
 pub const ORG: &str = "370400";
@@ -60,6 +63,42 @@ pub fn trust_list() -> String {
     };
     serde_json::to_string(&list).expect("a trust list serializes")
 }
+
+/// Commission `org`'s test sealing key pair (a fixed seed per commission).
+pub fn sealing_key(org: &str) -> (PrivateKeyEntry, PublicKeyEntry) {
+    key_pair(
+        org,
+        &jiandu_guest::seal::sha256(format!("jiandu-test-sealing:{org}").as_bytes()),
+    )
+}
+
+/// The commissions of the demo tree.
+fn commissions() -> impl Iterator<Item = &'static str> {
+    tree()
+        .iter()
+        .filter(|o| o.kind == OrgKind::Commission)
+        .map(|o| o.id.as_str())
+}
+
+/// The `sealing_keys` variable of the test hosts: every commission's public key.
+pub fn sealing_keys() -> String {
+    let keys = commissions().map(|o| sealing_key(o).1).collect();
+    serde_json::to_string(&PublicKeyList { keys }).expect("serializes")
+}
+
+/// A `reader_keys` value holding the private keys of `orgs` only.
+pub fn reader_keys_of<'a>(orgs: impl IntoIterator<Item = &'a str>) -> String {
+    let keys = orgs.into_iter().map(|o| sealing_key(o).0).collect();
+    serde_json::to_string(&PrivateKeyList { keys }).expect("serializes")
+}
+
+/// The `reader_keys` variable of the test hosts: every commission's private key.
+pub fn reader_keys() -> String {
+    reader_keys_of(commissions())
+}
+
+/// The test key that signs audit checkpoints (32 bytes, base64).
+pub const AUDIT_KEY: &str = "YXVkaXQta2V5LWF1ZGl0LWtleS1hdWRpdC1rZXktMDE=";
 
 /// The issuer that speaks for `org`: the nearest commission at or above it.
 pub fn issuer_for(org: &str) -> Signer {
@@ -224,8 +263,10 @@ impl Host {
             .arg(&runtime_config)
             .arg("--cache-dir")
             .arg(target_debug().join("jiandu-compiled"))
-            .env("SPIN_VARIABLE_IDENTITY_KEY", TEST_KEY)
+            .env("SPIN_VARIABLE_RECEIPT_KEY", RECEIPT_KEY)
             .env("SPIN_VARIABLE_TRUST_LIST", trust_list())
+            .env("SPIN_VARIABLE_SEALING_KEYS", sealing_keys())
+            .env("SPIN_VARIABLE_READER_KEYS", reader_keys())
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -380,6 +421,18 @@ impl Host {
         })
     }
 
+    /// A consistent copy of the database at `to` (`VACUUM INTO`), for tests
+    /// that play an attacker who has the file.
+    pub fn snapshot(&self, to: &Path) {
+        execute(
+            &self.db_path(),
+            &format!(
+                "VACUUM INTO '{}'",
+                to.display().to_string().replace('\'', "''")
+            ),
+        );
+    }
+
     /// Polls `check` until it returns true or `within` passes.
     pub fn wait_for(&self, within: Duration, mut check: impl FnMut() -> bool) -> bool {
         let start = Instant::now();
@@ -391,6 +444,23 @@ impl Host {
         }
         check()
     }
+}
+
+/// Runs SQL statements on a database file, as someone holding the file could.
+pub fn execute(db: &Path, sql: &str) {
+    let (path, sql) = (db.to_owned(), sql.to_owned());
+    runtime().block_on(async move {
+        use sqlx::Executor as _;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+            .await
+            .expect("open the database");
+        pool.execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("statements run");
+        pool.close().await;
+    });
 }
 
 impl Drop for Host {

@@ -199,7 +199,15 @@ impl Worker {
             "test-{}",
             host.dir.path().file_name().unwrap().to_string_lossy()
         );
+        let audit_key = host.dir.path().join("audit.key");
+        if !audit_key.exists() {
+            std::fs::write(&audit_key, crate::AUDIT_KEY).expect("audit key");
+        }
         let mut vars = vec![
+            (
+                "JIANDU_AUDIT_KEY_FILE".to_owned(),
+                audit_key.display().to_string(),
+            ),
             ("TEMPORAL_ADDRESS".to_owned(), temporal.address()),
             ("JIANDU_TASK_QUEUE".to_owned(), queue),
             ("JIANDU_RELAY_POLL_MS".to_owned(), "50".to_owned()),

@@ -205,6 +205,38 @@ const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "GET",
+        path: "/api/v1/reports/{report}",
+        what: "read a report of the holder (its triage task is 信访室's)",
+        expect: |role, rel| match rel {
+            Rel::Own if matches!(role, Role::Petitions | Role::Head) => 200,
+            Rel::Own => 403,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/reports/{report}/identity-views",
+        what: "view the reporter's identity (信访室 or the head of the commission it is sealed to)",
+        expect: |role, rel| match rel {
+            Rel::Own if matches!(role, Role::Petitions | Role::Head) => 400,
+            Rel::Own => 403,
+            Rel::Parent if supervisory(role) => 403,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/audit",
+        what: "the audit log of the caller's commission and the orgs below it",
+        expect: |role, rel| match rel {
+            Rel::Child => 403,
+            _ if matches!(role, Role::Head | Role::Office) => 200,
+            _ => 403,
+        },
+    },
+    Endpoint {
+        method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",
         expect: |_, _| 200,
@@ -234,9 +266,11 @@ fn render() -> String {
          and 409 mean *allowed*. 403: the caller may see the object but not do this; 404: the \
          caller may not see it at all. Without a token, every endpoint answers 401; a token \
          from an issuer not trusted for the caller's org is refused with 401 too.\n\n\
-         Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{receipt}` \
-         and `POST /api/v1/reports/{receipt}/feedback` (with the receipt's secret), and the API \
-         description under `/api/v1/openapi.json` and `/api/v1/schemas/`.\n\n",
+         The report (`{report}`, a report id) is an anonymous one of the holder's division. Every \
+         call on it, and on the audit log, is itself in the audit log, refusals included.\n\n\
+         Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{report}` \
+         and `POST /api/v1/reports/{report}/feedback` with a receipt code (and the receipt's \
+         secret), and the API description under `/api/v1/openapi.json` and `/api/v1/schemas/`.\n\n",
     );
     doc.push_str("| endpoint |");
     for role in Role::ALL {
@@ -304,9 +338,32 @@ fn the_authorization_table_holds_and_is_documented() {
         worker.logs()
     );
 
+    // A report of the holder's division, and its triage task open.
+    let report = host.post_json(
+        "/api/v1/reports",
+        &json!({
+            "category": "integrity", "division_code": HOLDER,
+            "subject": { "name": "张某" }, "content": "村集体资金被挪用于个人消费。",
+        }),
+        &[],
+    );
+    assert_eq!(report.status, 201, "{}", report.text);
+    let report = report.json()["id"].as_str().unwrap().to_owned();
+    let petitions = bearer(Role::Petitions, HOLDER);
+    let triage = host.wait_for(Duration::from_secs(120), || {
+        host.get("/api/v1/tasks", &[("authorization", petitions.as_str())])
+            .text
+            .contains(&report)
+    });
+    assert!(triage, "the triage task never opened: {}", worker.logs());
+
     let mut wrong = Vec::new();
     for e in ENDPOINTS {
-        let path = e.path.replace("{clue}", &clue).replace("{task}", &task);
+        let path = e
+            .path
+            .replace("{clue}", &clue)
+            .replace("{task}", &task)
+            .replace("{report}", &report);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),

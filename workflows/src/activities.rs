@@ -208,11 +208,11 @@ pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         .await
 }
 
-fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).expect("UTC times format as RFC 3339")
 }
 

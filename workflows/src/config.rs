@@ -37,6 +37,12 @@ pub struct WorkerConfig {
     pub relay_batch: u32,
     /// How often an idle relay looks for new rows (`JIANDU_RELAY_POLL_MS`, default 200).
     pub relay_poll: Duration,
+    /// The Ed25519 key that signs audit checkpoints (`JIANDU_AUDIT_KEY_FILE`;
+    /// `jiandu worker` defaults it to `data/audit.key` beside the manifest).
+    pub audit_key: Option<std::path::PathBuf>,
+    /// How often the audit log is checked and a checkpoint signed
+    /// (`JIANDU_AUDIT_CHECKPOINT_SECS`, default 60).
+    pub audit_checkpoint_every: Duration,
 }
 
 impl WorkerConfig {
@@ -70,6 +76,10 @@ impl WorkerConfig {
             ladders,
             relay_batch: number("JIANDU_RELAY_BATCH", 100)? as u32,
             relay_poll: Duration::from_millis(number("JIANDU_RELAY_POLL_MS", 200)?),
+            audit_key: std::env::var_os("JIANDU_AUDIT_KEY_FILE").map(Into::into),
+            audit_checkpoint_every: Duration::from_secs(
+                number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
+            ),
         })
     }
 

@@ -30,6 +30,7 @@ macro_rules! register_workflows {
 
 pub mod activities;
 pub mod agenda;
+pub mod checkpoint;
 pub mod clue;
 pub mod config;
 pub mod detention;
@@ -70,6 +71,30 @@ pub enum WorkerError {
     /// The Temporal SDK refused to start.
     #[error("starting the Temporal worker: {0}")]
     Sdk(String),
+    /// The audit checkpoint key cannot be read.
+    #[error("the audit checkpoint key {path}: {problem}")]
+    AuditKey {
+        /// Its file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Reads an Ed25519 signing key: 32 bytes, base64, in a file.
+pub fn read_signing_key(path: &std::path::Path) -> Result<ed25519_dalek::SigningKey, WorkerError> {
+    use base64::Engine as _;
+    let problem = |problem: String| WorkerError::AuditKey {
+        path: path.to_owned(),
+        problem,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
+    let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| problem("not 32 bytes of base64".into()))?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
 }
 
 /// Runs the worker and the relay until `stop` turns true.
@@ -92,6 +117,19 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
         return Err(WorkerError::NotMigrated {
             url: config.database_url.clone(),
         });
+    }
+    // Checkpoints need only the database: they go on while Temporal is away.
+    match &config.audit_key {
+        Some(path) => {
+            let settings = checkpoint::CheckpointSettings {
+                key: read_signing_key(path)?,
+                every: config.audit_checkpoint_every,
+            };
+            tokio::spawn(checkpoint::run(pool.clone(), settings, stop.clone()));
+        }
+        None => tracing::warn!(
+            "JIANDU_AUDIT_KEY_FILE is not set: the audit log gets no signed checkpoints"
+        ),
     }
     let url = if config.temporal_address.contains("://") {
         config.temporal_address.clone()

@@ -11,7 +11,9 @@ use std::process::Command;
 use anyhow::{Context as _, bail};
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
-const COMPONENTS: &[&str] = &["apidocs", "clues", "intake", "orgs", "testbed"];
+const COMPONENTS: &[&str] = &[
+    "admin", "apidocs", "clues", "intake", "orgs", "reports", "testbed",
+];
 
 fn main() -> anyhow::Result<()> {
     // Read at run time: a target dir shared between checkouts may hold an
@@ -151,6 +153,25 @@ fn local_key(root: &Path, file: &str, why: &str) -> anyhow::Result<String> {
     Ok(key)
 }
 
+/// The environment variable `name` if set, else what `jiandu <args>` prints.
+fn variable_or(root: &Path, name: &str, args: &[&str]) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(name) {
+        return Ok(value);
+    }
+    let out = Command::new(jiandu(root))
+        .args(args)
+        .output()
+        .with_context(|| format!("running jiandu {}", args.join(" ")))?;
+    if !out.status.success() {
+        bail!(
+            "jiandu {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
 /// Children that are killed when `up` ends, however it ends.
 struct Children(Vec<std::process::Child>);
 
@@ -185,32 +206,35 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
         _ => bail!("usage: cargo xtask up [--listen ADDR]"),
     };
     build(root)?;
-    let identity_key = std::env::var("SPIN_VARIABLE_IDENTITY_KEY").or_else(|_| {
+    // Follow-up secrets are derived under this key; a checkout from before
+    // it had its own name keeps its reporters' secrets valid.
+    let (old, new) = (
+        root.join("data/identity.key"),
+        root.join("data/receipt.key"),
+    );
+    if old.exists() && !new.exists() {
+        std::fs::rename(&old, &new).context("renaming data/identity.key to data/receipt.key")?;
+    }
+    let receipt_key = std::env::var("SPIN_VARIABLE_RECEIPT_KEY").or_else(|_| {
         local_key(
             root,
-            "identity.key",
-            "keep it: it decrypts reporters' identities",
+            "receipt.key",
+            "keep it: reporters' follow-up secrets are derived under it",
         )
     })?;
     run(Command::new(jiandu(root)).args(["migrate", "--from", "spin.toml"]))?;
     // The demo issuers: a key per commission under data/issuers; the
     // components get their public keys only.
-    let trust_list = match std::env::var("SPIN_VARIABLE_TRUST_LIST") {
-        Ok(list) => list,
-        Err(_) => {
-            let out = Command::new(jiandu(root))
-                .args(["trust-list", "--from", "spin.toml"])
-                .output()
-                .context("running jiandu trust-list")?;
-            if !out.status.success() {
-                bail!(
-                    "jiandu trust-list failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
-            String::from_utf8(out.stdout)?.trim().to_owned()
-        }
-    };
+    let trust_list = variable_or(
+        root,
+        "SPIN_VARIABLE_TRUST_LIST",
+        &["trust-list", "--from", "spin.toml"],
+    )?;
+    // A sealing key per commission under data/keys: intake gets the public
+    // keys, the reports component the private ones.
+    run(Command::new(jiandu(root)).args(["keys", "rotate", "--missing", "--from", "spin.toml"]))?;
+    let sealing_keys = variable_or(root, "SPIN_VARIABLE_SEALING_KEYS", &["keys", "public"])?;
+    let reader_keys = variable_or(root, "SPIN_VARIABLE_READER_KEYS", &["keys", "private"])?;
     let mut children = Children(Vec::new());
     let temporal_address =
         std::env::var("TEMPORAL_ADDRESS").unwrap_or_else(|_| "127.0.0.1:7233".to_owned());
@@ -246,8 +270,10 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
     run(Command::new(jiandu(root)).args(["demo-tokens", "--from", "spin.toml"]))?;
     let mut host = Command::new(jiandu(root));
     host.args(["up", "--from", "spin.toml", "--listen", &listen])
-        .env("SPIN_VARIABLE_IDENTITY_KEY", identity_key)
-        .env("SPIN_VARIABLE_TRUST_LIST", trust_list);
+        .env("SPIN_VARIABLE_RECEIPT_KEY", receipt_key)
+        .env("SPIN_VARIABLE_TRUST_LIST", trust_list)
+        .env("SPIN_VARIABLE_SEALING_KEYS", sealing_keys)
+        .env("SPIN_VARIABLE_READER_KEYS", reader_keys);
     eprintln!("xtask: serving on http://{listen} until Ctrl-C");
     run(&mut host)
 }

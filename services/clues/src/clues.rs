@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use jiandu_domain::audit::AuditAction;
 use jiandu_domain::clue::{
     ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter,
 };
@@ -10,6 +11,7 @@ use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::report::ReportStatus;
 use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::audit;
 use jiandu_guest::db::{Db, opt_text, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
@@ -18,7 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{body, conflict};
+use crate::{body, conflict, done};
 
 /// The commission's roles that may read its clues.
 pub(crate) const COMMISSION: &[Role] = &[
@@ -135,6 +137,8 @@ pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Rep
             };
             outbox::signal_workflow(db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
         }
+        let object = format!("clue:{id}");
+        audit::append(db, &caller, done(AuditAction::ClueRegister, &object)).await?;
         db.commit().await
     }
     .await;
@@ -287,7 +291,7 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
             "registered_at": c.text("registered_at"),
             "tasks": tasks
                 .iter()
-                .filter(|t| crate::tasks::may_see(&caller, t))
+                .filter(|t| caller.may_see_task(t))
                 .map(crate::tasks::task_json)
                 .collect::<Vec<_>>(),
             "events": events.iter().map(|e| json!({
@@ -328,7 +332,9 @@ pub(crate) async fn decide(
     allow(&clue, ClueAction::RecordDecision)?;
     let decision_id = crate::new_id("D");
     let at = clock::rfc3339(clock::now());
-    db.exec(
+    let object = format!("clue:{id}");
+    let act = done(AuditAction::DecisionRecord, &object);
+    audit::audited(db, &caller, act, async || db.exec(
         "recording a decision",
         "INSERT INTO decisions (id, clue_id, org, matter, attendees, outcome, dissent, recorded_by, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -344,6 +350,7 @@ pub(crate) async fn decide(
             text(&at),
         ],
     )
+    .await)
     .await?;
     Ok(api::json(
         StatusCode::CREATED,
@@ -426,7 +433,12 @@ pub(crate) async fn dispose(
         Some(choice.decision_id),
     );
     let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(db, CLUE_WORKFLOW, &task.workflow_id, &event, &at).await?;
+    let object = format!("clue:{id}");
+    let act = done(AuditAction::DisposalChoose, &object);
+    audit::audited(db, &caller, act, async || {
+        outbox::signal_workflow(db, CLUE_WORKFLOW, &task.workflow_id, &event, &at).await
+    })
+    .await?;
     Ok(crate::accepted(
         json!({ "task_id": task.id, "event": event.key, "mode": mode }),
     ))

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use jiandu_domain::audit::AuditAction;
 use jiandu_domain::clue::{ClueAction, DETAIN, Matter};
 use jiandu_domain::detention::next_extension;
 use jiandu_domain::flow::{
@@ -10,6 +11,7 @@ use jiandu_domain::flow::{
 use jiandu_domain::org::Role;
 use jiandu_domain::step::DetentionState;
 use jiandu_guest::api::{ApiError, Reply};
+use jiandu_guest::audit;
 use jiandu_guest::db::{Db, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::Staff;
@@ -19,7 +21,7 @@ use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
 use crate::clues::{allow, check_decision, own};
-use crate::{accepted, body, conflict, new_id};
+use crate::{accepted, body, conflict, done, new_id};
 
 /// Who may ask for, extend or end a detention.
 const HANDLERS: &[Role] = &[Role::Investigation, Role::Head];
@@ -82,6 +84,8 @@ pub(crate) async fn request(
         )
         .await?;
         outbox::start_workflow(db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
+        let object = format!("clue:{id}");
+        audit::append(db, &caller, done(AuditAction::DetentionRequest, &object)).await?;
         db.commit().await
     }
     .await;
@@ -156,6 +160,7 @@ pub(crate) async fn extend(
     }
     signal(
         db,
+        &caller,
         id,
         EventKind::ExtensionRequested {
             months: input.months,
@@ -186,6 +191,7 @@ pub(crate) async fn release(
     let input: Release = body(req, schema).await?;
     signal(
         db,
+        &caller,
         id,
         EventKind::Released {
             reason: input.reason,
@@ -217,6 +223,7 @@ pub(crate) async fn change(
     let input: Change = body(req, schema).await?;
     signal(
         db,
+        &caller,
         id,
         EventKind::ChangeRequested {
             reason: input.reason,
@@ -227,24 +234,35 @@ pub(crate) async fn change(
     .await
 }
 
+/// Signals the detention workflow, with the caller's audit entry.
 async fn signal(
     db: &Db,
+    caller: &Staff,
     clue_id: &str,
     kind: EventKind,
     mut answer: serde_json::Value,
 ) -> Result<Reply, ApiError> {
+    let action = match &kind {
+        EventKind::ExtensionRequested { .. } => AuditAction::DetentionExtend,
+        EventKind::ChangeRequested { .. } => AuditAction::DetentionChange,
+        _ => AuditAction::DetentionRelease,
+    };
     let event = FlowEvent {
         key: new_id("E"),
         kind,
     };
     let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(
-        db,
-        DETENTION_WORKFLOW,
-        &detention_workflow_id(clue_id),
-        &event,
-        &at,
-    )
+    let object = format!("clue:{clue_id}");
+    audit::audited(db, caller, done(action, &object), async || {
+        outbox::signal_workflow(
+            db,
+            DETENTION_WORKFLOW,
+            &detention_workflow_id(clue_id),
+            &event,
+            &at,
+        )
+        .await
+    })
     .await?;
     answer["event"] = json!(event.key);
     answer["clue_id"] = json!(clue_id);

@@ -14,10 +14,12 @@
 //! - `POST /api/v1/tasks/{id}/elevation` — 提级: a new due date, or taking the step over.
 //!
 //! Who may do what is `docs/authorization.md`. Every write commits the
-//! domain row and an outbox row together; the workflows hear of it through
+//! domain row, an outbox row and its audit entry together; the workflows hear of it through
 //! the relay. Nothing here calls Temporal.
 
+use jiandu_domain::audit::{AuditAction, AuditOutcome};
 use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::audit::Act;
 use jiandu_guest::db::Db;
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff;
@@ -104,6 +106,16 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 fn new_id(prefix: &str) -> String {
     let bytes: [u8; 10] = jiandu_guest::seal::random_bytes();
     format!("{prefix}{}", jiandu_guest::seal::base32(&bytes, 16))
+}
+
+/// The audit entry of a write that was done.
+fn done(action: AuditAction, object: &str) -> Act<'_> {
+    Act {
+        action,
+        object,
+        outcome: AuditOutcome::Done,
+        detail: None,
+    }
 }
 
 /// The reply to a write that a workflow will act on.

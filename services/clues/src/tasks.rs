@@ -4,10 +4,12 @@
 
 use std::sync::OnceLock;
 
+use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
 use jiandu_domain::org::Role;
 use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::audit;
 use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
@@ -16,9 +18,9 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{accepted, body, conflict, forbidden, new_id};
+use crate::{accepted, body, conflict, done, forbidden, new_id};
 
-/// The columns [`task_json`] and [`may_see`] read, as a SELECT without its WHERE.
+/// The columns [`task_json`] and [`Staff::may_see_task`](jiandu_guest::staff::Staff::may_see_task) read, as a SELECT without its WHERE.
 pub(crate) const TASK_COLUMNS: &str =
     "SELECT id, workflow_type, workflow_id, subject_kind, subject_id, step, duty,
         article, statutory, assignee_org, assignee_role, outcomes, opened_at, due_date, due_at,
@@ -56,29 +58,6 @@ pub(crate) fn task_json(r: &Row) -> serde_json::Value {
         "outcome": r.text("outcome"),
         "closed_at": r.text("closed_at"),
     })
-}
-
-/// Whether the caller may see a task: its assignee and the head of its org
-/// (unless it is withheld from the head, 回避), and the supervisory roles of
-/// an org above it or of the org pressing it or elevated to.
-pub(crate) fn may_see(caller: &Staff, task: &Row) -> bool {
-    let org = task.str("assignee_org");
-    let own = caller.org() == org;
-    let withheld = task
-        .text("withheld_from")
-        .and_then(Role::parse)
-        .is_some_and(|r| own && caller.claims.holds(r));
-    if withheld {
-        return false;
-    }
-    let assignee =
-        own && Role::parse(task.str("assignee_role")).is_some_and(|r| caller.claims.holds(r));
-    let head = own && caller.claims.holds(Role::Head);
-    let supervisory = caller.claims.roles.iter().any(|r| r.is_supervisory());
-    let above = !own && caller.watches(org);
-    let escalated = supervisory
-        && [task.text("supervised_by"), task.text("elevated_to")].contains(&Some(caller.org()));
-    assignee || head || above || escalated
 }
 
 /// `GET /api/v1/tasks?view=…`: `inbox` (default) — the open tasks of the
@@ -155,7 +134,7 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
         .await?;
     let tasks: Vec<serde_json::Value> = rows
         .iter()
-        .filter(|t| may_see(&caller, t))
+        .filter(|t| caller.may_see_task(t))
         .map(task_json)
         .collect();
     Ok(api::json(
@@ -174,7 +153,7 @@ async fn visible(db: &Db, caller: &Staff, task_id: &str) -> Result<Row, ApiError
         )
         .await?;
     rows.into_iter()
-        .find(|t| may_see(caller, t))
+        .find(|t| caller.may_see_task(t))
         .ok_or_else(|| staff::hidden("task"))
 }
 
@@ -255,17 +234,27 @@ fn pending(status: &str) -> bool {
 }
 
 /// Tells the workflow that waits on `task` about `event`, through the outbox.
-async fn signal(db: &Db, task: &Row, event: &FlowEvent) -> Result<(), ApiError> {
+/// Signals the task's workflow, with the caller's audit entry for `action`.
+async fn signal(
+    db: &Db,
+    caller: &Staff,
+    action: AuditAction,
+    task: &Row,
+    event: &FlowEvent,
+) -> Result<(), ApiError> {
     let at = clock::rfc3339(clock::now());
-    outbox::signal_workflow(
-        db,
-        task.str("workflow_type"),
-        task.str("workflow_id"),
-        event,
-        &at,
-    )
-    .await?;
-    Ok(())
+    let object = format!("task:{}", task.str("id"));
+    audit::audited(db, caller, done(action, &object), async || {
+        outbox::signal_workflow(
+            db,
+            task.str("workflow_type"),
+            task.str("workflow_id"),
+            event,
+            &at,
+        )
+        .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -373,7 +362,12 @@ pub(crate) async fn act(
         input.detail,
         input.decision_id,
     );
-    signal(db, &task, &event).await?;
+    let action = match action {
+        "approve" => AuditAction::TaskApprove,
+        "reject" => AuditAction::TaskReject,
+        _ => AuditAction::TaskComplete,
+    };
+    signal(db, &caller, action, &task, &event).await?;
     Ok(accepted(
         json!({ "task_id": task_id, "event": event.key, "outcome": outcome }),
     ))
@@ -433,6 +427,6 @@ pub(crate) async fn elevate(
             by: caller.claims.sub.clone(),
         },
     };
-    signal(db, &task, &event).await?;
+    signal(db, &caller, AuditAction::TaskElevate, &task, &event).await?;
     Ok(accepted(json!({ "task_id": task_id, "event": event.key })))
 }

@@ -44,6 +44,11 @@ impl ApiError {
         )
     }
 
+    /// The first problem's message, for a log or an audit entry.
+    pub fn message(&self) -> &str {
+        self.errors.first().map_or("", |e| e.message.as_str())
+    }
+
     /// Adds a header to the reply.
     pub fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));

@@ -6,6 +6,7 @@
 //! component copies another.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod db;

@@ -8,7 +8,7 @@ use spin_sdk::http::{Request, StatusCode};
 
 use crate::api::ApiError;
 use crate::auth::{self, Claims, TrustList};
-use crate::db::Db;
+use crate::db::{Db, Row};
 use crate::{clock, orgs};
 
 /// Who is calling, and the tree their org sits in.
@@ -17,6 +17,8 @@ pub struct Staff {
     pub claims: Claims,
     /// The org tree the token was checked against.
     pub tree: Arc<OrgTree>,
+    /// The request's id: the host's `x-request-id`, else one made here.
+    pub request_id: String,
 }
 
 impl Staff {
@@ -33,6 +35,31 @@ impl Staff {
     /// Where `org` stands as seen from the caller's org.
     pub fn relation(&self, org: &str) -> Relation {
         self.tree.relation(self.org(), org)
+    }
+
+    /// Whether the caller may see a task (a row with `assignee_org`,
+    /// `assignee_role`, `withheld_from`, `supervised_by`, `elevated_to`): its
+    /// assignee and the head of its org (unless it is withheld from the head,
+    /// 回避), and the supervisory roles of an org above it or of the org
+    /// pressing it or elevated to.
+    pub fn may_see_task(&self, task: &Row) -> bool {
+        let org = task.str("assignee_org");
+        let own = self.org() == org;
+        let withheld = task
+            .text("withheld_from")
+            .and_then(Role::parse)
+            .is_some_and(|r| own && self.claims.holds(r));
+        if withheld {
+            return false;
+        }
+        let assignee =
+            own && Role::parse(task.str("assignee_role")).is_some_and(|r| self.claims.holds(r));
+        let head = own && self.claims.holds(Role::Head);
+        let supervisory = self.claims.roles.iter().any(|r| r.is_supervisory());
+        let above = !own && self.watches(org);
+        let escalated = supervisory
+            && [task.text("supervised_by"), task.text("elevated_to")].contains(&Some(self.org()));
+        assignee || head || above || escalated
     }
 
     /// Whether the caller may watch `org`'s work: its own org, or one below
@@ -67,7 +94,17 @@ pub async fn caller(req: &Request, db: &Db) -> Result<Staff, ApiError> {
     let claims = trust
         .verify(token, clock::now().unix_timestamp(), &tree)
         .map_err(|e| auth::unauthorized(e.to_string()))?;
-    Ok(Staff { claims, tree })
+    let request_id = crate::api::header(req, "x-request-id")
+        .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map_or_else(
+            || hex::encode(crate::seal::random_bytes::<12>()),
+            str::to_owned,
+        );
+    Ok(Staff {
+        claims,
+        tree,
+        request_id,
+    })
 }
 
 /// 404 for an object of an org the caller may not see.

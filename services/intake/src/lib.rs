@@ -1,65 +1,64 @@
-//! 信访举报 — report intake: the public submits a report (检举控告) and follows it up.
+//! 信访举报 — report intake: the public submits a report (检举控告).
 //!
-//! - `POST /api/v1/reports` — submit; answers 201 only once the report and its
-//!   workflow start are committed together.
-//! - `GET /api/v1/reports/{receipt_code}` with `X-Receipt-Secret` — follow up.
-//! - `POST /api/v1/reports/{receipt_code}/feedback` with `X-Receipt-Secret` —
-//!   rate the answer or object to it; an objection with new evidence reopens it.
+//! `POST /api/v1/reports` answers 201 only once the report and its workflow
+//! start are committed together. The reporter's identity — and all of an
+//! Art. 15 report's substance — is sealed to the reading commission's
+//! public key before it is stored: this component holds public keys only
+//! (`sealing_keys`) and cannot open what it stored. Follow-up, feedback and
+//! staff reads are the `reports` component's.
 
 use std::sync::OnceLock;
 
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::seal::IdentityKey;
+use jiandu_guest::seal::{ReceiptKey, SealingKeys};
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
-mod feedback;
-mod followup;
 mod submit;
 
 #[http_service]
 async fn handle(req: Request) -> Reply {
-    let path = api::path_info(&req);
-    let result = match (req.method().clone(), path.trim_end_matches('/')) {
+    let result = match (
+        req.method().clone(),
+        api::path_info(&req).trim_end_matches('/'),
+    ) {
         (Method::POST, "") => submit::submit(req).await,
-        (Method::GET, code) if is_single_segment(code) => {
-            followup::follow_up(req, &code[1..]).await
-        }
-        (Method::POST, path)
-            if path.ends_with("/feedback") && is_single_segment(&path[..path.len() - 9]) =>
-        {
-            feedback::give(req, &path[1..path.len() - 9]).await
-        }
-        (_, "") => Err(method_not_allowed("POST")),
-        (_, code) if is_single_segment(code) => Err(method_not_allowed("GET")),
+        (_, "") => Err(
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "", "use POST here")
+                .with_header("allow", "POST".to_owned()),
+        ),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "", "no such resource")),
     };
     result.unwrap_or_else(ApiError::into_reply)
 }
 
-fn is_single_segment(path: &str) -> bool {
-    path.len() > 1 && path.starts_with('/') && !path[1..].contains('/')
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "",
-        format!("use {allowed} here"),
-    )
-    .with_header("allow", allowed.to_owned())
-}
-
-/// The key that seals reporters' identities, read once per instance from the
-/// secret variable `identity_key`.
-async fn identity_key() -> Result<&'static IdentityKey, ApiError> {
-    static KEY: OnceLock<IdentityKey> = OnceLock::new();
-    if let Some(key) = KEY.get() {
-        return Ok(key);
+/// Reads a variable once per instance and parses it.
+async fn variable<T>(
+    cell: &'static OnceLock<T>,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<&'static T, ApiError> {
+    if let Some(value) = cell.get() {
+        return Ok(value);
     }
-    let text = spin_sdk::variables::get("identity_key")
+    let text = spin_sdk::variables::get(name)
         .await
-        .map_err(|e| ApiError::internal(format!("identity_key variable: {e:?}")))?;
-    let key = IdentityKey::from_base64(&text).map_err(ApiError::internal)?;
-    Ok(KEY.get_or_init(|| key))
+        .map_err(|e| ApiError::internal(format!("{name} variable: {e:?}")))?;
+    let value = parse(&text).map_err(|e| ApiError::internal(format!("{name}: {e}")))?;
+    Ok(cell.get_or_init(|| value))
+}
+
+/// The commissions' public sealing keys (`sealing_keys`).
+async fn sealing_keys() -> Result<&'static SealingKeys, ApiError> {
+    static KEYS: OnceLock<SealingKeys> = OnceLock::new();
+    variable(&KEYS, "sealing_keys", |t| {
+        SealingKeys::parse(t).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The key follow-up secrets are derived under (`receipt_key`).
+async fn receipt_key() -> Result<&'static ReceiptKey, ApiError> {
+    static KEY: OnceLock<ReceiptKey> = OnceLock::new();
+    variable(&KEY, "receipt_key", ReceiptKey::from_base64).await
 }

@@ -9,7 +9,7 @@ use jiandu_domain::report::{Report, ReportInput, ReportStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Value, opt_text, text};
 use jiandu_guest::schema::Schema;
-use jiandu_guest::seal::{self, IdentityKey};
+use jiandu_guest::seal::{self, ReceiptKey};
 use jiandu_guest::{clock, idempotency, orgs, outbox};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
@@ -26,13 +26,13 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
     let (body, raw) = api::read_json(req).await?;
     let request_hash = hex::encode(seal::sha256(&raw));
-    let identity_key = crate::identity_key().await?;
+    let receipt_key = crate::receipt_key().await?;
     let db = Db::open().await?;
 
     if let Some(key) = &key
         && let Some(stored) = idempotency::lookup(&db, SCOPE, key, &request_hash).await?
     {
-        return Ok(replay(stored, identity_key));
+        return Ok(replay(stored, receipt_key));
     }
 
     schema()
@@ -42,11 +42,11 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))?;
     let report =
         Report::parse(input).map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
-    // The commission serving the report's division holds it (分级受理).
+    // The commission serving the report's division holds it (分级受理); one
+    // about that commission's head goes to the next-higher one (检控 Art. 15).
     let tree = orgs::tree(&db).await?;
-    let org = tree
+    let local = tree
         .commission_for_division(report.division.as_str())
-        .map(|o| o.id.clone())
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -54,6 +54,26 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
                 "no commission on this platform serves that division; report to the commission of your province or city",
             )
         })?;
+    let org = if report.concerns_commission_head {
+        tree.higher_commission(&local.id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "/concerns_commission_head",
+                    "no higher commission on this platform can take a report about this commission's head; report to it directly",
+                )
+            })?
+            .id
+            .clone()
+    } else {
+        local.id.clone()
+    };
+    let keys = crate::sealing_keys().await?;
+    if !keys.has(&org) {
+        return Err(ApiError::internal(format!(
+            "no sealing key for commission {org}: run `jiandu keys rotate --org {org}`"
+        )));
+    }
 
     let now = clock::now();
     let received_at = clock::rfc3339(now);
@@ -67,17 +87,46 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         .then(|| ACCEPTANCE_NOTICE.due_from(clock::china_date(now), Calendar::official()));
     // Every reporter follows up with a secret shown once; a phone number is
     // no secret, and no hash of it is kept.
-    let followup_hash = seal::sha256(followup_secret(identity_key, &id).as_bytes()).to_vec();
+    let followup_hash = seal::sha256(receipt_key.secret_for(&id).as_bytes()).to_vec();
+    let seal_to = |plain: serde_json::Value, context: &str| {
+        keys.seal(
+            &org,
+            plain.to_string().as_bytes(),
+            format!("{context}:{id}").as_bytes(),
+        )
+        .map(Value::Blob)
+        .map_err(|e| ApiError::internal(e.to_string()))
+    };
     let identity_sealed = match &report.identity {
-        Some(identity) => {
-            let plain = json!({
+        Some(identity) => seal_to(
+            json!({
                 "name": identity.name,
                 "phone": identity.phone.as_str(),
                 "id_number": identity.id_number.as_ref().map(|n| n.as_str()),
-            });
-            Value::Blob(identity_key.seal(plain.to_string().as_bytes(), id.as_bytes()))
-        }
+            }),
+            "identity",
+        )?,
         None => Value::Null,
+    };
+    // An Art. 15 report's substance is sealed too: the local commission's
+    // operators see only that a report exists.
+    let (subject, content, attachments, content_sealed) = if report.concerns_commission_head {
+        let sealed = seal_to(
+            json!({
+                "subject": report.subject,
+                "content": report.content,
+                "attachments": report.attachments,
+            }),
+            "content",
+        )?;
+        ("{}".to_owned(), String::new(), "[]".to_owned(), sealed)
+    } else {
+        (
+            serde_json::to_string(&report.subject).expect("serializable"),
+            report.content.clone(),
+            serde_json::to_string(&report.attachments).expect("serializable"),
+            Value::Null,
+        )
     };
 
     let mut answer = json!({
@@ -101,8 +150,8 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
             "storing the report",
             "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
                                   content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
-                                  org)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  org, sealed_to, content_sealed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 text(&id),
                 text(&receipt_code),
@@ -110,15 +159,17 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
                 Value::Integer(report.is_real_name().into()),
                 text(report.category.code()),
                 text(report.division.as_str()),
-                text(serde_json::to_string(&report.subject).expect("serializable")),
-                text(&report.content),
-                text(serde_json::to_string(&report.attachments).expect("serializable")),
+                text(subject),
+                text(content),
+                text(attachments),
                 identity_sealed,
                 text(ReportStatus::Received.as_str()),
                 text(&received_at),
                 opt_text(due.map(|d| d.date.to_string())),
                 Value::Integer(due.is_some_and(|d| d.estimated).into()),
                 text(&org),
+                text(&org),
+                content_sealed,
             ],
         )
         .await?;
@@ -152,27 +203,20 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         // A concurrent retry with the same key may have won the race: answer as it did.
         let stored =
             idempotency::after_failed_write(&db, e, SCOPE, key.as_deref(), &request_hash).await?;
-        return Ok(replay(stored, identity_key));
+        return Ok(replay(stored, receipt_key));
     }
     eprintln!(
-        "report {id} received (real_name: {})",
-        report.is_real_name()
+        "report {id} received for {org} (real_name: {}, art_15: {})",
+        report.is_real_name(),
+        report.concerns_commission_head
     );
-    Ok(created(answer, identity_key))
-}
-
-/// A reporter's follow-up secret. It is derived from the report id under the
-/// server's key rather than stored, so a retried request can show it again
-/// while the database holds only its hash. (The label predates real-name
-/// reporters having secrets too; anonymous secrets already issued stay valid.)
-fn followup_secret(key: &IdentityKey, report_id: &str) -> String {
-    seal::base32(&key.tag("anonymous-secret", report_id), 20)
+    Ok(created(answer, receipt_key))
 }
 
 /// The 201 answer; the secret is added here and never stored.
-fn created(mut answer: serde_json::Value, key: &IdentityKey) -> Reply {
+fn created(mut answer: serde_json::Value, key: &ReceiptKey) -> Reply {
     if let Some(id) = answer["id"].as_str() {
-        answer["secret"] = json!(followup_secret(key, id));
+        answer["secret"] = json!(key.secret_for(id));
     }
     let location = format!(
         "/api/v1/reports/{}",
@@ -185,7 +229,7 @@ fn created(mut answer: serde_json::Value, key: &IdentityKey) -> Reply {
     reply
 }
 
-fn replay(stored: idempotency::Stored, key: &IdentityKey) -> Reply {
+fn replay(stored: idempotency::Stored, key: &ReceiptKey) -> Reply {
     let mut reply = created(stored.body, key);
     *reply.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
     reply

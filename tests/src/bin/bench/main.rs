@@ -24,8 +24,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use jiandu_domain::report::{Report, ReportInput};
 use jiandu_guest::schema::Schema;
-use jiandu_guest::seal::{self, IdentityKey};
-use jiandu_tests::{Host, TEST_KEY, repo, testbed_manifest};
+use jiandu_guest::seal::{self, SealingKeys};
+use jiandu_tests::{Host, ORG, repo, sealing_keys, testbed_manifest};
 use serde_json::json;
 use sqlx::SqlitePool;
 
@@ -135,7 +135,7 @@ struct Twin {
     /// Writers queue here, as they do in the host, rather than in SQLite's busy handler.
     writer: tokio::sync::Mutex<()>,
     schema: Schema,
-    key: IdentityKey,
+    keys: SealingKeys,
 }
 
 async fn twin_submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode, String) {
@@ -159,7 +159,9 @@ async fn twin_submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode,
     let receipt = format!("JD{}", seal::base32(&seal::random_bytes::<8>(), 12));
     let sealed = report.identity.as_ref().map(|i| {
         let plain = json!({ "name": i.name, "phone": i.phone.as_str() }).to_string();
-        twin.key.seal(plain.as_bytes(), id.as_bytes())
+        twin.keys
+            .seal(ORG, plain.as_bytes(), format!("identity:{id}").as_bytes())
+            .expect("the test commission has a key")
     });
     let _writer = twin.writer.lock().await;
     let mut tx = twin.pool.begin().await.expect("begin");
@@ -236,7 +238,7 @@ async fn start_twin(dir: &std::path::Path) -> SocketAddr {
         pool,
         writer: tokio::sync::Mutex::new(()),
         schema: Schema::compile(include_str!("../../../../schemas/report.json")),
-        key: IdentityKey::from_base64(TEST_KEY).expect("key"),
+        keys: SealingKeys::parse(&sealing_keys()).expect("test sealing keys"),
     });
     let app = axum::Router::new()
         .route("/api/v1/reports", axum::routing::post(twin_submit))

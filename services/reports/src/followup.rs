@@ -69,24 +69,7 @@ pub(crate) async fn open_report(
 pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
     let db = Db::open().await?;
     let row = open_report(&db, &req, receipt_code).await?;
-    let id = row.str("id");
-    let events = db
-        .query(
-            "reading a report's timeline",
-            "SELECT at, event, note FROM report_events WHERE report_id = ? ORDER BY id",
-            [text(id)],
-        )
-        .await?;
-    let timeline: Vec<_> = events
-        .iter()
-        .map(|e| {
-            let mut item = json!({ "at": e.text("at"), "event": e.text("event") });
-            if let Some(note) = e.text("note") {
-                item["note"] = json!(note);
-            }
-            item
-        })
-        .collect();
+    let timeline = crate::store::timeline(&db, row.str("id")).await?;
     let mut body = json!({
         "receipt_code": receipt_code.to_ascii_uppercase(),
         "status": row.text("status"),

@@ -1,0 +1,112 @@
+//! `jiandu audit verify`: checks a database's audit log offline — every
+//! entry follows from the one before, every stored hash is the entry's own,
+//! and every checkpoint is signed by the given key and vouches for an entry
+//! that is still there, unchanged. It names the first thing that is wrong.
+
+use std::path::Path;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use jiandu_domain::audit::{ChainError, GENESIS, checkpoint_message, follow};
+use jiandu_workflows::checkpoint::{entries_after, key_id};
+use sqlx::Row as _;
+
+/// What a verified log holds.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Entries in the log.
+    pub entries: i64,
+    /// Checkpoints checked.
+    pub checkpoints: usize,
+    /// The last entry a checkpoint vouches for (0: none yet).
+    pub vouched: i64,
+}
+
+/// The first problem found.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Tampered {
+    /// The chain breaks.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// A stored hash is not its entry's hash.
+    #[error("entry {0} was changed: its stored hash is not the hash of what it says")]
+    Hash(i64),
+    /// A checkpoint's signature does not verify.
+    #[error("the checkpoint at entry {0} is not signed by this key (key id {1})")]
+    Signature(i64, String),
+    /// A checkpoint vouches for an entry that is gone.
+    #[error(
+        "the checkpoint at entry {seq} vouches for entries the log no longer has: it ends at entry {last}, so entries were cut off"
+    )]
+    Truncated {
+        /// The checkpoint's entry.
+        seq: i64,
+        /// The log's last entry.
+        last: i64,
+    },
+    /// A checkpoint vouches for a different entry.
+    #[error(
+        "entry {0} is not the entry its checkpoint vouches for: it or an earlier entry was changed"
+    )]
+    Checkpoint(i64),
+}
+
+/// Verifies the audit log in the SQLite database at `db` against `key`.
+pub async fn verify(db: &Path, key: &VerifyingKey) -> anyhow::Result<Result<Verified, Tampered>> {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await?;
+    let entries = entries_after(&pool, 0).await?;
+    let stored: Vec<(i64, Vec<u8>)> = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq")
+        .fetch_all(&pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("seq")?, r.try_get("hash")?)))
+        .collect::<sqlx::Result<_>>()?;
+    let checkpoints =
+        sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")
+            .fetch_all(&pool)
+            .await?;
+    pool.close().await;
+
+    if let Err(e) = follow((0, GENESIS), &entries) {
+        return Ok(Err(e.into()));
+    }
+    let hashes: std::collections::BTreeMap<i64, [u8; 32]> =
+        entries.iter().map(|e| (e.seq, e.hash())).collect();
+    if let Some((seq, _)) = stored
+        .iter()
+        .find(|(seq, hash)| hashes.get(seq).map(|h| h.as_slice()) != Some(hash.as_slice()))
+    {
+        return Ok(Err(Tampered::Hash(*seq)));
+    }
+    let last = entries.last().map_or(0, |e| e.seq);
+    let kid = key_id(key);
+    let mut vouched = 0;
+    for row in &checkpoints {
+        let seq: i64 = row.try_get("seq")?;
+        let hash: Vec<u8> = row.try_get("hash")?;
+        let at: String = row.try_get("at")?;
+        let signature: Vec<u8> = row.try_get("signature")?;
+        let hash: [u8; 32] = hash.try_into().unwrap_or([0; 32]);
+        let signed = Signature::from_slice(&signature).is_ok_and(|s| {
+            key.verify_strict(&checkpoint_message(seq, &hash, &at), &s)
+                .is_ok()
+        });
+        if !signed {
+            return Ok(Err(Tampered::Signature(seq, kid)));
+        }
+        if seq > last {
+            return Ok(Err(Tampered::Truncated { seq, last }));
+        }
+        if hashes.get(&seq) != Some(&hash) {
+            return Ok(Err(Tampered::Checkpoint(seq)));
+        }
+        vouched = seq;
+    }
+    Ok(Ok(Verified {
+        entries: last,
+        checkpoints: checkpoints.len(),
+        vouched,
+    }))
+}

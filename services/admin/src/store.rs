@@ -1,0 +1,164 @@
+//! The SQL behind the administrators' views, and their query parameters.
+
+use jiandu_domain::audit::AuditAction;
+use jiandu_guest::api::ApiError;
+use jiandu_guest::db::{Db, DbError, Row, Value, text};
+use spin_sdk::http::StatusCode;
+
+/// Entries per page unless `limit` says otherwise.
+const DEFAULT_LIMIT: usize = 100;
+/// The most entries one page holds.
+const MAX_LIMIT: usize = 500;
+
+/// The audit log's filters, from the query string.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    actor: Option<String>,
+    object: Option<String>,
+    action: Option<AuditAction>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+    /// Entries per page.
+    pub(crate) limit: usize,
+}
+
+fn bad(parameter: &str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, &format!("/{parameter}"), message)
+}
+
+/// A timestamp filter: RFC 3339, compared as text with the stored UTC times.
+fn timestamp(name: &str, value: &str) -> Result<String, ApiError> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map(|t| {
+            t.to_offset(time::UtcOffset::UTC)
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("formats")
+        })
+        .map_err(|_| bad(name, "must be an RFC 3339 time, e.g. 2026-11-27T08:00:00Z"))
+}
+
+impl Filter {
+    /// Parses `actor`, `object`, `action`, `since`, `until`, `before`, `limit`.
+    pub(crate) fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut filter = Filter {
+            limit: DEFAULT_LIMIT,
+            ..Filter::default()
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, raw) = pair.split_once('=').unwrap_or((pair, ""));
+            let value =
+                percent_decode(raw).ok_or_else(|| bad(name, "is not valid percent-encoding"))?;
+            match name {
+                "actor" => filter.actor = Some(value),
+                "object" => filter.object = Some(value),
+                "action" => {
+                    filter.action = Some(AuditAction::parse(&value).ok_or_else(|| {
+                        let all: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+                        bad(name, &format!("must be one of: {}", all.join(", ")))
+                    })?)
+                }
+                "since" => filter.since = Some(timestamp(name, &value)?),
+                "until" => filter.until = Some(timestamp(name, &value)?),
+                "before" => {
+                    filter.before = Some(
+                        value
+                            .parse()
+                            .map_err(|_| bad(name, "must be an entry's seq"))?,
+                    )
+                }
+                "limit" => {
+                    filter.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| bad(name, &format!("must be 1 to {MAX_LIMIT}")))?
+                }
+                _ => return Err(bad(name, "is not a filter of the audit log")),
+            }
+        }
+        Ok(filter)
+    }
+}
+
+/// Decodes `%XX` and `+`; `None` for malformed input.
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Entries by actors of `orgs`, newest first.
+pub(crate) async fn entries(
+    db: &Db,
+    filter: &Filter,
+    orgs: &[String],
+) -> Result<Vec<Row>, DbError> {
+    let mut sql = format!(
+        "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, hash
+         FROM audit_log WHERE actor_org IN ({})",
+        vec!["?"; orgs.len().max(1)].join(", ")
+    );
+    let mut params: Vec<Value> = orgs.iter().map(text).collect();
+    if orgs.is_empty() {
+        params.push(Value::Null);
+    }
+    let mut add = |clause: &str, value: Value| {
+        sql.push_str(clause);
+        params.push(value);
+    };
+    if let Some(actor) = &filter.actor {
+        add(" AND actor = ?", text(actor));
+    }
+    if let Some(object) = &filter.object {
+        add(" AND object = ?", text(object));
+    }
+    if let Some(action) = filter.action {
+        add(" AND action = ?", text(action.as_str()));
+    }
+    if let Some(since) = &filter.since {
+        add(" AND at >= ?", text(since));
+    }
+    if let Some(until) = &filter.until {
+        add(" AND at < ?", text(until));
+    }
+    if let Some(before) = filter.before {
+        add(" AND seq < ?", Value::Integer(before));
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
+    params.push(Value::Integer(filter.limit as i64));
+    db.query("reading the audit log", &sql, params).await
+}
+
+/// The newest signed checkpoint: `{seq, at}`, or null before the first.
+pub(crate) async fn last_checkpoint(db: &Db) -> Result<serde_json::Value, DbError> {
+    let rows = db
+        .query(
+            "reading the last audit checkpoint",
+            "SELECT seq, at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+            [],
+        )
+        .await?;
+    Ok(rows.first().map_or(
+        serde_json::Value::Null,
+        |r| serde_json::json!({ "seq": r.int("seq"), "at": r.str("at") }),
+    ))
+}

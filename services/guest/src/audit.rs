@@ -1,0 +1,129 @@
+//! Writing the audit log (审计): one entry per staff action or read,
+//! chained to the one before by its hash (`jiandu_domain::audit`).
+//!
+//! A write's entry goes into the write's own transaction ([`append`]); a
+//! read or a refusal gets a transaction of its own ([`record`]) that commits
+//! before the answer leaves.
+
+use jiandu_domain::audit::{AuditAction, AuditOutcome, Entry, GENESIS};
+
+use crate::api::ApiError;
+use crate::clock;
+use crate::db::{Db, DbError, Value, opt_text, text};
+use crate::staff::Staff;
+
+/// What is being done to what.
+pub struct Act<'a> {
+    /// The action.
+    pub action: AuditAction,
+    /// The object, e.g. `report:rpt_…`.
+    pub object: &'a str,
+    /// Done or refused.
+    pub outcome: AuditOutcome,
+    /// A stated reason or short detail; never a reporter's identity.
+    pub detail: Option<&'a str>,
+}
+
+/// Appends an entry inside the caller's open write transaction.
+pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError> {
+    let last = db
+        .query(
+            "reading the audit log's last entry",
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+        )
+        .await?;
+    let (seq, prev_hash) = match last.first() {
+        Some(row) => (
+            row.int("seq").unwrap_or_default(),
+            row.blob("hash")
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .unwrap_or(GENESIS),
+        ),
+        None => (0, GENESIS),
+    };
+    let roles: Vec<&str> = staff.claims.roles.iter().map(|r| r.as_str()).collect();
+    let entry = Entry {
+        seq: seq + 1,
+        at: clock::rfc3339(clock::now()),
+        actor: staff.claims.sub.clone(),
+        actor_org: staff.claims.org.clone(),
+        actor_roles: roles.join(","),
+        action: act.action.as_str().to_owned(),
+        object: act.object.to_owned(),
+        request_id: staff.request_id.clone(),
+        outcome: act.outcome.as_str().to_owned(),
+        detail: act.detail.map(str::to_owned),
+        prev_hash,
+    };
+    let hash = entry.hash();
+    db.exec(
+        "appending to the audit log",
+        "INSERT INTO audit_log (seq, at, actor, actor_org, actor_roles, action, object, request_id,
+                                outcome, detail, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            Value::Integer(entry.seq),
+            text(entry.at),
+            text(entry.actor),
+            text(entry.actor_org),
+            text(entry.actor_roles),
+            text(entry.action),
+            text(entry.object),
+            text(entry.request_id),
+            text(entry.outcome),
+            opt_text(entry.detail),
+            Value::Blob(entry.prev_hash.to_vec()),
+            Value::Blob(hash.to_vec()),
+        ],
+    )
+    .await
+}
+
+/// Runs `write` and appends its entry in one transaction: both commit or
+/// neither does.
+pub async fn audited<T>(
+    db: &Db,
+    staff: &Staff,
+    act: Act<'_>,
+    write: impl AsyncFnOnce() -> Result<T, DbError>,
+) -> Result<T, ApiError> {
+    db.begin().await?;
+    let result = async {
+        let value = write().await?;
+        append(db, staff, act).await?;
+        db.commit().await?;
+        Ok::<_, DbError>(value)
+    }
+    .await;
+    if result.is_err() {
+        db.rollback().await;
+    }
+    result.map_err(ApiError::from)
+}
+
+/// Records an entry in a transaction of its own and commits it; an answer
+/// that depends on it must not leave before this returns.
+pub async fn record(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), ApiError> {
+    audited(db, staff, act, async || Ok(())).await
+}
+
+/// Records a refusal, then returns `error` (a 403) for the caller to answer.
+pub async fn refuse(
+    db: &Db,
+    staff: &Staff,
+    action: AuditAction,
+    object: &str,
+    error: ApiError,
+) -> ApiError {
+    let act = Act {
+        action,
+        object,
+        outcome: AuditOutcome::Denied,
+        detail: Some(error.message()),
+    };
+    match record(db, staff, act).await {
+        Ok(()) => error,
+        Err(failed) => failed,
+    }
+}
