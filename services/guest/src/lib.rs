@@ -16,3 +16,4 @@ pub mod outbox;
 pub mod schema;
 pub mod seal;
 pub mod staff;
+pub mod variables;

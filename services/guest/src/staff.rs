@@ -76,14 +76,7 @@ impl Staff {
 /// The trust list, read once per instance from the variable `trust_list`.
 async fn trust_list() -> Result<&'static TrustList, ApiError> {
     static TRUST: OnceLock<TrustList> = OnceLock::new();
-    if let Some(trust) = TRUST.get() {
-        return Ok(trust);
-    }
-    let text = spin_sdk::variables::get("trust_list")
-        .await
-        .map_err(|e| ApiError::internal(format!("trust_list variable: {e:?}")))?;
-    let trust = TrustList::from_json(&text).map_err(ApiError::internal)?;
-    Ok(TRUST.get_or_init(|| trust))
+    crate::variables::cached(&TRUST, "trust_list", TrustList::from_json).await
 }
 
 /// The verified caller of `req`, or 401 saying what is wrong with the token.

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::seal::{ReceiptKey, SealingKeys};
+use jiandu_guest::variables;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
@@ -32,26 +33,10 @@ async fn handle(req: Request) -> Reply {
     result.unwrap_or_else(ApiError::into_reply)
 }
 
-/// Reads a variable once per instance and parses it.
-async fn variable<T>(
-    cell: &'static OnceLock<T>,
-    name: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<&'static T, ApiError> {
-    if let Some(value) = cell.get() {
-        return Ok(value);
-    }
-    let text = spin_sdk::variables::get(name)
-        .await
-        .map_err(|e| ApiError::internal(format!("{name} variable: {e:?}")))?;
-    let value = parse(&text).map_err(|e| ApiError::internal(format!("{name}: {e}")))?;
-    Ok(cell.get_or_init(|| value))
-}
-
 /// The commissions' public sealing keys (`sealing_keys`).
 async fn sealing_keys() -> Result<&'static SealingKeys, ApiError> {
     static KEYS: OnceLock<SealingKeys> = OnceLock::new();
-    variable(&KEYS, "sealing_keys", |t| {
+    variables::cached(&KEYS, "sealing_keys", |t| {
         SealingKeys::parse(t).map_err(|e| e.to_string())
     })
     .await
@@ -60,5 +45,5 @@ async fn sealing_keys() -> Result<&'static SealingKeys, ApiError> {
 /// The key follow-up secrets are derived under (`receipt_key`).
 async fn receipt_key() -> Result<&'static ReceiptKey, ApiError> {
     static KEY: OnceLock<ReceiptKey> = OnceLock::new();
-    variable(&KEY, "receipt_key", ReceiptKey::from_base64).await
+    variables::cached(&KEY, "receipt_key", ReceiptKey::from_base64).await
 }

@@ -73,13 +73,8 @@ fn method_not_allowed(allowed: &'static str) -> ApiError {
 /// variable `reader_keys`.
 async fn reader_keys() -> Result<&'static ReaderKeys, ApiError> {
     static KEYS: OnceLock<ReaderKeys> = OnceLock::new();
-    if let Some(keys) = KEYS.get() {
-        return Ok(keys);
-    }
-    let text = spin_sdk::variables::get("reader_keys")
-        .await
-        .map_err(|e| ApiError::internal(format!("reader_keys variable: {e:?}")))?;
-    let keys =
-        ReaderKeys::parse(&text).map_err(|e| ApiError::internal(format!("reader_keys: {e}")))?;
-    Ok(KEYS.get_or_init(|| keys))
+    jiandu_guest::variables::cached(&KEYS, "reader_keys", |t| {
+        ReaderKeys::parse(t).map_err(|e| e.to_string())
+    })
+    .await
 }
