@@ -114,6 +114,16 @@ impl Entry {
     }
 }
 
+/// An entry as read back, with the hash stored beside it (the next entry's
+/// writer chains to that).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The entry.
+    pub entry: Entry,
+    /// Its stored hash.
+    pub hash: Vec<u8>,
+}
+
 /// What a checkpoint's signature covers: the last entry it vouches for
 /// and that entry's hash, so entries up to it can be neither changed nor cut.
 pub fn checkpoint_message(seq: i64, hash: &[u8; 32], at: &str) -> Vec<u8> {
@@ -141,17 +151,19 @@ pub enum ChainError {
         "entry {0} does not follow from the entry before it: it or an earlier entry was changed"
     )]
     Broken(i64),
+    /// An entry's stored hash is not the hash of what it says.
+    #[error("entry {0} was changed: its stored hash is not the hash of what it says")]
+    Changed(i64),
 }
 
 /// Walks entries in `seq` order from `after` (its seq and hash; `(0,
-/// GENESIS)` for the start) and returns the last seq and hash, or the first
-/// entry that breaks the chain.
-pub fn follow<'e>(
-    after: (i64, [u8; 32]),
-    entries: impl IntoIterator<Item = &'e Entry>,
-) -> Result<(i64, [u8; 32]), ChainError> {
+/// GENESIS)` for the start) and returns the last seq and hash, or where the
+/// chain breaks: first a missing, moved or changed link, then the first
+/// entry whose stored hash is not its own (a change the chain alone cannot
+/// show, e.g. to the newest entry).
+pub fn follow(after: (i64, [u8; 32]), entries: &[Stored]) -> Result<(i64, [u8; 32]), ChainError> {
     let (mut seq, mut hash) = after;
-    for entry in entries {
+    for Stored { entry, .. } in entries {
         if entry.seq != seq + 1 {
             return Err(ChainError::Gap {
                 after: seq,
@@ -164,6 +176,9 @@ pub fn follow<'e>(
         seq = entry.seq;
         hash = entry.hash();
     }
+    if let Some(changed) = entries.iter().find(|s| s.hash != s.entry.hash()) {
+        return Err(ChainError::Changed(changed.entry.seq));
+    }
     Ok((seq, hash))
 }
 
@@ -171,7 +186,7 @@ pub fn follow<'e>(
 mod tests {
     use super::*;
 
-    fn chain(n: i64) -> Vec<Entry> {
+    fn chain(n: i64) -> Vec<Stored> {
         let mut prev = GENESIS;
         (1..=n)
             .map(|seq| {
@@ -189,7 +204,10 @@ mod tests {
                     prev_hash: prev,
                 };
                 prev = entry.hash();
-                entry
+                Stored {
+                    hash: prev.to_vec(),
+                    entry,
+                }
             })
             .collect()
     }
@@ -198,10 +216,10 @@ mod tests {
     fn an_intact_chain_follows_and_any_change_breaks_it() {
         let entries = chain(4);
         let (last, hash) = follow((0, GENESIS), &entries).unwrap();
-        assert_eq!((last, hash), (4, entries[3].hash()));
+        assert_eq!((last, hash), (4, entries[3].entry.hash()));
 
         let mut edited = entries.clone();
-        edited[1].object = "report:other".into();
+        edited[1].entry.object = "report:other".into();
         assert_eq!(follow((0, GENESIS), &edited), Err(ChainError::Broken(3)));
 
         let mut removed = entries.clone();
@@ -215,11 +233,11 @@ mod tests {
         swapped.swap(1, 2);
         assert!(follow((0, GENESIS), &swapped).is_err());
 
-        let mut detail = entries;
-        detail[3].detail = Some(String::new());
-        assert_ne!(
-            detail[3].hash(),
-            chain(4)[3].hash(),
+        let mut last_edited = entries.clone();
+        last_edited[3].entry.detail = Some(String::new());
+        assert_eq!(
+            follow((0, GENESIS), &last_edited),
+            Err(ChainError::Changed(4)),
             "None and Some(\"\") differ"
         );
     }

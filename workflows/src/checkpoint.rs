@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use jiandu_domain::audit::{Entry, GENESIS, checkpoint_message, follow};
+use jiandu_domain::audit::{Entry, GENESIS, Stored, checkpoint_message, follow};
 use sqlx::{Row as _, SqlitePool};
 use tokio::sync::watch;
 
@@ -82,10 +82,10 @@ async fn checkpoint(pool: &SqlitePool, key: &SigningKey, kid: &str) -> anyhow::R
     Ok(Some(seq))
 }
 
-/// The entries after `seq`, in order.
-pub async fn entries_after(pool: &SqlitePool, seq: i64) -> sqlx::Result<Vec<Entry>> {
+/// The entries after `seq`, in order, with their stored hashes.
+pub async fn entries_after(pool: &SqlitePool, seq: i64) -> sqlx::Result<Vec<Stored>> {
     let rows = sqlx::query(
-        "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, prev_hash
+        "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, prev_hash, hash
          FROM audit_log WHERE seq > ? ORDER BY seq",
     )
     .bind(seq)
@@ -94,7 +94,7 @@ pub async fn entries_after(pool: &SqlitePool, seq: i64) -> sqlx::Result<Vec<Entr
     rows.iter()
         .map(|row| {
             let prev: Vec<u8> = row.try_get("prev_hash")?;
-            Ok(Entry {
+            let entry = Entry {
                 seq: row.try_get("seq")?,
                 at: row.try_get("at")?,
                 actor: row.try_get("actor")?,
@@ -107,6 +107,10 @@ pub async fn entries_after(pool: &SqlitePool, seq: i64) -> sqlx::Result<Vec<Entr
                 detail: row.try_get("detail")?,
                 // A malformed hash cannot follow anything: the chain check names it.
                 prev_hash: prev.try_into().unwrap_or([0xff; 32]),
+            };
+            Ok(Stored {
+                entry,
+                hash: row.try_get("hash")?,
             })
         })
         .collect()

@@ -5,7 +5,7 @@
 //!   `action`, `since`, `until`; paged with `before` (a `seq`) and `limit`.
 //!   Reading it is itself an audited action.
 
-use jiandu_domain::audit::{AuditAction, AuditOutcome};
+use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
@@ -93,12 +93,7 @@ async fn audit_log(caller: &Staff, db: &Db, query: &str) -> Result<Reply, ApiErr
         .flatten();
     let checkpoint = store::last_checkpoint(db).await?;
     let detail = (!query.is_empty()).then_some(query);
-    let act = Act {
-        action: AuditAction::AuditRead,
-        object: &object,
-        outcome: AuditOutcome::Done,
-        detail,
-    };
+    let act = Act::done(AuditAction::AuditRead, &object).detail(detail);
     audit::record(db, caller, act).await?;
     Ok(api::json(
         StatusCode::OK,

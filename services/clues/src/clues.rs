@@ -11,7 +11,7 @@ use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::report::ReportStatus;
 use jiandu_domain::step::{Outcome, StepName};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::audit;
+use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, opt_text, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{body, conflict, done};
+use crate::{body, conflict};
 
 /// The commission's roles that may read its clues.
 pub(crate) const COMMISSION: &[Role] = &[
@@ -138,7 +138,7 @@ pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Rep
             outbox::signal_workflow(db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
         }
         let object = format!("clue:{id}");
-        audit::append(db, &caller, done(AuditAction::ClueRegister, &object)).await?;
+        audit::append(db, &caller, Act::done(AuditAction::ClueRegister, &object)).await?;
         db.commit().await
     }
     .await;
@@ -333,7 +333,7 @@ pub(crate) async fn decide(
     let decision_id = crate::new_id("D");
     let at = clock::rfc3339(clock::now());
     let object = format!("clue:{id}");
-    let act = done(AuditAction::DecisionRecord, &object);
+    let act = Act::done(AuditAction::DecisionRecord, &object);
     audit::audited(db, &caller, act, async || db.exec(
         "recording a decision",
         "INSERT INTO decisions (id, clue_id, org, matter, attendees, outcome, dissent, recorded_by, recorded_at)
@@ -434,7 +434,7 @@ pub(crate) async fn dispose(
     );
     let at = clock::rfc3339(clock::now());
     let object = format!("clue:{id}");
-    let act = done(AuditAction::DisposalChoose, &object);
+    let act = Act::done(AuditAction::DisposalChoose, &object);
     audit::audited(db, &caller, act, async || {
         outbox::signal_workflow(db, CLUE_WORKFLOW, &task.workflow_id, &event, &at).await
     })

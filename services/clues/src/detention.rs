@@ -11,7 +11,7 @@ use jiandu_domain::flow::{
 use jiandu_domain::org::Role;
 use jiandu_domain::step::DetentionState;
 use jiandu_guest::api::{ApiError, Reply};
-use jiandu_guest::audit;
+use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::Staff;
@@ -21,7 +21,7 @@ use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
 use crate::clues::{allow, check_decision, own};
-use crate::{accepted, body, conflict, done, new_id};
+use crate::{accepted, body, conflict, new_id};
 
 /// Who may ask for, extend or end a detention.
 const HANDLERS: &[Role] = &[Role::Investigation, Role::Head];
@@ -85,7 +85,7 @@ pub(crate) async fn request(
         .await?;
         outbox::start_workflow(db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
         let object = format!("clue:{id}");
-        audit::append(db, &caller, done(AuditAction::DetentionRequest, &object)).await?;
+        audit::append(db, &caller, Act::done(AuditAction::DetentionRequest, &object)).await?;
         db.commit().await
     }
     .await;
@@ -253,7 +253,7 @@ async fn signal(
     };
     let at = clock::rfc3339(clock::now());
     let object = format!("clue:{clue_id}");
-    audit::audited(db, caller, done(action, &object), async || {
+    audit::audited(db, caller, Act::done(action, &object), async || {
         outbox::signal_workflow(
             db,
             DETENTION_WORKFLOW,

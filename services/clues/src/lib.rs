@@ -17,9 +17,7 @@
 //! domain row, an outbox row and its audit entry together; the workflows hear of it through
 //! the relay. Nothing here calls Temporal.
 
-use jiandu_domain::audit::{AuditAction, AuditOutcome};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::audit::Act;
 use jiandu_guest::db::Db;
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff;
@@ -75,12 +73,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
 
 /// Reads a JSON body, checks it against `schema` and converts it.
 async fn body<T: DeserializeOwned>(req: Request, schema: &Schema) -> Result<T, ApiError> {
-    let (value, _) = api::read_json(req).await?;
-    schema
-        .check(&value)
-        .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))
+    schema.parse(api::read_json(req).await?.0)
 }
 
 /// 409: the thing is in `state`, where only `allowed` may be done.
@@ -106,16 +99,6 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 fn new_id(prefix: &str) -> String {
     let bytes: [u8; 10] = jiandu_guest::seal::random_bytes();
     format!("{prefix}{}", jiandu_guest::seal::base32(&bytes, 16))
-}
-
-/// The audit entry of a write that was done.
-fn done(action: AuditAction, object: &str) -> Act<'_> {
-    Act {
-        action,
-        object,
-        outcome: AuditOutcome::Done,
-        detail: None,
-    }
 }
 
 /// The reply to a write that a workflow will act on.

@@ -9,7 +9,7 @@ use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
 use jiandu_domain::org::Role;
 use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::audit;
+use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, Row, Value, text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::{accepted, body, conflict, done, forbidden, new_id};
+use crate::{accepted, body, conflict, forbidden, new_id};
 
 /// The columns [`task_json`] and [`Staff::may_see_task`](jiandu_guest::staff::Staff::may_see_task) read, as a SELECT without its WHERE.
 pub(crate) const TASK_COLUMNS: &str =
@@ -244,7 +244,7 @@ async fn signal(
 ) -> Result<(), ApiError> {
     let at = clock::rfc3339(clock::now());
     let object = format!("task:{}", task.str("id"));
-    audit::audited(db, caller, done(action, &object), async || {
+    audit::audited(db, caller, Act::done(action, &object), async || {
         outbox::signal_workflow(
             db,
             task.str("workflow_type"),

@@ -24,6 +24,23 @@ pub struct Act<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl<'a> Act<'a> {
+    /// An action on `object` that was done.
+    pub fn done(action: AuditAction, object: &'a str) -> Self {
+        Self {
+            action,
+            object,
+            outcome: AuditOutcome::Done,
+            detail: None,
+        }
+    }
+
+    /// With a stated reason or short detail.
+    pub fn detail(self, detail: Option<&'a str>) -> Self {
+        Self { detail, ..self }
+    }
+}
+
 /// Appends an entry inside the caller's open write transaction.
 pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError> {
     let last = db
@@ -117,10 +134,8 @@ pub async fn refuse(
     error: ApiError,
 ) -> ApiError {
     let act = Act {
-        action,
-        object,
         outcome: AuditOutcome::Denied,
-        detail: Some(error.message()),
+        ..Act::done(action, object).detail(Some(error.message()))
     };
     match record(db, staff, act).await {
         Ok(()) => error,

@@ -51,6 +51,18 @@ impl Schema {
             Err(errors)
         }
     }
+
+    /// Checks `instance` and converts it: 400 naming every problem, else the value.
+    pub fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        instance: serde_json::Value,
+    ) -> Result<T, crate::api::ApiError> {
+        use spin_sdk::http::StatusCode;
+        self.check(&instance)
+            .map_err(|errors| crate::api::ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
+        serde_json::from_value(instance)
+            .map_err(|e| crate::api::ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))
+    }
 }
 
 #[cfg(test)]

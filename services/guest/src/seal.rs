@@ -32,6 +32,27 @@ const ENC_LEN: usize = 32;
 /// HPKE `info`: binds every sealed value to this application and format.
 const INFO: &[u8] = b"jiandu sealed v2";
 
+/// What part of a report a sealed value holds; a value is bound to its
+/// part and its report, so it cannot be moved to another row or column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportPart {
+    /// The reporter's name, phone and ID number.
+    Identity,
+    /// An Art. 15 report's subject, content and attachments.
+    Content,
+}
+
+impl ReportPart {
+    /// The HPKE associated data for this part of report `report_id`.
+    pub fn context(self, report_id: &str) -> Vec<u8> {
+        let part = match self {
+            Self::Identity => "identity",
+            Self::Content => "content",
+        };
+        format!("{part}:{report_id}").into_bytes()
+    }
+}
+
 /// A commission's current public sealing key, as the `sealing_keys` variable lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicKeyEntry {
@@ -78,7 +99,7 @@ pub struct PrivateKeyList {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SealError {
     /// No key is listed for the org.
-    #[error("no sealing key is listed for org {0}")]
+    #[error("no sealing key is listed for commission {0}: run `jiandu keys rotate --org {0}`")]
     NoKey(String),
     /// A key in the list is malformed.
     #[error("key {kid} of org {org} is not a valid X25519 key in base64")]
@@ -146,11 +167,6 @@ impl SealingKeys {
             current.insert(entry.org, (kid, public));
         }
         Ok(Self { current })
-    }
-
-    /// Whether `org` has a key to seal to.
-    pub fn has(&self, org: &str) -> bool {
-        self.current.contains_key(org)
     }
 
     /// Seals `plaintext` to `org`'s current key, bound to `context` (e.g.

@@ -47,11 +47,7 @@ pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiE
     {
         return Ok(replay(stored));
     }
-    schema()
-        .check(&value)
-        .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
-    let input: Feedback = serde_json::from_value(value)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))?;
+    let input: Feedback = schema().parse(value)?;
     let status = report.str("status");
     if status != ReportStatus::Concluded.as_str() {
         return Err(ApiError::new(

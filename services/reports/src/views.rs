@@ -4,12 +4,13 @@
 
 use std::sync::OnceLock;
 
-use jiandu_domain::audit::{AuditAction, AuditOutcome};
+use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::Role;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, Row};
 use jiandu_guest::schema::Schema;
+use jiandu_guest::seal::ReportPart;
 use jiandu_guest::staff::{self, Staff};
 use serde::Deserialize;
 use serde_json::json;
@@ -23,15 +24,6 @@ const HOLDER_READERS: &[Role] = &[Role::Petitions, Role::Head];
 
 /// Roles of the reading commission that may view a reporter's identity.
 const IDENTITY_READERS: &[Role] = &[Role::Petitions, Role::Head];
-
-/// Sealing contexts: what a sealed value was bound to.
-fn identity_context(id: &str) -> Vec<u8> {
-    format!("identity:{id}").into_bytes()
-}
-
-fn content_context(id: &str) -> Vec<u8> {
-    format!("content:{id}").into_bytes()
-}
 
 #[derive(Deserialize)]
 struct IdentityViewRequest {
@@ -104,12 +96,7 @@ pub(crate) async fn show(req: Request, id: &str) -> Result<Reply, ApiError> {
     let (report, _) = readable(&db, &caller, id, AuditAction::ReportRead).await?;
     let (subject, content, attachments) = match report.blob("content_sealed") {
         Some(sealed) => {
-            let keys = crate::reader_keys().await?;
-            let opened = keys.open(sealed, &content_context(id)).ok_or_else(|| {
-                ApiError::internal(format!("no reader key opens report {id}'s content"))
-            })?;
-            let value: serde_json::Value = serde_json::from_slice(&opened.plaintext)
-                .map_err(|e| ApiError::internal(format!("report {id}'s sealed content: {e}")))?;
+            let value = open_json(sealed, ReportPart::Content, id).await?;
             (
                 value["subject"].clone(),
                 value["content"].clone(),
@@ -143,13 +130,8 @@ pub(crate) async fn show(req: Request, id: &str) -> Result<Reply, ApiError> {
             "estimated": report.flag("due_estimated"),
         });
     }
-    let act = Act {
-        action: AuditAction::ReportRead,
-        object: &format!("report:{id}"),
-        outcome: AuditOutcome::Done,
-        detail: None,
-    };
-    audit::record(&db, &caller, act).await?;
+    let object = format!("report:{id}");
+    audit::record(&db, &caller, Act::done(AuditAction::ReportRead, &object)).await?;
     Ok(api::json(StatusCode::OK, &body))
 }
 
@@ -173,12 +155,7 @@ pub(crate) async fn view_identity(req: Request, id: &str) -> Result<Reply, ApiEr
         );
         return Err(audit::refuse(&db, &caller, action, &object, error).await);
     }
-    let (value, _) = api::read_json(req).await?;
-    identity_view_schema()
-        .check(&value)
-        .map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
-    let input: IdentityViewRequest = serde_json::from_value(value)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()))?;
+    let input: IdentityViewRequest = identity_view_schema().parse(api::read_json(req).await?.0)?;
     let Some(sealed) = report.blob("identity_sealed") else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -186,18 +163,8 @@ pub(crate) async fn view_identity(req: Request, id: &str) -> Result<Reply, ApiEr
             "this report is anonymous: there is no identity to view",
         ));
     };
-    let keys = crate::reader_keys().await?;
-    let opened = keys
-        .open(sealed, &identity_context(id))
-        .ok_or_else(|| ApiError::internal(format!("no reader key opens report {id}'s identity")))?;
-    let identity: serde_json::Value = serde_json::from_slice(&opened.plaintext)
-        .map_err(|e| ApiError::internal(format!("report {id}'s sealed identity: {e}")))?;
-    let act = Act {
-        action,
-        object: &object,
-        outcome: AuditOutcome::Done,
-        detail: Some(&input.reason),
-    };
+    let identity = open_json(sealed, ReportPart::Identity, id).await?;
+    let act = Act::done(action, &object).detail(Some(&input.reason));
     audit::record(&db, &caller, act).await?;
     eprintln!(
         "identity of report {id} viewed (request {})",
@@ -212,6 +179,21 @@ pub(crate) async fn view_identity(req: Request, id: &str) -> Result<Reply, ApiEr
             "reason": input.reason,
         }),
     ))
+}
+
+/// Opens a sealed part of report `id` as JSON; a part no reader key opens is
+/// a 500 whose cause is logged (never its content).
+async fn open_json(
+    sealed: &[u8],
+    part: ReportPart,
+    id: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let keys = crate::reader_keys().await?;
+    let opened = keys
+        .open(sealed, &part.context(id))
+        .ok_or_else(|| ApiError::internal(format!("no reader key opens report {id}'s {part:?}")))?;
+    serde_json::from_slice(&opened.plaintext)
+        .map_err(|e| ApiError::internal(format!("report {id}'s sealed {part:?}: {e}")))
 }
 
 fn parse(text: &str) -> serde_json::Value {

@@ -160,7 +160,11 @@ async fn twin_submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode,
     let sealed = report.identity.as_ref().map(|i| {
         let plain = json!({ "name": i.name, "phone": i.phone.as_str() }).to_string();
         twin.keys
-            .seal(ORG, plain.as_bytes(), format!("identity:{id}").as_bytes())
+            .seal(
+                ORG,
+                plain.as_bytes(),
+                &seal::ReportPart::Identity.context(&id),
+            )
             .expect("the test commission has a key")
     });
     let _writer = twin.writer.lock().await;
