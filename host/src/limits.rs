@@ -22,6 +22,15 @@ pub struct Limits {
     pub pooling: bool,
     /// Instances the pool holds (`JIANDU_MAX_INSTANCES`, default 256).
     pub max_instances: u32,
+    /// Open client connections at once (`JIANDU_MAX_CONNECTIONS`, default
+    /// 1024); further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (`JIANDU_HEADER_TIMEOUT_MS`,
+    /// default 10000); a slower one is disconnected.
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body (`JIANDU_BODY_TIMEOUT_MS`,
+    /// default 30000); a slower one gets 408.
+    pub body_timeout: Duration,
 }
 
 impl Limits {
@@ -44,6 +53,9 @@ impl Limits {
             idle_timeout: Duration::from_millis(var("JIANDU_IDLE_INSTANCE_MS", 30_000)?),
             pooling: var("JIANDU_POOLING", 1u8)? != 0,
             max_instances: var("JIANDU_MAX_INSTANCES", 256u32)?,
+            max_connections: var("JIANDU_MAX_CONNECTIONS", 1024usize)?.max(1),
+            header_timeout: Duration::from_millis(var("JIANDU_HEADER_TIMEOUT_MS", 10_000)?),
+            body_timeout: Duration::from_millis(var("JIANDU_BODY_TIMEOUT_MS", 30_000)?),
         })
     }
 }

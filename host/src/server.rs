@@ -30,7 +30,17 @@ pub async fn serve(
     let local = listener.local_addr()?;
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    // At most this many connections are served at once; the next client
+    // waits in the listen backlog until one closes.
+    let connections = Arc::new(tokio::sync::Semaphore::new(app.limits.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(app.limits.header_timeout);
     loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -48,13 +58,13 @@ pub async fn serve(
             let app = app.clone();
             async move { Ok::<_, Infallible>(handle(&app, req, client, local).await) }
         });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), service);
+        let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!("connection from {client} ended: {e}");
             }
+            drop(permit);
         });
     }
     app.shutting_down
@@ -163,12 +173,25 @@ async fn route(
     if declared.is_some_and(|n| n > limit) {
         return (too_large(limit), route, component);
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+    let collected =
+        tokio::time::timeout(app.limits.body_timeout, Limited::new(body, limit).collect()).await;
+    let body = match collected {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
             return (too_large(limit), route, component);
         }
-        Err(e) => {
+        Err(_) => {
+            let seconds = app.limits.body_timeout.as_secs_f64();
+            return (
+                error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    &format!("the request body did not arrive within {seconds} s"),
+                ),
+                route,
+                component,
+            );
+        }
+        Ok(Err(e)) => {
             return (
                 error(
                     StatusCode::BAD_REQUEST,

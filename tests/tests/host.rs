@@ -207,3 +207,88 @@ fn a_manifest_error_stops_startup_with_a_message_naming_the_field() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("sqlite_database"), "{err}");
 }
+
+#[test]
+fn slow_clients_and_json_floods_do_not_stop_a_normal_client() {
+    let host = Host::start(
+        &jiandu_tests::repo().join("spin.toml"),
+        &[
+            ("JIANDU_MAX_CONNECTIONS", "8"),
+            ("JIANDU_HEADER_TIMEOUT_MS", "1000"),
+            ("JIANDU_BODY_TIMEOUT_MS", "1000"),
+        ],
+    );
+    let connect = || {
+        let stream = std::net::TcpStream::connect(host.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream
+    };
+    // Slow-loris: more half-sent headers than the host serves connections at once.
+    let slow: Vec<_> = (0..12)
+        .map(|_| {
+            let mut stream = connect();
+            stream
+                .write_all(b"POST /api/v1/reports HTTP/1.1\r\nhost: x\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    // A body that never arrives in full.
+    let mut stalled = connect();
+    write!(
+        stalled,
+        "POST /api/v1/reports HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{{"
+    )
+    .unwrap();
+    // Just under 1 MiB of tiny values, from four clients at once.
+    let flood = format!("[{}0]", "0,".repeat(500_000));
+    let floods: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, flood) = (host.url("/api/v1/reports"), flood.clone());
+            std::thread::spawn(move || {
+                ureq::post(&url)
+                    .config()
+                    .http_status_as_error(false)
+                    .build()
+                    .content_type("application/json")
+                    .send(flood)
+                    .map(|mut r| {
+                        let text = r.body_mut().read_to_string().unwrap_or_default();
+                        (r.status().as_u16(), text)
+                    })
+            })
+        })
+        .collect();
+
+    let normal = host.post_json(
+        "/api/v1/reports",
+        &serde_json::json!({
+            "category": "integrity", "division_code": "370402",
+            "subject": { "name": "张某" }, "content": "村集体资金被挪用于个人消费。",
+        }),
+        &[],
+    );
+    assert_eq!(normal.status, 201, "{}", normal.text);
+    for flood in floods {
+        let (status, text) = flood.join().unwrap().unwrap();
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            text.contains("more than 4096 values"),
+            "refused before it is parsed: {text}"
+        );
+    }
+    // The slow clients were cut off, the stalled body timed out.
+    for mut stream in slow {
+        let mut rest = Vec::new();
+        assert!(
+            stream.read_to_end(&mut rest).is_ok(),
+            "a slow client was never disconnected"
+        );
+    }
+    let mut answer = String::new();
+    stalled.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(host.get("/healthz", &[]).status, 200);
+}

@@ -1,6 +1,8 @@
 //! HTTP helpers: the API's error shape, JSON replies, reading JSON bodies.
 
 use bytes::Bytes;
+
+mod json_shape;
 use jiandu_domain::FieldError;
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{FullBody, Request, Response, StatusCode};
@@ -110,6 +112,9 @@ pub async fn read_json(req: Request) -> Result<(serde_json::Value, Bytes), ApiEr
             format!("the body could not be read: {e:?}"),
         )
     })?;
+    if let Err(problem) = json_shape::check(&bytes) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "", problem));
+    }
     let value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
