@@ -35,6 +35,10 @@ wire_enum! {
         TaskElevate = "task.elevation",
         /// Read the audit log.
         AuditRead = "audit.read",
+        /// Read the undelivered outbox.
+        OutboxRead = "outbox.read",
+        /// Requeued a dead-lettered outbox row.
+        OutboxRequeue = "outbox.requeue",
     }
 }
 

@@ -237,6 +237,26 @@ const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "GET",
+        path: "/api/v1/admin/outbox",
+        what: "undelivered work for Temporal about the matters of the caller's subtree",
+        expect: |role, rel| match rel {
+            Rel::Child => 403,
+            _ if matches!(role, Role::Head | Role::Office) => 200,
+            _ => 403,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/outbox/0/requeue",
+        what: "requeue a dead-lettered row (there is none: 404)",
+        expect: |role, rel| match rel {
+            Rel::Child => 403,
+            _ if matches!(role, Role::Head | Role::Office) => 404,
+            _ => 403,
+        },
+    },
+    Endpoint {
+        method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",
         expect: |_, _| 200,

@@ -1207,3 +1207,139 @@ fn an_approval_is_never_given_by_the_one_who_asked() {
     );
     assert_eq!(by_handler.status, 403, "{}", by_handler.text);
 }
+
+/// Runs the `temporal` CLI against the test's dev server, as an operator would.
+fn temporal_cli(system: &System, args: &[&str]) {
+    let out = std::process::Command::new(jiandu_tests::temporal::temporal_bin())
+        .args(args)
+        .args(["--address", &system.temporal.address()])
+        .output()
+        .expect("run temporal");
+    assert!(
+        out.status.success(),
+        "temporal {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_refused_signal_is_dead_lettered_shown_requeued_and_delivered() {
+    let system = System::start("20s");
+    let district = "370402";
+    let report = system.host.post_json(
+        "/api/v1/reports",
+        &json!({
+            "category": "integrity", "division_code": district,
+            "subject": { "name": "张某" }, "content": "村集体资金被挪用于个人消费。",
+        }),
+        &[],
+    );
+    assert_eq!(report.status, 201, "{}", report.text);
+    let report = report.json()["id"].as_str().unwrap().to_owned();
+    let triage = system.task(Role::Petitions, district, &report, "triage");
+    let complete = format!("/api/v1/tasks/{}/complete", triage["id"].as_str().unwrap());
+
+    // The workflow is ended behind the platform's back: the next signal is
+    // refused with NotFound, and the one after it must not overtake it.
+    temporal_cli(
+        &system,
+        &[
+            "workflow",
+            "terminate",
+            "--workflow-id",
+            &report,
+            "--reason",
+            "test",
+        ],
+    );
+    for note in ["first", "second"] {
+        let done = system.post(
+            Role::Petitions,
+            district,
+            &complete,
+            json!({ "outcome": "accept", "note": note }),
+        );
+        assert_eq!(done.status, 202, "{}", done.text);
+    }
+    let outbox = || {
+        let reply = system.get(Role::Head, district, "/api/v1/admin/outbox");
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_conforms("outbox.json", &reply.json());
+        reply.json()
+    };
+    let mut seen = Value::Null;
+    let shown = system.host.wait_for(PATIENCE, || {
+        seen = outbox();
+        seen["counts"] == json!({ "pending": 0, "dead": 1, "waiting": 1 })
+    });
+    assert!(shown, "{seen:#}\n{}", system.worker.logs());
+    let dead = &seen["dead"][0];
+    assert_eq!(dead["workflow_id"], json!(report));
+    assert_eq!(dead["org"], json!(district));
+    assert_eq!(dead["attempts"], json!(1), "refused for good: not retried");
+    assert!(
+        dead["last_error"].as_str().unwrap().contains("NotFound"),
+        "{dead}"
+    );
+    assert!(system.worker.logs().contains("dead-lettered"));
+    // Another county does not see it; a role that is not an administrator may not look.
+    assert_eq!(
+        system
+            .get(Role::Head, "370403", "/api/v1/admin/outbox")
+            .json()["dead"],
+        json!([])
+    );
+    assert_eq!(
+        system
+            .get(Role::Petitions, district, "/api/v1/admin/outbox")
+            .status,
+        403
+    );
+
+    // The operator brings the workflow back and requeues the row.
+    temporal_cli(
+        &system,
+        &[
+            "workflow",
+            "reset",
+            "--workflow-id",
+            &report,
+            "--type",
+            "FirstWorkflowTask",
+            "--reason",
+            "requeue test",
+        ],
+    );
+    let requeue = format!("/api/v1/admin/outbox/{}/requeue", dead["id"]);
+    let requeued = system.post(Role::Head, district, &requeue, json!({}));
+    assert_eq!(requeued.status, 202, "{}", requeued.text);
+    assert_conforms("outbox-requeued.json", &requeued.json());
+    let mut status = Value::Null;
+    let delivered = system.host.wait_for(PATIENCE, || {
+        status = system
+            .get(
+                Role::Petitions,
+                district,
+                &format!("/api/v1/reports/{report}"),
+            )
+            .json()["status"]
+            .clone();
+        status == "accepted"
+    });
+    assert!(
+        delivered,
+        "the report is `{status}`\n{}",
+        system.worker.logs()
+    );
+    let drained = system.host.wait_for(PATIENCE, || {
+        outbox()["counts"] == json!({ "pending": 0, "dead": 0, "waiting": 0 })
+    });
+    assert!(drained, "{:#}", outbox());
+    assert_eq!(
+        system
+            .post(Role::Head, district, &requeue, json!({}))
+            .status,
+        404,
+        "a delivered row is not dead any more"
+    );
+}

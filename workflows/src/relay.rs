@@ -4,6 +4,14 @@
 //! workflow drops repeats. At least once, in order per workflow, with backoff
 //! while Temporal is away. A crash between delivering and marking a row only
 //! delivers it again, which both rules make harmless.
+//!
+//! Temporal's answer decides what happens to a row that is not delivered:
+//! while Temporal is away everything waits; a row that fails for a reason
+//! that may pass is retried up to [`MAX_ATTEMPTS`] times; a row refused for
+//! good (a closed or missing workflow, a wrong namespace, no permission, a
+//! payload that does not fit) is dead-lettered at once. A dead row is
+//! logged, counted, shown at `GET /api/v1/admin/outbox` and can be requeued
+//! there; later rows of its workflow wait behind it instead of overtaking it.
 
 use std::collections::HashMap;
 
@@ -29,8 +37,8 @@ use crate::clue::ClueWorkflow;
 use crate::detention::DetentionWorkflow;
 use crate::report::ReportWorkflow;
 
-/// Refusals after which a row is left for an operator (its `last_error` says why).
-const MAX_REFUSALS: i64 = 20;
+/// Failures that may pass after which a row is dead-lettered anyway.
+const MAX_ATTEMPTS: i64 = 20;
 
 /// One pending outbox row.
 #[derive(Debug, sqlx::FromRow)]
@@ -50,7 +58,11 @@ enum Undelivered {
     /// Temporal could not be reached; try everything again later.
     #[error("Temporal is unavailable: {0}")]
     Unavailable(String),
-    /// This row was refused; later rows of the same workflow wait behind it.
+    /// This row failed for a reason that may pass; it is retried, and later
+    /// rows of the same workflow wait behind it.
+    #[error("{0}")]
+    Failed(String),
+    /// This row was refused for good: it is dead-lettered.
     #[error("{0}")]
     Refused(String),
 }
@@ -117,11 +129,15 @@ async fn pass(
     client: &Client,
     settings: &RelaySettings,
 ) -> Result<usize, PassError> {
+    // Pending rows, but none behind a dead row of the same workflow.
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
-         FROM outbox WHERE delivered_at IS NULL AND attempts < ? ORDER BY id LIMIT ?",
+         FROM outbox o
+         WHERE delivered_at IS NULL AND dead_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM outbox d
+                           WHERE d.workflow_id = o.workflow_id AND d.dead_at IS NOT NULL AND d.id < o.id)
+         ORDER BY id LIMIT ?",
     )
-    .bind(MAX_REFUSALS)
     .bind(settings.batch)
     .fetch_all(pool)
     .await?;
@@ -173,22 +189,46 @@ async fn deliver_in_order(
                     "relayed"
                 );
             }
+            Err(Undelivered::Unavailable(e)) => {
+                // An outage is nobody's fault: it counts against no row.
+                sqlx::query("UPDATE outbox SET last_error = ? WHERE id = ?")
+                    .bind(&e)
+                    .bind(row.id)
+                    .execute(pool)
+                    .await?;
+                return Err(PassError::Outage(Undelivered::Unavailable(e)));
+            }
             Err(e) => {
-                // Only refusals count against a row: an outage is nobody's fault.
-                let refused = matches!(e, Undelivered::Refused(_));
-                sqlx::query(
-                    "UPDATE outbox SET attempts = attempts + ?, last_error = ? WHERE id = ?",
+                let permanent = matches!(e, Undelivered::Refused(_));
+                let dead: Option<String> = sqlx::query_scalar(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
+                            dead_at = CASE WHEN ? OR attempts + 1 >= ? THEN ? END
+                     WHERE id = ? RETURNING dead_at",
                 )
-                .bind(i64::from(refused))
                 .bind(e.to_string())
+                .bind(permanent)
+                .bind(MAX_ATTEMPTS)
+                .bind(now())
                 .bind(row.id)
-                .execute(pool)
+                .fetch_one(pool)
                 .await?;
-                if refused {
-                    tracing::error!(outbox = row.id, workflow = %row.workflow_id, reason = %e, "row refused; later rows of this workflow wait");
-                    return Ok(delivered);
+                if dead.is_some() {
+                    let dead_letters: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL AND delivered_at IS NULL",
+                    )
+                    .fetch_one(pool)
+                    .await?;
+                    tracing::error!(
+                        outbox = row.id,
+                        workflow = %row.workflow_id,
+                        reason = %e,
+                        dead_letters,
+                        "row dead-lettered; later rows of this workflow wait until it is requeued (GET /api/v1/admin/outbox)"
+                    );
+                } else {
+                    tracing::warn!(outbox = row.id, workflow = %row.workflow_id, reason = %e, "row failed; it is retried and later rows of this workflow wait");
                 }
-                return Err(PassError::Outage(e));
+                return Ok(delivered);
             }
         }
     }
@@ -207,15 +247,29 @@ fn parse<T: DeserializeOwned>(row: &Row) -> Result<T, Undelivered> {
     })
 }
 
-fn unavailable_or_refused(status: &tonic::Status) -> Undelivered {
+/// What a gRPC status means for a row: Temporal is away (everything waits),
+/// the row failed for a reason that may pass (retried), or it was refused
+/// for good (dead-lettered).
+fn classify(status: &tonic::Status) -> Undelivered {
     use tonic::Code;
+    let said = format!("{:?}: {}", status.code(), status.message());
     match status.code() {
         Code::Unavailable
         | Code::DeadlineExceeded
         | Code::Unknown
         | Code::Cancelled
-        | Code::ResourceExhausted => Undelivered::Unavailable(status.message().to_owned()),
-        _ => Undelivered::Refused(format!("{}: {}", status.code(), status.message())),
+        | Code::ResourceExhausted => Undelivered::Unavailable(said),
+        Code::Aborted | Code::Internal => Undelivered::Failed(said),
+        Code::Ok
+        | Code::NotFound
+        | Code::InvalidArgument
+        | Code::PermissionDenied
+        | Code::Unauthenticated
+        | Code::FailedPrecondition
+        | Code::AlreadyExists
+        | Code::OutOfRange
+        | Code::Unimplemented
+        | Code::DataLoss => Undelivered::Refused(said),
     }
 }
 
@@ -253,8 +307,11 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
             };
             match started {
                 Ok(()) | Err(WorkflowStartError::AlreadyStarted { .. }) => Ok(()),
-                Err(WorkflowStartError::Rpc(status)) => Err(unavailable_or_refused(&status)),
-                Err(e) => Err(Undelivered::Refused(e.to_string())),
+                Err(WorkflowStartError::Rpc(status)) => Err(classify(&status)),
+                Err(e @ WorkflowStartError::PayloadConversion(_)) => {
+                    Err(Undelivered::Refused(e.to_string()))
+                }
+                Err(e) => Err(Undelivered::Failed(e.to_string())),
             }
         }
         "signal" if row.signal_name.as_deref() == Some(EVENT_SIGNAL) => {
@@ -289,8 +346,14 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
             };
             match signalled {
                 Ok(()) => Ok(()),
-                Err(WorkflowInteractionError::Rpc(status)) => Err(unavailable_or_refused(&status)),
-                Err(e) => Err(Undelivered::Refused(e.to_string())),
+                Err(
+                    WorkflowInteractionError::Rpc(status)
+                    | WorkflowInteractionError::NotFound(status),
+                ) => Err(classify(&status)),
+                Err(e @ WorkflowInteractionError::PayloadConversion(_)) => {
+                    Err(Undelivered::Refused(e.to_string()))
+                }
+                Err(e) => Err(Undelivered::Failed(e.to_string())),
             }
         }
         other => Err(Undelivered::Refused(format!(

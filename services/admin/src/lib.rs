@@ -4,6 +4,11 @@
 //!   and every org below it, newest first, filtered by `actor`, `object`,
 //!   `action`, `since`, `until`; paged with `before` (a `seq`) and `limit`.
 //!   Reading it is itself an audited action.
+//! - `GET /api/v1/admin/outbox` — undelivered work for Temporal about the
+//!   matters of the caller's subtree: counts (pending, dead, waiting behind
+//!   a dead row) and every dead-lettered row with why it was refused.
+//! - `POST /api/v1/admin/outbox/{id}/requeue` — puts a dead row back in
+//!   line once its cause is fixed (audited).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
@@ -17,8 +22,8 @@ use spin_sdk::http_service;
 
 mod store;
 
-/// Who may read the audit log: a commission's head and its office.
-const AUDIT_READERS: &[Role] = &[Role::Head, Role::Office];
+/// Who administers: a commission's head and its office.
+const ADMINISTRATORS: &[Role] = &[Role::Head, Role::Office];
 
 #[http_service]
 async fn handle(req: Request) -> Reply {
@@ -33,12 +38,10 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     let query = req.uri().query().unwrap_or_default().to_owned();
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["admin", "audit"]) => audit_log(&caller, &db, &query).await,
-        (_, ["admin", "audit"]) => {
-            Err(
-                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "", "use GET here")
-                    .with_header("allow", "GET".to_owned()),
-            )
-        }
+        (Method::GET, ["admin", "outbox"]) => outbox(&caller, &db).await,
+        (Method::POST, ["admin", "outbox", id, "requeue"]) => requeue(&caller, &db, id).await,
+        (_, ["admin", "audit" | "outbox"]) => Err(method_not_allowed("GET")),
+        (_, ["admin", "outbox", _, "requeue"]) => Err(method_not_allowed("POST")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "",
@@ -47,28 +50,48 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     }
 }
 
-/// `GET /api/v1/admin/audit`.
-async fn audit_log(caller: &Staff, db: &Db, query: &str) -> Result<Reply, ApiError> {
-    let object = format!("audit:{}", caller.org());
+fn method_not_allowed(allowed: &'static str) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "",
+        format!("use {allowed} here"),
+    )
+    .with_header("allow", allowed.to_owned())
+}
+
+/// The orgs an administrator watches — their commission's subtree — or 403
+/// (recorded in the audit log as a refused `action` on `object`).
+async fn administered(
+    caller: &Staff,
+    db: &Db,
+    action: AuditAction,
+    object: &str,
+) -> Result<Vec<String>, ApiError> {
     let commission = caller
         .tree
         .get(caller.org())
         .is_some_and(|o| o.kind == OrgKind::Commission);
-    if !commission || !caller.claims.holds_any(AUDIT_READERS) {
+    if !commission || !caller.claims.holds_any(ADMINISTRATORS) {
         let error = ApiError::new(
             StatusCode::FORBIDDEN,
             "",
-            "the audit log is for a commission's head and office",
+            "this is for a commission's head and office",
         );
-        return Err(audit::refuse(db, caller, AuditAction::AuditRead, &object, error).await);
+        return Err(audit::refuse(db, caller, action, object, error).await);
     }
-    let filter = store::Filter::parse(query)?;
-    let orgs: Vec<String> = caller
+    Ok(caller
         .tree
         .subtree(caller.org())
         .into_iter()
         .map(|o| o.id.clone())
-        .collect();
+        .collect())
+}
+
+/// `GET /api/v1/admin/audit`.
+async fn audit_log(caller: &Staff, db: &Db, query: &str) -> Result<Reply, ApiError> {
+    let object = format!("audit:{}", caller.org());
+    let orgs = administered(caller, db, AuditAction::AuditRead, &object).await?;
+    let filter = store::Filter::parse(query)?;
     let rows = store::entries(db, &filter, &orgs).await?;
     let entries: Vec<_> = rows
         .iter()
@@ -102,5 +125,87 @@ async fn audit_log(caller: &Staff, db: &Db, query: &str) -> Result<Reply, ApiErr
             "next_before": next_before,
             "last_checkpoint": checkpoint,
         }),
+    ))
+}
+
+/// Whether an outbox row's matter is in `orgs`; a row whose matter is
+/// unknown belongs to no one below the top and is shown at the top only.
+fn watched(row_org: Option<&str>, orgs: &[String], caller: &Staff) -> bool {
+    match row_org {
+        Some(org) => orgs.iter().any(|o| o == org),
+        None => caller
+            .tree
+            .get(caller.org())
+            .is_some_and(|o| o.parent.is_none()),
+    }
+}
+
+/// `GET /api/v1/admin/outbox`.
+async fn outbox(caller: &Staff, db: &Db) -> Result<Reply, ApiError> {
+    let object = format!("outbox:{}", caller.org());
+    let orgs = administered(caller, db, AuditAction::OutboxRead, &object).await?;
+    let mut counts = json!({ "pending": 0, "dead": 0, "waiting": 0 });
+    for row in store::outbox_counts(db).await? {
+        if watched(row.text("org"), &orgs, caller) {
+            let n = counts[row.str("state")].as_i64().unwrap_or(0) + row.int("n").unwrap_or(0);
+            counts[row.str("state")] = json!(n);
+        }
+    }
+    let dead: Vec<_> = store::dead_rows(db)
+        .await?
+        .iter()
+        .filter(|r| watched(r.text("org"), &orgs, caller))
+        .map(|r| {
+            json!({
+                "id": r.int("id"),
+                "kind": r.str("kind"),
+                "workflow_type": r.text("workflow_type"),
+                "workflow_id": r.str("workflow_id"),
+                "signal": r.text("signal_name"),
+                "org": r.text("org"),
+                "attempts": r.int("attempts"),
+                "last_error": r.text("last_error"),
+                "created_at": r.str("created_at"),
+                "dead_at": r.str("dead_at"),
+            })
+        })
+        .collect();
+    Ok(api::json(
+        StatusCode::OK,
+        &json!({ "counts": counts, "dead": dead }),
+    ))
+}
+
+/// `POST /api/v1/admin/outbox/{id}/requeue`.
+async fn requeue(caller: &Staff, db: &Db, id: &str) -> Result<Reply, ApiError> {
+    let object = format!("outbox:{id}");
+    let action = AuditAction::OutboxRequeue;
+    let orgs = administered(caller, db, action, &object).await?;
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "", "no such dead-lettered row");
+    let row_id: i64 = id.parse().map_err(|_| not_found())?;
+    let dead = store::dead_rows(db).await?;
+    let row = dead
+        .iter()
+        .find(|r| r.int("id") == Some(row_id) && watched(r.text("org"), &orgs, caller))
+        .ok_or_else(not_found)?;
+    let workflow = row.str("workflow_id").to_owned();
+    let requeued = audit::audited(db, caller, Act::done(action, &object), async || {
+        store::requeue(db, row_id).await
+    })
+    .await?;
+    if !requeued {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "",
+            "the row is no longer dead-lettered",
+        ));
+    }
+    eprintln!(
+        "outbox row {row_id} of {workflow} requeued (request {})",
+        caller.request_id
+    );
+    Ok(api::json(
+        StatusCode::ACCEPTED,
+        &json!({ "id": row_id, "workflow_id": workflow, "requeued": true }),
     ))
 }

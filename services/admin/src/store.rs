@@ -1,6 +1,10 @@
-//! The SQL behind the administrators' views, and their query parameters.
+//! The SQL behind the administrators' views — the audit log and the
+//! outbox — and the audit log's query parameters.
 
 use jiandu_domain::audit::AuditAction;
+use jiandu_domain::flow::{
+    CLUE_WORKFLOW, DETENTION_WORKFLOW, REPORT_WORKFLOW, detention_workflow_id,
+};
 use jiandu_guest::api::ApiError;
 use jiandu_guest::db::{Db, DbError, Row, Value, text};
 use spin_sdk::http::StatusCode;
@@ -146,6 +150,71 @@ pub(crate) async fn entries(
     sql.push_str(" ORDER BY seq DESC LIMIT ?");
     params.push(Value::Integer(filter.limit as i64));
     db.query("reading the audit log", &sql, params).await
+}
+
+/// The org whose matter an outbox row moves: the holder of the report or
+/// clue its workflow is about. Binds the three workflow types and the
+/// detention id suffix, in that order.
+const ROW_ORG: &str = "CASE o.workflow_type
+       WHEN ? THEN (SELECT org FROM reports WHERE id = o.workflow_id)
+       WHEN ? THEN (SELECT org FROM clues WHERE id = o.workflow_id)
+       WHEN ? THEN (SELECT org FROM clues WHERE id || ? = o.workflow_id)
+     END";
+
+fn row_org_params() -> [Value; 4] {
+    [
+        text(REPORT_WORKFLOW),
+        text(CLUE_WORKFLOW),
+        text(DETENTION_WORKFLOW),
+        text(detention_workflow_id("")),
+    ]
+}
+
+/// Undelivered outbox rows by org and state: `dead`, `waiting` (behind a
+/// dead row of the same workflow) or `pending`.
+pub(crate) async fn outbox_counts(db: &Db) -> Result<Vec<Row>, DbError> {
+    db.query(
+        "counting undelivered outbox rows",
+        &format!(
+            "SELECT org, state, COUNT(*) AS n FROM (
+               SELECT {ROW_ORG} AS org,
+                      CASE WHEN o.dead_at IS NOT NULL THEN 'dead'
+                           WHEN EXISTS (SELECT 1 FROM outbox d WHERE d.workflow_id = o.workflow_id
+                                          AND d.dead_at IS NOT NULL AND d.id < o.id) THEN 'waiting'
+                           ELSE 'pending' END AS state
+               FROM outbox o WHERE o.delivered_at IS NULL)
+             GROUP BY org, state"
+        ),
+        row_org_params(),
+    )
+    .await
+}
+
+/// The dead-lettered rows, oldest first, with their orgs.
+pub(crate) async fn dead_rows(db: &Db) -> Result<Vec<Row>, DbError> {
+    db.query(
+        "reading dead-lettered outbox rows",
+        &format!(
+            "SELECT o.id, o.kind, o.workflow_type, o.workflow_id, o.signal_name, o.attempts,
+                    o.last_error, o.created_at, o.dead_at, {ROW_ORG} AS org
+             FROM outbox o WHERE o.dead_at IS NOT NULL AND o.delivered_at IS NULL ORDER BY o.id"
+        ),
+        row_org_params(),
+    )
+    .await
+}
+
+/// Puts a dead row back in line; false if it is not dead (any more).
+pub(crate) async fn requeue(db: &Db, id: i64) -> Result<bool, DbError> {
+    let rows = db
+        .query(
+            "requeueing an outbox row",
+            "UPDATE outbox SET dead_at = NULL, attempts = 0
+             WHERE id = ? AND dead_at IS NOT NULL AND delivered_at IS NULL RETURNING id",
+            [Value::Integer(id)],
+        )
+        .await?;
+    Ok(!rows.is_empty())
 }
 
 /// The newest signed checkpoint: `{seq, at}`, or null before the first.
