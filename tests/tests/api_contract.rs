@@ -74,3 +74,52 @@ fn the_served_document_and_every_schema_it_references_are_the_files_in_schemas()
     }
     assert_eq!(host.get("/api/v1/schemas/secrets.json", &[]).status, 404);
 }
+
+#[test]
+fn the_report_schema_states_the_phone_and_id_rules_the_server_enforces() {
+    use jiandu_domain::report::{IdNumber, Phone};
+    let schema = jiandu_guest::schema::Schema::compile(
+        &std::fs::read_to_string(repo().join("schemas/report.json")).unwrap(),
+    );
+    let report = |phone: &str, id: &str| {
+        serde_json::json!({
+            "category": "integrity", "division_code": "370402",
+            "subject": { "name": "张某" }, "content": "村集体资金被挪用于个人消费。",
+            "reporter": { "name": "李四", "phone": phone, "id_number": id },
+        })
+    };
+    let id = "11010519491231002X";
+    for phone in [
+        "13812345678",
+        "138-1234-5678",
+        " 138 1234 5678 ",
+        "0632-1234567",
+        "010 12345678",
+        "12812345678",
+        "1381234567",
+        "23812345678",
+        "063212345",
+        "0632123456789",
+        "-",
+        "1 3 8",
+    ] {
+        assert_eq!(
+            schema.check(&report(phone, id)).is_ok(),
+            Phone::parse(phone).is_ok(),
+            "schema and server disagree on phone {phone:?}"
+        );
+    }
+    // The shape is stated; the check character is not (JSON Schema cannot), and says so.
+    for id in [
+        id,
+        " 11010519491231002x ",
+        "1101051949123100",
+        "11010519491231002Y",
+    ] {
+        let shape_ok = schema.check(&report("13812345678", id)).is_ok();
+        assert!(
+            shape_ok || IdNumber::parse(id).is_err(),
+            "the server takes {id:?} that the schema refuses"
+        );
+    }
+}

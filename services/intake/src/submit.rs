@@ -35,9 +35,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         return Ok(replay(stored, receipt_key));
     }
 
-    let input: ReportInput = schema().parse(body)?;
-    let report =
-        Report::parse(input).map_err(|errors| ApiError::fields(StatusCode::BAD_REQUEST, errors))?;
+    let report = parse_report(body)?;
     // The commission serving the report's division holds it (分级受理); one
     // about that commission's head goes to the next-higher one (检控 Art. 15).
     let tree = orgs::tree(&db).await?;
@@ -199,6 +197,31 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         report.concerns_commission_head
     );
     Ok(created(answer, receipt_key))
+}
+
+/// Checks a body against the schema and the domain rules, answering every
+/// problem at once: where both find one at the same field, the domain's
+/// words (which say what a valid value looks like) are kept.
+fn parse_report(body: serde_json::Value) -> Result<Report, ApiError> {
+    let schema_errors = schema().check(&body).err().unwrap_or_default();
+    let domain_errors = match serde_json::from_value::<ReportInput>(body) {
+        Ok(input) => match Report::parse(input) {
+            Ok(report) if schema_errors.is_empty() => return Ok(report),
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        },
+        Err(e) if schema_errors.is_empty() => {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "", e.to_string()));
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut errors = domain_errors;
+    for e in schema_errors {
+        if !errors.iter().any(|d| d.pointer == e.pointer) {
+            errors.push(e);
+        }
+    }
+    Err(ApiError::fields(StatusCode::BAD_REQUEST, errors))
 }
 
 /// The 201 answer; the secret is added here and never stored.
