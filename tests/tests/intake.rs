@@ -350,3 +350,46 @@ fn concurrent_submissions_are_all_committed() {
         40
     );
 }
+
+#[test]
+fn anonymous_floods_are_limited_by_text_and_division_never_by_address() {
+    let host = Host::start(
+        &jiandu_tests::repo().join("spin.toml"),
+        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "2,4,600")],
+    );
+    let with = |content: &str, division: &str| {
+        let mut body = anonymous();
+        body["content"] = json!(content);
+        body["division_code"] = json!(division);
+        host.post_json(REPORTS, &body, &[])
+    };
+    let flood = "同一内容的举报被反复提交，企图淹没信访渠道。";
+    for _ in 0..2 {
+        assert_eq!(with(flood, "370402").status, 201);
+    }
+    let refused = with(flood, "370402");
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(refused.header("retry-after").is_some());
+    // Other reporters, all behind the same address, are not locked out…
+    for n in 0..2 {
+        let other = with(
+            &format!("另一位举报人反映的第{n}个问题，内容不同。"),
+            "370402",
+        );
+        assert_eq!(other.status, 201, "{}", other.text);
+    }
+    // …until the division's own limit; then only that division waits.
+    let sixth = with("又一位举报人反映的不同问题，内容也不同。", "370402");
+    assert_eq!(sixth.status, 429, "{}", sixth.text);
+    assert_eq!(
+        with("另一个区的举报人反映的问题，内容不同。", "370403").status,
+        201
+    );
+    // Real-name reporters are not counted here.
+    assert_eq!(host.post_json(REPORTS, &real_name(), &[]).status, 201);
+    // A refused submission stores nothing.
+    assert_eq!(
+        host.count("SELECT COUNT(*) FROM reports WHERE division_code = '370402'"),
+        4 + 1
+    );
+}

@@ -69,7 +69,7 @@ fn intake_holds_public_keys_only() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(intake, ["receipt_key", "sealing_keys"]);
+    assert_eq!(intake, ["anonymous_limits", "receipt_key", "sealing_keys"]);
     let holders: Vec<&String> = components
         .iter()
         .filter(|(_, c)| {

@@ -5,7 +5,8 @@
 //! Art. 15 report's substance — is sealed to the reading commission's
 //! public key before it is stored: this component holds public keys only
 //! (`sealing_keys`) and cannot open what it stored. Follow-up, feedback and
-//! staff reads are the `reports` component's.
+//! staff reads are the `reports` component's. Anonymous submissions are
+//! rate-limited by text and by division (`limits.rs`), never by address.
 
 use std::sync::OnceLock;
 
@@ -15,6 +16,7 @@ use jiandu_guest::variables;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
+mod limits;
 mod submit;
 
 #[http_service]
@@ -40,6 +42,12 @@ async fn sealing_keys() -> Result<&'static SealingKeys, ApiError> {
         SealingKeys::parse(t).map_err(|e| e.to_string())
     })
     .await
+}
+
+/// The limits on anonymous submissions (`anonymous_limits`).
+async fn anonymous_limits() -> Result<&'static limits::Limits, ApiError> {
+    static LIMITS: OnceLock<limits::Limits> = OnceLock::new();
+    variables::cached(&LIMITS, "anonymous_limits", limits::Limits::parse).await
 }
 
 /// The key follow-up secrets are derived under (`receipt_key`).

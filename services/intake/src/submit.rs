@@ -131,6 +131,19 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     }
 
     db.begin().await?;
+    if !report.is_real_name() {
+        let text_hash = hex::encode(seal::sha256(
+            format!("{}\0{}", report.division.as_str(), report.content.trim()).as_bytes(),
+        ));
+        let allowed = *crate::anonymous_limits().await?;
+        let division = report.division.as_str();
+        let counted =
+            crate::limits::count(&db, allowed, &text_hash, division, now.unix_timestamp()).await;
+        if let Err(refused) = counted {
+            db.rollback().await;
+            return Err(refused);
+        }
+    }
     let written = async {
         db.exec(
             "storing the report",

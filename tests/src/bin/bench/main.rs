@@ -285,7 +285,7 @@ fn main() {
 fn http(load: &Load) {
     let dir = tempfile::tempdir().expect("temp dir");
     let testbed = Host::start(&testbed_manifest(dir.path(), &[]), &[]);
-    let product = Host::start_product();
+    let product = Host::start_product(); // the harness lifts the anonymous limits
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
