@@ -15,6 +15,7 @@ use jiandu_domain::org::{OrgKind, Role};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
+use jiandu_guest::idempotency;
 use jiandu_guest::staff::{self, Staff};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, StatusCode};
@@ -39,7 +40,14 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["admin", "audit"]) => audit_log(&caller, &db, &query).await,
         (Method::GET, ["admin", "outbox"]) => outbox(&caller, &db).await,
-        (Method::POST, ["admin", "outbox", id, "requeue"]) => requeue(&caller, &db, id).await,
+        (Method::POST, ["admin", "outbox", id, "requeue"]) => {
+            let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
+            let scope = format!("{} POST {path}", caller.claims.sub);
+            idempotency::staff_write(&db, caller, key, b"", scope, async |c| {
+                requeue(&c, &db, id).await
+            })
+            .await
+        }
         (_, ["admin", "audit" | "outbox"]) => Err(method_not_allowed("GET")),
         (_, ["admin", "outbox", _, "requeue"]) => Err(method_not_allowed("POST")),
         _ => Err(ApiError::new(

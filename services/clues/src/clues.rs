@@ -18,9 +18,9 @@ use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Request, StatusCode};
+use spin_sdk::http::StatusCode;
 
-use crate::{body, conflict};
+use crate::conflict;
 
 /// The commission's roles that may read its clues.
 pub(crate) const COMMISSION: &[Role] = &[
@@ -51,7 +51,11 @@ struct NewClue {
 /// commission from a tour, a big-data hit or supervision, or a further clue
 /// from an accepted report of that commission (the first is registered when
 /// 信访室 accepts it); that report then waits for this clue too.
-pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
+pub(crate) async fn register(
+    input: serde_json::Value,
+    caller: Staff,
+    db: &Db,
+) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     caller.require(&[Role::CaseManagement])?;
     let holds_clues = caller
@@ -63,11 +67,8 @@ pub(crate) async fn register(req: Request, caller: Staff, db: &Db) -> Result<Rep
             "clues are held by a commission or a township's 纪委; register it there",
         ));
     }
-    let input: NewClue = body(
-        req,
-        schema(&SCHEMA, include_str!("../../../schemas/clue.json")),
-    )
-    .await?;
+    let input: NewClue =
+        schema(&SCHEMA, include_str!("../../../schemas/clue.json")).parse(input)?;
     if let Some(org) = &input.subject_org
         && !caller.tree.is_within(org, caller.org())
     {
@@ -313,18 +314,15 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
 /// records a collective decision of the commission that holds the clue;
 /// its attendees are people of that commission.
 pub(crate) async fn decide(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let clue = own(db, &caller, id, RECORDERS).await?;
-    let decision: CollectiveDecision = body(
-        req,
-        schema(&SCHEMA, include_str!("../../../schemas/decision.json")),
-    )
-    .await?;
+    let decision: CollectiveDecision =
+        schema(&SCHEMA, include_str!("../../../schemas/decision.json")).parse(input)?;
     let problems = decision.check(|person| caller.tree.person(&clue.org, person).is_some());
     if !problems.is_empty() {
         return Err(ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, problems));
@@ -405,18 +403,15 @@ struct DisposalChoice {
 /// `POST /api/v1/clues/{id}/disposal`: chooses the disposal the collective
 /// decision settled (规则 Art. 21, 53).
 pub(crate) async fn dispose(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let clue = own(db, &caller, id, &[Role::Supervision]).await?;
-    let choice: DisposalChoice = body(
-        req,
-        schema(&SCHEMA, include_str!("../../../schemas/disposal.json")),
-    )
-    .await?;
+    let choice: DisposalChoice =
+        schema(&SCHEMA, include_str!("../../../schemas/disposal.json")).parse(input)?;
     allow(&clue, ClueAction::ChooseDisposal)?;
     let mode = choice.mode.as_str();
     check_decision(db, id, &choice.decision_id, Matter::Disposal, mode).await?;

@@ -18,10 +18,10 @@ use jiandu_guest::staff::Staff;
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Request, StatusCode};
+use spin_sdk::http::StatusCode;
 
 use crate::clues::{allow, check_decision, own};
-use crate::{accepted, body, conflict, new_id};
+use crate::{accepted, conflict, new_id};
 
 /// Who may ask for, extend or end a detention.
 const HANDLERS: &[Role] = &[Role::Investigation, Role::Head];
@@ -35,7 +35,7 @@ struct DetentionRequest {
 /// decision to detain; it takes effect only once the head of the
 /// next-higher commission — someone other than the requester — approves.
 pub(crate) async fn request(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
@@ -44,7 +44,7 @@ pub(crate) async fn request(
     let clue = own(db, &caller, id, HANDLERS).await?;
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/detention-request.json")));
-    let input: DetentionRequest = body(req, schema).await?;
+    let input: DetentionRequest = schema.parse(input)?;
     allow(&clue, ClueAction::RequestDetention)?;
     check_decision(db, id, &input.decision_id, Matter::Detention, DETAIN).await?;
     let existing = db
@@ -146,7 +146,7 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error>
 /// `POST /api/v1/clues/{id}/detention/extensions`: asks for an extension
 /// (监察法 Art. 48); the approver depends on how many were granted.
 pub(crate) async fn extend(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
@@ -155,7 +155,7 @@ pub(crate) async fn extend(
     let granted = in_effect(db, &caller, id).await?;
     let schema =
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/extension.json")));
-    let input: Extension = body(req, schema).await?;
+    let input: Extension = schema.parse(input)?;
     let rule = next_extension(granted).map_err(|why| {
         conflict(
             "the detention",
@@ -191,7 +191,7 @@ struct Release {
 
 /// `POST /api/v1/clues/{id}/detention/release`: 解除留置; every timer ends.
 pub(crate) async fn release(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
@@ -200,7 +200,7 @@ pub(crate) async fn release(
     in_effect(db, &caller, id).await?;
     let schema =
         SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/release.json")));
-    let input: Release = body(req, schema).await?;
+    let input: Release = schema.parse(input)?;
     signal(
         db,
         &caller,
@@ -223,7 +223,7 @@ struct Change {
 /// the measure, answered within 3 days (监察法 Art. 50) by the head — never
 /// by the one who asked.
 pub(crate) async fn change(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     id: &str,
@@ -232,7 +232,7 @@ pub(crate) async fn change(
     in_effect(db, &caller, id).await?;
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/change-request.json")));
-    let input: Change = body(req, schema).await?;
+    let input: Change = schema.parse(input)?;
     signal(
         db,
         &caller,

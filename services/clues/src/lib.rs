@@ -13,15 +13,17 @@
 //! - `POST /api/v1/tasks/{id}/complete`, `.../approve`, `.../reject` — do a task.
 //! - `POST /api/v1/tasks/{id}/elevation` — 提级: a new due date, or taking the step over.
 //!
+//! Every write takes an `Idempotency-Key`: a retry gets the first answer.
+//!
 //! Who may do what is `docs/authorization.md`. Every write commits the
 //! domain row, an outbox row and its audit entry together; the workflows hear of it through
 //! the relay. Nothing here calls Temporal.
 
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::Db;
-use jiandu_guest::schema::Schema;
-use jiandu_guest::staff;
-use serde::de::DeserializeOwned;
+use jiandu_guest::idempotency;
+use jiandu_guest::staff::{self, Staff};
+use serde_json::Value;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
@@ -37,43 +39,52 @@ async fn handle(req: Request) -> Reply {
 async fn route(req: Request) -> Result<Reply, ApiError> {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
-    let segments: Vec<&str> = path.split('/').skip(3).collect();
     let method = req.method().clone();
     let db = Db::open().await?;
     let caller = staff::caller(&req, &db).await?;
-    let (db, c) = (&db, caller);
+    let segments: Vec<&str> = path.split('/').skip(3).collect();
+    if method == Method::POST {
+        let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
+        let (input, raw) = api::read_json(req).await?;
+        let scope = format!("{} POST {path}", caller.claims.sub);
+        let db = &db;
+        return idempotency::staff_write(db, caller, key, &raw, scope, async |c| {
+            write(c, db, &segments, input).await
+        })
+        .await;
+    }
     match (method, segments.as_slice()) {
-        (Method::POST, ["clues"]) => clues::register(req, c, db).await,
-        (Method::GET, ["clues", id]) => clues::show(c, db, id).await,
-        (Method::POST, ["clues", id, "decisions"]) => clues::decide(req, c, db, id).await,
-        (Method::POST, ["clues", id, "disposal"]) => clues::dispose(req, c, db, id).await,
-        (Method::POST, ["clues", id, "detention"]) => detention::request(req, c, db, id).await,
-        (Method::POST, ["clues", id, "detention", "extensions"]) => {
-            detention::extend(req, c, db, id).await
-        }
-        (Method::POST, ["clues", id, "detention", "release"]) => {
-            detention::release(req, c, db, id).await
-        }
-        (Method::POST, ["clues", id, "detention", "change-requests"]) => {
-            detention::change(req, c, db, id).await
-        }
-        (Method::GET, ["tasks"]) => tasks::list(c, db, &query).await,
-        (Method::GET, ["tasks", id]) => tasks::show(c, db, id).await,
-        (Method::POST, ["tasks", id, action @ ("complete" | "approve" | "reject")]) => {
-            tasks::act(req, c, db, id, action).await
-        }
-        (Method::POST, ["tasks", id, "elevation"]) => tasks::elevate(req, c, db, id).await,
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "",
-            "no such resource or method; see /api/v1/openapi.json",
-        )),
+        (Method::GET, ["clues", id]) => clues::show(caller, &db, id).await,
+        (Method::GET, ["tasks"]) => tasks::list(caller, &db, &query).await,
+        (Method::GET, ["tasks", id]) => tasks::show(caller, &db, id).await,
+        _ => Err(not_found()),
     }
 }
 
-/// Reads a JSON body, checks it against `schema` and converts it.
-async fn body<T: DeserializeOwned>(req: Request, schema: &Schema) -> Result<T, ApiError> {
-    schema.parse(api::read_json(req).await?.0)
+/// The writes, each with its JSON body (idempotent by `Idempotency-Key`).
+async fn write(c: Staff, db: &Db, segments: &[&str], input: Value) -> Result<Reply, ApiError> {
+    match segments {
+        ["clues"] => clues::register(input, c, db).await,
+        ["clues", id, "decisions"] => clues::decide(input, c, db, id).await,
+        ["clues", id, "disposal"] => clues::dispose(input, c, db, id).await,
+        ["clues", id, "detention"] => detention::request(input, c, db, id).await,
+        ["clues", id, "detention", "extensions"] => detention::extend(input, c, db, id).await,
+        ["clues", id, "detention", "release"] => detention::release(input, c, db, id).await,
+        ["clues", id, "detention", "change-requests"] => detention::change(input, c, db, id).await,
+        ["tasks", id, action @ ("complete" | "approve" | "reject")] => {
+            tasks::act(input, c, db, id, action).await
+        }
+        ["tasks", id, "elevation"] => tasks::elevate(input, c, db, id).await,
+        _ => Err(not_found()),
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "",
+        "no such resource or method; see /api/v1/openapi.json",
+    )
 }
 
 /// 409: the thing is in `state`, where only `allowed` may be done.

@@ -16,9 +16,9 @@ use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::{Request, StatusCode};
+use spin_sdk::http::StatusCode;
 
-use crate::{accepted, body, conflict, forbidden, new_id};
+use crate::{accepted, conflict, forbidden, new_id};
 
 /// The columns [`task_json`] and [`Staff::may_see_task`](jiandu_guest::staff::Staff::may_see_task) read, as a SELECT without its WHERE.
 pub(crate) const TASK_COLUMNS: &str =
@@ -273,7 +273,7 @@ const OWN_ENDPOINT: &[(StepName, &str)] =
 /// assignee may, never the person who asked for it, and an outcome that
 /// needs a collective decision names one that reached it.
 pub(crate) async fn act(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     task_id: &str,
@@ -295,7 +295,7 @@ pub(crate) async fn act(
     }
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-completion.json")));
-    let input: Completion = body(req, schema).await?;
+    let input: Completion = schema.parse(input)?;
     let step = StepName::parse(task.str("step"))
         .ok_or_else(|| ApiError::internal(format!("task {task_id} has an unknown step")))?;
     let status = task.str("status");
@@ -384,7 +384,7 @@ struct Elevation {
 /// commission a late step was elevated to sets it a new due date or takes it
 /// over; either is recorded on the task.
 pub(crate) async fn elevate(
-    req: Request,
+    input: serde_json::Value,
     caller: Staff,
     db: &Db,
     task_id: &str,
@@ -407,7 +407,7 @@ pub(crate) async fn elevate(
     }
     let schema = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-elevation.json")));
-    let input: Elevation = body(req, schema).await?;
+    let input: Elevation = schema.parse(input)?;
     if let ElevationAction::SetDue { due_date } = &input.action {
         let today = clock::china_date(clock::now()).to_string();
         if due_date.as_str() <= today.as_str() {

@@ -41,7 +41,8 @@ impl<'a> Act<'a> {
     }
 }
 
-/// Appends an entry inside the caller's open write transaction.
+/// Appends an entry inside the caller's open write transaction, and
+/// reserves the request's `Idempotency-Key` with it.
 pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError> {
     let last = db
         .query(
@@ -73,6 +74,13 @@ pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError>
         detail: act.detail.map(str::to_owned),
         prev_hash,
     };
+    if let Some(claim) = staff
+        .idempotency
+        .as_ref()
+        .filter(|_| act.outcome == AuditOutcome::Done)
+    {
+        crate::idempotency::reserve(db, claim, &entry.at).await?;
+    }
     let hash = entry.hash();
     db.exec(
         "appending to the audit log",

@@ -1,9 +1,19 @@
 //! `Idempotency-Key`: a retried request gets the first answer and stores nothing twice.
+//!
+//! Public submissions record their answer in their own transaction
+//! ([`record`]). A staff write runs under [`staff_write`]: its key is
+//! reserved in the write's transaction (with its audit entry, see
+//! [`crate::audit::append`]), and the answer is kept once it is known. A
+//! retry finds the answer, or — if the write committed but its answer was
+//! never kept — a 409 that says so; never a second write.
 
 use spin_sdk::http::StatusCode;
 
-use crate::api::ApiError;
+use spin_sdk::http::FullBody;
+
+use crate::api::{ApiError, Reply};
 use crate::db::{Db, DbError, Value, text};
+use crate::staff::Staff;
 
 /// A stored first answer.
 pub struct Stored {
@@ -88,6 +98,106 @@ pub async fn after_failed_write(
         return Ok(stored);
     }
     Err(error.into())
+}
+
+/// A staff write's key: reserved with the write, answered after it.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// The caller and the request (`<sub> POST <path>`): one person's key
+    /// never answers another's request.
+    pub scope: String,
+    /// The client's key.
+    pub key: String,
+    /// SHA-256 of the body, hex.
+    pub request_hash: String,
+}
+
+/// The status of a reserved key whose answer is not kept yet.
+const RESERVED: u16 = 0;
+
+/// Reserves `claim` inside the write's transaction; a concurrent request
+/// with the same key makes the write fail with a UNIQUE violation.
+pub async fn reserve(db: &Db, claim: &Claim, now: &str) -> Result<(), DbError> {
+    record(
+        db,
+        &claim.scope,
+        &claim.key,
+        &claim.request_hash,
+        RESERVED,
+        &serde_json::Value::Null,
+        now,
+    )
+    .await
+}
+
+/// Runs a staff write under its `Idempotency-Key` (if `key` is given): a
+/// retry gets the first answer; a write that committed without its answer
+/// being kept gets 409 rather than running twice.
+pub async fn staff_write(
+    db: &Db,
+    mut caller: Staff,
+    key: Option<String>,
+    raw_body: &[u8],
+    scope: String,
+    write: impl AsyncFnOnce(Staff) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    let Some(key) = key else {
+        return write(caller).await;
+    };
+    let claim = Claim {
+        scope,
+        key,
+        request_hash: hex::encode(crate::seal::sha256(raw_body)),
+    };
+    if let Some(stored) = lookup(db, &claim.scope, &claim.key, &claim.request_hash).await? {
+        return answer(stored);
+    }
+    caller.idempotency = Some(claim.clone());
+    match write(caller).await {
+        Ok(reply) => {
+            let (parts, body) = reply.into_parts();
+            let bytes = http_body_util::BodyExt::collect(body)
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_else(|never| match never {});
+            let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+            db.exec(
+                "keeping an idempotent answer",
+                "UPDATE idempotency_keys SET status = ?, body = ? WHERE scope = ? AND key = ? AND status = ?",
+                [
+                    Value::Integer(parts.status.as_u16().into()),
+                    text(json.to_string()),
+                    text(&claim.scope),
+                    text(&claim.key),
+                    Value::Integer(RESERVED.into()),
+                ],
+            )
+            .await?;
+            Ok(Reply::from_parts(parts, FullBody::new(bytes)))
+        }
+        // A concurrent request with the same key won the race: answer as it did.
+        Err(error) => match lookup(db, &claim.scope, &claim.key, &claim.request_hash).await? {
+            Some(stored) => answer(stored),
+            None => Err(error),
+        },
+    }
+}
+
+/// The first answer again, or 409 while it is not kept.
+fn answer(stored: Stored) -> Result<Reply, ApiError> {
+    if stored.status == RESERVED {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "",
+            "a request with this Idempotency-Key was carried out, but its answer was not kept; look the result up instead of retrying",
+        ));
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut reply = crate::api::json(status, &stored.body);
+    reply
+        .headers_mut()
+        .insert("idempotent-replayed", "true".parse().expect("valid header"));
+    Ok(reply)
 }
 
 /// Validates the header's value: 1–200 visible ASCII characters.

@@ -19,6 +19,8 @@ pub struct Staff {
     pub tree: Arc<OrgTree>,
     /// The request's id: the host's `x-request-id`, else one made here.
     pub request_id: String,
+    /// The write's `Idempotency-Key`, reserved with its audit entry.
+    pub idempotency: Option<crate::idempotency::Claim>,
 }
 
 impl Staff {
@@ -97,6 +99,7 @@ pub async fn caller(req: &Request, db: &Db) -> Result<Staff, ApiError> {
         claims,
         tree,
         request_id,
+        idempotency: None,
     })
 }
 
