@@ -51,9 +51,23 @@ fn every_api_route_in_spin_toml_is_documented() {
 #[test]
 fn the_served_document_and_every_schema_it_references_are_the_files_in_schemas() {
     let host = Host::start_product();
+    // Served by its URL, the document's file references are relative to
+    // it (`schemas/clue.json`), so a tool loading it that way resolves them.
     let served = host.get("/api/v1/openapi.json", &[]);
     assert_eq!(served.status, 200, "{}", served.text);
-    assert_eq!(served.json(), openapi());
+    let mut rebased = BTreeSet::new();
+    file_refs(&served.json(), &mut rebased);
+    let mut expected = BTreeSet::new();
+    file_refs(&openapi(), &mut expected);
+    let expected: BTreeSet<String> = expected.iter().map(|r| format!("schemas/{r}")).collect();
+    assert_eq!(rebased, expected);
+    assert_eq!(
+        served.text.replace("\"schemas/", "\""),
+        std::fs::read_to_string(repo().join("schemas/openapi.json")).unwrap(),
+        "the served document is the file, references rebased"
+    );
+    let file = host.get("/api/v1/schemas/openapi.json", &[]);
+    assert_eq!(file.json(), openapi());
     let mut refs = BTreeSet::new();
     file_refs(&openapi(), &mut refs);
     assert!(

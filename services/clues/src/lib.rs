@@ -43,13 +43,15 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     let db = Db::open().await?;
     let caller = staff::caller(&req, &db).await?;
     let segments: Vec<&str> = path.split('/').skip(3).collect();
-    if method == Method::POST {
+    if method == Method::POST
+        && let Some(write) = Write::of(&segments)
+    {
         let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
         let (input, raw) = api::read_json(req).await?;
         let scope = format!("{} POST {path}", caller.claims.sub);
         let db = &db;
         return idempotency::staff_write(db, caller, key, &raw, scope, async |c| {
-            write(c, db, &segments, input).await
+            write.run(c, db, input).await
         })
         .await;
     }
@@ -61,21 +63,48 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     }
 }
 
-/// The writes, each with its JSON body (idempotent by `Idempotency-Key`).
-async fn write(c: Staff, db: &Db, segments: &[&str], input: Value) -> Result<Reply, ApiError> {
-    match segments {
-        ["clues"] => clues::register(input, c, db).await,
-        ["clues", id, "decisions"] => clues::decide(input, c, db, id).await,
-        ["clues", id, "disposal"] => clues::dispose(input, c, db, id).await,
-        ["clues", id, "detention"] => detention::request(input, c, db, id).await,
-        ["clues", id, "detention", "extensions"] => detention::extend(input, c, db, id).await,
-        ["clues", id, "detention", "release"] => detention::release(input, c, db, id).await,
-        ["clues", id, "detention", "change-requests"] => detention::change(input, c, db, id).await,
-        ["tasks", id, action @ ("complete" | "approve" | "reject")] => {
-            tasks::act(input, c, db, id, action).await
+/// The writes (each `POST` with a JSON body, idempotent by `Idempotency-Key`).
+enum Write<'p> {
+    Register,
+    Decide(&'p str),
+    Dispose(&'p str),
+    Detain(&'p str),
+    Extend(&'p str),
+    Release(&'p str),
+    Change(&'p str),
+    Act(&'p str, &'p str),
+    Elevate(&'p str),
+}
+
+impl<'p> Write<'p> {
+    /// The write a path names, if any.
+    fn of(segments: &[&'p str]) -> Option<Self> {
+        Some(match *segments {
+            ["clues"] => Self::Register,
+            ["clues", id, "decisions"] => Self::Decide(id),
+            ["clues", id, "disposal"] => Self::Dispose(id),
+            ["clues", id, "detention"] => Self::Detain(id),
+            ["clues", id, "detention", "extensions"] => Self::Extend(id),
+            ["clues", id, "detention", "release"] => Self::Release(id),
+            ["clues", id, "detention", "change-requests"] => Self::Change(id),
+            ["tasks", id, action @ ("complete" | "approve" | "reject")] => Self::Act(id, action),
+            ["tasks", id, "elevation"] => Self::Elevate(id),
+            _ => return None,
+        })
+    }
+
+    async fn run(self, c: Staff, db: &Db, input: Value) -> Result<Reply, ApiError> {
+        match self {
+            Self::Register => clues::register(input, c, db).await,
+            Self::Decide(id) => clues::decide(input, c, db, id).await,
+            Self::Dispose(id) => clues::dispose(input, c, db, id).await,
+            Self::Detain(id) => detention::request(input, c, db, id).await,
+            Self::Extend(id) => detention::extend(input, c, db, id).await,
+            Self::Release(id) => detention::release(input, c, db, id).await,
+            Self::Change(id) => detention::change(input, c, db, id).await,
+            Self::Act(id, action) => tasks::act(input, c, db, id, action).await,
+            Self::Elevate(id) => tasks::elevate(input, c, db, id).await,
         }
-        ["tasks", id, "elevation"] => tasks::elevate(input, c, db, id).await,
-        _ => Err(not_found()),
     }
 }
 
