@@ -48,23 +48,14 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             })
             .await
         }
-        (_, ["admin", "audit" | "outbox"]) => Err(method_not_allowed("GET")),
-        (_, ["admin", "outbox", _, "requeue"]) => Err(method_not_allowed("POST")),
+        (_, ["admin", "audit" | "outbox"]) => Err(ApiError::method_not_allowed("GET")),
+        (_, ["admin", "outbox", _, "requeue"]) => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "",
             "no such resource; see /api/v1/openapi.json",
         )),
     }
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "",
-        format!("use {allowed} here"),
-    )
-    .with_header("allow", allowed.to_owned())
 }
 
 /// The orgs an administrator watches — their commission's subtree — or 403

@@ -46,6 +46,16 @@ impl ApiError {
         )
     }
 
+    /// 405 with `Allow`: the resource exists, the method does not.
+    pub fn method_not_allowed(allowed: &'static str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "",
+            format!("use {allowed} here"),
+        )
+        .with_header("allow", allowed.to_owned())
+    }
+
     /// The first problem's message, for a log or an audit entry.
     pub fn message(&self) -> &str {
         self.errors.first().map_or("", |e| e.message.as_str())

@@ -26,10 +26,7 @@ async fn handle(req: Request) -> Reply {
         api::path_info(&req).trim_end_matches('/'),
     ) {
         (Method::POST, "") => submit::submit(req).await,
-        (_, "") => Err(
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "", "use POST here")
-                .with_header("allow", "POST".to_owned()),
-        ),
+        (_, "") => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "", "no such resource")),
     };
     result.unwrap_or_else(ApiError::into_reply)

@@ -53,20 +53,11 @@ async fn handle(req: Request) -> Reply {
         (Method::GET, [code]) if !code.is_empty() => followup::follow_up(req, code).await,
         (Method::POST, [id, "identity-views"]) => views::view_identity(req, id).await,
         (Method::POST, [code, "feedback"]) => feedback::give(req, code).await,
-        (_, [one]) if !one.is_empty() => Err(method_not_allowed("GET")),
-        (_, [_, "identity-views" | "feedback"]) => Err(method_not_allowed("POST")),
+        (_, [one]) if !one.is_empty() => Err(ApiError::method_not_allowed("GET")),
+        (_, [_, "identity-views" | "feedback"]) => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "", "no such resource")),
     };
     result.unwrap_or_else(ApiError::into_reply)
-}
-
-fn method_not_allowed(allowed: &'static str) -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "",
-        format!("use {allowed} here"),
-    )
-    .with_header("allow", allowed.to_owned())
 }
 
 /// The commissions' private keys, read once per instance from the secret
