@@ -39,6 +39,8 @@ wire_enum! {
         OutboxRead = "outbox.read",
         /// Requeued a dead-lettered outbox row.
         OutboxRequeue = "outbox.requeue",
+        /// Read the overdue view.
+        OverdueRead = "overdue.read",
     }
 }
 

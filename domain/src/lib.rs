@@ -15,7 +15,7 @@ pub mod flow;
 pub mod org;
 pub mod report;
 pub mod step;
-mod wire;
+pub mod wire;
 
 /// One problem with a request body, located by a JSON pointer (RFC 6901).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

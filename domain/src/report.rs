@@ -182,6 +182,7 @@ pub struct Attachment {
     /// Its media type.
     pub media_type: String,
     /// Its size in bytes.
+    #[serde(deserialize_with = "crate::wire::whole_number")]
     pub size_bytes: u64,
     /// Its SHA-256, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]

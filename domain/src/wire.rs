@@ -1,5 +1,6 @@
-//! Enums whose values travel as names (JSON, SQL, task ids): one macro so
-//! every such enum has the same `as_str`, `parse`, `ALL` and serde names.
+//! How values travel: enums as names (JSON, SQL, task ids) — one macro so
+//! every such enum has the same `as_str`, `parse`, `ALL` and serde names —
+//! and whole numbers as JSON Schema's `integer` admits them.
 
 /// Declares an enum whose variants each have a wire name.
 macro_rules! wire_enum {
@@ -44,3 +45,42 @@ macro_rules! wire_enum {
 }
 
 pub(crate) use wire_enum;
+
+/// A whole number written `2` or `2.0`: JSON Schema's `integer` admits both,
+/// so a body its schema accepts is read the same way (`deserialize_with`).
+pub fn whole_number<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::Deserialize as _;
+    use serde::de::Error as _;
+    /// Beyond this an `f64` no longer holds every whole number.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    let n = f64::deserialize(d)?;
+    if n.fract() != 0.0 || !(0.0..=EXACT).contains(&n) {
+        return Err(D::Error::custom("must be a whole number"));
+    }
+    T::try_from(n as u64).map_err(|_| D::Error::custom("is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_number;
+
+    #[derive(serde::Deserialize)]
+    struct Months {
+        #[serde(deserialize_with = "whole_number")]
+        n: u32,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_as_floats() {
+        let read = |json: &str| serde_json::from_str::<Months>(json).map(|m| m.n);
+        assert_eq!(read(r#"{"n": 2}"#).unwrap(), 2);
+        assert_eq!(read(r#"{"n": 2.0}"#).unwrap(), 2);
+        assert!(read(r#"{"n": 2.5}"#).is_err());
+        assert!(read(r#"{"n": -1}"#).is_err());
+        assert!(read(r#"{"n": 5000000000}"#).is_err(), "beyond u32");
+    }
+}

@@ -137,3 +137,46 @@ fn the_report_schema_states_the_phone_and_id_rules_the_server_enforces() {
         );
     }
 }
+
+#[test]
+fn the_audit_log_filter_names_every_audited_action() {
+    use jiandu_domain::audit::AuditAction;
+    let doc = openapi();
+    let parameters = doc["paths"]["/api/v1/admin/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let action = parameters.iter().find(|p| p["name"] == "action").unwrap();
+    let documented: Vec<&str> = action["schema"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let actions: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    assert_eq!(documented, actions);
+}
+
+#[test]
+fn the_decision_schema_states_which_outcome_each_matter_takes() {
+    use jiandu_domain::clue::Matter;
+    let schema = jiandu_guest::schema::Schema::compile(
+        &std::fs::read_to_string(repo().join("schemas/decision.json")).unwrap(),
+    );
+    let all_outcomes: BTreeSet<&str> = Matter::ALL
+        .iter()
+        .flat_map(|m| m.outcomes().iter().copied())
+        .collect();
+    for matter in Matter::ALL {
+        for outcome in &all_outcomes {
+            let body = serde_json::json!({
+                "matter": matter.as_str(), "outcome": outcome,
+                "attendees": ["a", "b", "c"],
+            });
+            assert_eq!(
+                schema.check(&body).is_ok(),
+                matter.outcomes().contains(outcome),
+                "schema and server disagree on {matter:?} deciding {outcome}"
+            );
+        }
+    }
+}

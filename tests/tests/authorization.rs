@@ -58,6 +58,17 @@ fn act(role: Role, rel: Rel, roles: &[Role], ok: u16) -> u16 {
     }
 }
 
+/// The administrators' views: a commission's head and office get `ok`
+/// for their commission's subtree; the township below has no commission's
+/// view, and everyone else is refused.
+fn administers(role: Role, rel: Rel, ok: u16) -> u16 {
+    match rel {
+        Rel::Child => 403,
+        _ if matches!(role, Role::Head | Role::Office) => ok,
+        _ => 403,
+    }
+}
+
 /// One endpoint: how it is called and what each caller gets.
 struct Endpoint {
     method: &'static str,
@@ -229,19 +240,26 @@ const ENDPOINTS: &[Endpoint] = &[
         method: "GET",
         path: "/api/v1/admin/audit",
         what: "the audit log of the caller's commission and the orgs below it",
-        expect: |role, rel| match rel {
-            Rel::Child => 403,
-            _ if matches!(role, Role::Head | Role::Office) => 200,
-            _ => 403,
-        },
+        expect: |role, rel| administers(role, rel, 200),
     },
     Endpoint {
         method: "GET",
         path: "/api/v1/admin/outbox",
         what: "undelivered work for Temporal about the matters of the caller's subtree",
+        expect: |role, rel| administers(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/overdue",
+        what: "open steps past their due time in the caller's subtree",
+        expect: |role, rel| administers(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/overdue?org=370402",
+        what: "the overdue steps of one org's subtree (not the caller's: 403)",
         expect: |role, rel| match rel {
-            Rel::Child => 403,
-            _ if matches!(role, Role::Head | Role::Office) => 200,
+            Rel::Own | Rel::Parent if matches!(role, Role::Head | Role::Office) => 200,
             _ => 403,
         },
     },
@@ -249,11 +267,7 @@ const ENDPOINTS: &[Endpoint] = &[
         method: "POST",
         path: "/api/v1/admin/outbox/0/requeue",
         what: "requeue a dead-lettered row (there is none: 404)",
-        expect: |role, rel| match rel {
-            Rel::Child => 403,
-            _ if matches!(role, Role::Head | Role::Office) => 404,
-            _ => 403,
-        },
+        expect: |role, rel| administers(role, rel, 404),
     },
     Endpoint {
         method: "GET",

@@ -140,7 +140,7 @@ fn a_wrong_secret_looks_exactly_like_an_unknown_receipt() {
     // A missing secret is refused alike for known and unknown receipts.
     let missing = host.get(&format!("{REPORTS}/{receipt}"), &[]);
     let missing_unknown = host.get(&format!("{REPORTS}/JD000000000000"), &[]);
-    assert_eq!(missing.status, 400, "{}", missing.text);
+    assert_eq!(missing.status, 401, "{}", missing.text);
     assert_eq!(missing.text, missing_unknown.text);
 }
 
@@ -193,9 +193,9 @@ fn repeated_failed_follow_ups_are_throttled() {
         &[("x-receipt-secret", other["secret"].as_str().unwrap())],
     );
     assert_eq!(fine.status, 200, "{}", fine.text);
-    // No secret at all is a bad request, not a failed guess.
+    // No secret at all is a missing credential, not a failed guess.
     let bare = host.get(&other_path, &[]);
-    assert_eq!(bare.status, 400, "{}", bare.text);
+    assert_eq!(bare.status, 401, "{}", bare.text);
 }
 
 #[test]
@@ -209,6 +209,8 @@ fn bad_input_is_refused_with_every_error_and_nothing_is_stored() {
     let mut bad_rules = real_name();
     bad_rules["reporter"]["id_number"] = json!("110105194912310021");
     bad_rules["reporter"]["phone"] = json!("12345678901");
+    let mut bad_check_character = real_name();
+    bad_check_character["reporter"]["id_number"] = json!("110105194912310021");
     let mut no_content = anonymous();
     no_content.as_object_mut().unwrap().remove("content");
 
@@ -233,6 +235,13 @@ fn bad_input_is_refused_with_every_error_and_nothing_is_stored() {
             body: bad_rules.to_string(),
             status: 400,
             pointers: &["/reporter/id_number", "/reporter/phone"],
+        },
+        Case {
+            name: "a rule the schema cannot state (ID check character)",
+            content_type: "application/json",
+            body: bad_check_character.to_string(),
+            status: 422,
+            pointers: &["/reporter/id_number"],
         },
         Case {
             name: "missing field",

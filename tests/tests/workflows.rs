@@ -112,6 +112,22 @@ impl System {
         assert_conforms("accepted.json", &reply.json());
     }
 
+    /// One page of the overdue view of `role` of `org`, with `query`.
+    fn overdue_page(&self, role: Role, org: &str, query: &str) -> Value {
+        let reply = self.get(role, org, &format!("/api/v1/admin/overdue?{query}"));
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_conforms("overdue.json", &reply.json());
+        reply.json()
+    }
+
+    /// The rows of the first page of the overdue view.
+    fn overdue(&self, role: Role, org: &str, query: &str) -> Vec<Value> {
+        self.overdue_page(role, org, query)["rows"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     fn clue(&self, id: &str) -> Value {
         self.clue_in(ORG, id)
     }
@@ -354,7 +370,7 @@ fn each_disposal_path_runs_to_its_end() {
 }
 
 #[test]
-fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
+fn an_unanswered_inquiry_is_reminded_supervised_elevated_and_shown_as_overdue() {
     // One working day = 150 ms: the 15-working-day reply is due in 2.25 s.
     let s = System::start("150ms");
     let clue = s.register_clue();
@@ -396,6 +412,67 @@ fn an_unanswered_inquiry_is_reminded_then_supervised_then_elevated() {
     // The city commission's own late step: pressed by the province, elevated to 国家监委.
     assert_eq!(overdue["supervised_by"], HIGHER_ORG);
     assert_eq!(overdue["elevated_to"], NATIONAL_ORG);
+    // The administrators' overdue view: the city's and the province's heads
+    // see it, with its rung and links; filters and paging narrow it.
+    let rows = s.overdue(Role::Head, ORG, "");
+    let row = rows
+        .iter()
+        .find(|r| r["task_id"] == id.as_str())
+        .expect("the late step is in the city's overdue view");
+    assert_eq!(row["escalation_level"], 2);
+    assert_eq!(row["article"], "规则 Art. 29");
+    assert_eq!(row["links"]["task"], format!("/api/v1/tasks/{id}"));
+    assert_eq!(row["links"]["subject"], format!("/api/v1/clues/{clue}"));
+    // Late by well under a day: one working day here is 150 ms.
+    assert_eq!(row["days_late"], 0);
+    assert!(row["late_seconds"].as_i64().unwrap() < 86_400);
+    let ids = |query: &str, org: &str| -> Vec<String> {
+        texts(&Value::Array(s.overdue(Role::Head, org, query)), "task_id")
+    };
+    assert!(
+        ids("", HIGHER_ORG).contains(&id),
+        "the province watches the city"
+    );
+    assert!(ids("rung=elevated&kind=clue", ORG).contains(&id));
+    assert!(!ids("rung=overdue", ORG).contains(&id));
+    assert!(!ids("kind=report", ORG).contains(&id));
+    assert!(!ids("department=petitions", ORG).contains(&id));
+    assert!(
+        !ids("min_days_late=1", ORG).contains(&id),
+        "late by seconds"
+    );
+    assert!(ids(&format!("org={ORG}"), HIGHER_ORG).contains(&id));
+    let first = s.overdue_page(Role::Head, ORG, "limit=1");
+    assert_eq!(first["rows"].as_array().unwrap().len(), 1);
+    let next = first["next"]
+        .as_str()
+        .expect("a full page has a next")
+        .to_owned();
+    let rest = s.overdue_page(
+        Role::Head,
+        ORG,
+        &format!(
+            "limit=500&after={}",
+            next.replace('+', "%2B").replace('|', "%7C")
+        ),
+    );
+    let mut paged = texts(&first["rows"], "task_id");
+    paged.extend(texts(&rest["rows"], "task_id"));
+    assert_eq!(
+        paged,
+        ids("limit=500", ORG),
+        "pages cover the view once, in order"
+    );
+    assert_eq!(
+        s.get(
+            Role::Head,
+            ORG,
+            &format!("/api/v1/admin/overdue?org={HIGHER_ORG}")
+        )
+        .status,
+        403,
+        "the province is not in the city's subtree"
+    );
     // Late is still answered: the workflow goes on.
     s.complete(Role::Supervision, ORG, &clue, "inquiry_reply", "replied");
     s.complete(Role::Supervision, ORG, &clue, "inquiry_report", "close");

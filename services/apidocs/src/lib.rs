@@ -14,7 +14,11 @@ include!(concat!(env!("OUT_DIR"), "/schemas.rs"));
 async fn handle(req: Request) -> Response<String> {
     let path = req.uri().path().to_owned();
     if req.method() != Method::GET {
-        return error(StatusCode::METHOD_NOT_ALLOWED, "use GET here");
+        let mut reply = error(StatusCode::METHOD_NOT_ALLOWED, "use GET here");
+        reply
+            .headers_mut()
+            .insert("allow", "GET".parse().expect("a valid header"));
+        return reply;
     }
     let document = SCHEMAS
         .iter()

@@ -128,19 +128,9 @@ async fn in_effect(db: &Db, caller: &Staff, id: &str) -> Result<u32, ApiError> {
 #[derive(Deserialize)]
 struct Extension {
     /// JSON Schema's `integer` admits `2.0`; so does this.
-    #[serde(deserialize_with = "whole_number")]
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     months: u32,
     reason: String,
-}
-
-/// A whole number, written `2` or `2.0` (the schema bounds its range).
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    let n = f64::deserialize(d)?;
-    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(serde::de::Error::custom("must be a whole number"))
-    }
 }
 
 /// `POST /api/v1/clues/{id}/detention/extensions`: asks for an extension

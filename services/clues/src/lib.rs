@@ -59,6 +59,8 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         (Method::GET, ["clues", id]) => clues::show(caller, &db, id).await,
         (Method::GET, ["tasks"]) => tasks::list(caller, &db, &query).await,
         (Method::GET, ["tasks", id]) => tasks::show(caller, &db, id).await,
+        (_, ["clues", _] | ["tasks"] | ["tasks", _]) => Err(ApiError::method_not_allowed("GET")),
+        (_, segments) if Write::of(segments).is_some() => Err(ApiError::method_not_allowed("POST")),
         _ => Err(not_found()),
     }
 }

@@ -11,6 +11,7 @@ use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, Row, Value, text};
+use jiandu_guest::query;
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
@@ -66,10 +67,14 @@ pub(crate) fn task_json(r: &Row) -> serde_json::Value {
 /// of every org below the caller's. The last two are for supervisory roles,
 /// who may list these tasks but not complete them.
 pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, ApiError> {
-    let view = query
-        .split('&')
-        .find_map(|p| p.strip_prefix("view="))
-        .unwrap_or("inbox");
+    let mut view = "inbox".to_owned();
+    for (name, value) in query::pairs(query)? {
+        match name.as_str() {
+            "view" => view = value,
+            _ => return Err(query::bad(&name, "is not a parameter of the task list")),
+        }
+    }
+    let view = view.as_str();
     let (filter, params): (String, Vec<Value>) = match view {
         "inbox" => {
             let roles: Vec<Value> = caller

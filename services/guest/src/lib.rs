@@ -13,6 +13,7 @@ pub mod db;
 pub mod idempotency;
 pub mod orgs;
 pub mod outbox;
+pub mod query;
 pub mod schema;
 pub mod seal;
 pub mod staff;

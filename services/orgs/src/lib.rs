@@ -27,6 +27,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     match (req.method().clone(), segments.as_slice()) {
         (Method::GET, ["orgs"]) => Ok(list(&caller)),
         (Method::GET, ["orgs", id]) => show(&caller, id),
+        (_, ["orgs"] | ["orgs", _]) => Err(ApiError::method_not_allowed("GET")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "",

@@ -30,8 +30,9 @@ pub(crate) async fn open_report(
         .trim()
         .to_owned();
     if secret.is_empty() {
+        // The secret is the reporter's credential: without one, 401.
         return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
             "",
             "send the secret shown when the report was made as `X-Receipt-Secret`",
         ));
