@@ -6,7 +6,7 @@ use jiandu_domain::flow::{
     CLUE_WORKFLOW, DETENTION_WORKFLOW, REPORT_WORKFLOW, detention_workflow_id,
 };
 use jiandu_guest::api::ApiError;
-use jiandu_guest::db::{Db, DbError, Row, Value, text};
+use jiandu_guest::db::{Db, DbError, Row, Value, in_list, text};
 use jiandu_guest::query::{self, bad};
 use jiandu_guest::staff::Staff;
 
@@ -82,15 +82,11 @@ pub(crate) async fn entries(
     filter: &Filter,
     orgs: &[String],
 ) -> Result<Vec<Row>, DbError> {
+    let (marks, mut params) = in_list(orgs.iter().map(text));
     let mut sql = format!(
         "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, hash
-         FROM audit_log WHERE actor_org IN ({})",
-        vec!["?"; orgs.len().max(1)].join(", ")
+         FROM audit_log WHERE actor_org IN ({marks})"
     );
-    let mut params: Vec<Value> = orgs.iter().map(text).collect();
-    if orgs.is_empty() {
-        params.push(Value::Null);
-    }
     let mut add = |clause: &str, value: Value| {
         sql.push_str(clause);
         params.push(value);
@@ -208,31 +204,21 @@ pub(crate) async fn overdue(
     filter: &crate::overdue::Filter,
     cutoff: &str,
 ) -> Result<Vec<Row>, DbError> {
-    let marks = |n: usize| vec!["?"; n.max(1)].join(", ");
-    let roles: Vec<Value> = caller
-        .claims
-        .roles
-        .iter()
-        .map(|r| text(r.as_str()))
-        .collect();
+    let (org_marks, org_params) = in_list(orgs.iter().map(text));
+    let (role_marks, role_params) = in_list(caller.role_params());
     let mut sql = format!(
         "SELECT id, subject_kind, subject_id, step, duty, article, statutory, assignee_org,
                 assignee_role, opened_at, due_at, status, reminders_sent, escalation_level,
                 supervised_by, elevated_to
          FROM tasks
          WHERE status IN ('open', 'overdue') AND due_at IS NOT NULL AND due_at < ?
-           AND assignee_org IN ({})
-           AND NOT (assignee_org = ? AND coalesce(withheld_from, '') IN ({}))",
-        marks(orgs.len()),
-        marks(roles.len()),
+           AND assignee_org IN ({org_marks})
+           AND NOT (assignee_org = ? AND coalesce(withheld_from, '') IN ({role_marks}))"
     );
     let mut params = vec![text(cutoff)];
-    params.extend(orgs.iter().map(text));
-    if orgs.is_empty() {
-        params.push(Value::Null);
-    }
+    params.extend(org_params);
     params.push(text(caller.org()));
-    params.extend(roles);
+    params.extend(role_params);
     let mut add = |clause: &str, values: Vec<Value>| {
         sql.push_str(clause);
         params.extend(values);

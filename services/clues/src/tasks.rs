@@ -10,7 +10,7 @@ use jiandu_domain::org::Role;
 use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
-use jiandu_guest::db::{Db, Row, Value, text};
+use jiandu_guest::db::{Db, Row, Value, in_list, text};
 use jiandu_guest::query;
 use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
@@ -77,13 +77,7 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
     let view = view.as_str();
     let (filter, params): (String, Vec<Value>) = match view {
         "inbox" => {
-            let roles: Vec<Value> = caller
-                .claims
-                .roles
-                .iter()
-                .map(|r| text(r.as_str()))
-                .collect();
-            let marks = vec!["?"; roles.len()].join(", ");
+            let (marks, roles) = in_list(caller.role_params());
             let mut params = vec![text(caller.org())];
             params.extend(roles);
             (
@@ -104,19 +98,15 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
                     vec![text(caller.org()), text(caller.org())],
                 )
             } else {
-                let below: Vec<Value> = caller
-                    .tree
-                    .subtree(caller.org())
-                    .into_iter()
-                    .skip(1)
-                    .map(|o| text(&o.id))
-                    .collect();
-                if below.is_empty() {
-                    ("0".to_owned(), Vec::new())
-                } else {
-                    let marks = vec!["?"; below.len()].join(", ");
-                    (format!("assignee_org IN ({marks})"), below)
-                }
+                let (marks, below) = in_list(
+                    caller
+                        .tree
+                        .subtree(caller.org())
+                        .into_iter()
+                        .skip(1)
+                        .map(|o| text(&o.id)),
+                );
+                (format!("assignee_org IN ({marks})"), below)
             }
         }
         other => {

@@ -91,6 +91,16 @@ pub fn text(s: impl Into<String>) -> Value {
     Value::Text(s.into())
 }
 
+/// An SQL `IN (…)` list of `values`: its placeholders and its parameters.
+/// An empty list is `(NULL)`, which matches nothing.
+pub fn in_list(values: impl IntoIterator<Item = Value>) -> (String, Vec<Value>) {
+    let mut params: Vec<Value> = values.into_iter().collect();
+    if params.is_empty() {
+        params.push(Value::Null);
+    }
+    (vec!["?"; params.len()].join(", "), params)
+}
+
 /// Optional text parameter (NULL when absent).
 pub fn opt_text(s: Option<impl Into<String>>) -> Value {
     s.map_or(Value::Null, |s| Value::Text(s.into()))
@@ -162,5 +172,20 @@ impl Db {
         if let Err(e) = self.exec("rolling back", "ROLLBACK", []).await {
             eprintln!("rollback failed: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_in_list_has_a_placeholder_per_value_and_never_none() {
+        let (marks, params) = in_list(["a", "b", "c"].map(text));
+        assert_eq!(marks, "?, ?, ?");
+        assert_eq!(params.len(), 3);
+        let (marks, params) = in_list(std::iter::empty());
+        assert_eq!(marks, "?");
+        assert!(matches!(params.as_slice(), [Value::Null]));
     }
 }

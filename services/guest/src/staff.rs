@@ -34,6 +34,15 @@ impl Staff {
         auth::require(&self.claims, roles)
     }
 
+    /// The roles the caller holds, as SQL parameters.
+    pub fn role_params(&self) -> Vec<crate::db::Value> {
+        self.claims
+            .roles
+            .iter()
+            .map(|r| crate::db::text(r.as_str()))
+            .collect()
+    }
+
     /// Where `org` stands as seen from the caller's org.
     pub fn relation(&self, org: &str) -> Relation {
         self.tree.relation(self.org(), org)
