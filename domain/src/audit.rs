@@ -41,6 +41,18 @@ wire_enum! {
         OutboxRequeue = "outbox.requeue",
         /// Read the overdue view.
         OverdueRead = "overdue.read",
+        /// Started an inspection tour (巡察).
+        TourCreate = "tour.create",
+        /// Recorded a problem a tour found.
+        ProblemRecord = "problem.record",
+        /// Handed a problem over for rectification (整改).
+        ProblemRectify = "problem.rectification",
+        /// Asked for more time to rectify.
+        ProblemExtension = "problem.extension",
+        /// Listed a village under 提级监督.
+        ElevatedList = "elevated.list",
+        /// Ended a village's 提级监督 listing.
+        ElevatedUnlist = "elevated.unlist",
     }
 }
 

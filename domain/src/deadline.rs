@@ -237,6 +237,57 @@ pub const CHANGE_REQUEST: DeadlinePolicy = DeadlinePolicy {
     statutory: true,
 };
 
+/// 整改 — the owner of a problem reports its rectification within 2 months
+/// of the feedback (巡视工作条例; the article's number differs between
+/// editions, so the regulation is cited and the span is configurable per
+/// problem). Campaign deadlines replace it with their own span.
+pub const RECTIFICATION: DeadlinePolicy = DeadlinePolicy {
+    key: "rectification",
+    duty: "rectify the problem and report what was done, with evidence",
+    span: Span::Months(2),
+    article: "巡视工作条例 (整改报告 within 2 months of the feedback)",
+    statutory: true,
+};
+
+/// 验收 — the supervising org checks a rectification report; no article
+/// sets a limit: a default.
+pub const RECTIFICATION_CHECK: DeadlinePolicy = DeadlinePolicy {
+    key: "rectification_check",
+    duty: "check the rectification report and its evidence: pass, or return with reasons",
+    span: Span::WorkingDays(10),
+    article: "no article sets it: a default (整改验收)",
+    statutory: false,
+};
+
+/// 回头看 — the interval before a rectified problem is re-checked; no
+/// article sets it: a default, replaced per problem.
+pub const RECHECK_INTERVAL: DeadlinePolicy = DeadlinePolicy {
+    key: "recheck_interval",
+    duty: "wait before re-checking a rectified problem",
+    span: Span::Months(6),
+    article: "no article sets it: a default (回头看)",
+    statutory: false,
+};
+
+/// 回头看 — the re-check itself; no article sets a limit: a default.
+pub const RECHECK: DeadlinePolicy = DeadlinePolicy {
+    key: "recheck",
+    duty: "re-check that the problem stayed fixed",
+    span: Span::WorkingDays(15),
+    article: "no article sets it: a default (回头看)",
+    statutory: false,
+};
+
+/// 延期审批 — the supervising org answers an owner's request for more time;
+/// no article sets a limit: a default.
+pub const DEADLINE_EXTENSION: DeadlinePolicy = DeadlinePolicy {
+    key: "deadline_extension",
+    duty: "approve or refuse more time for the rectification",
+    span: Span::WorkingDays(5),
+    article: "no article sets it: a default (整改延期)",
+    statutory: false,
+};
+
 /// Every policy, for listing and configuration by key.
 pub const ALL: &[DeadlinePolicy] = &[
     ACCEPTANCE_NOTICE,
@@ -261,6 +312,11 @@ pub const ALL: &[DeadlinePolicy] = &[
     DETENTION,
     DETENTION_NOTICE,
     CHANGE_REQUEST,
+    RECTIFICATION,
+    RECTIFICATION_CHECK,
+    RECHECK_INTERVAL,
+    RECHECK,
+    DEADLINE_EXTENSION,
 ];
 
 impl DeadlinePolicy {

@@ -13,6 +13,8 @@ pub const REPORT_WORKFLOW: &str = "ReportWorkflow";
 pub const CLUE_WORKFLOW: &str = "ClueWorkflow";
 /// The workflow type that reviews and runs a detention.
 pub const DETENTION_WORKFLOW: &str = "DetentionWorkflow";
+/// The workflow type that takes a problem through rectification and 回头看.
+pub const RECTIFICATION_WORKFLOW: &str = "RectificationWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
@@ -75,6 +77,26 @@ pub struct DetentionRequested {
     pub org: String,
     /// Who asked (the token's subject): never the one who approves.
     pub requested_by: String,
+}
+
+/// Starts a [`RECTIFICATION_WORKFLOW`]; its id is the problem id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RectificationStarted {
+    /// The problem.
+    pub problem_id: String,
+    /// The org that must rectify it.
+    pub owner: String,
+    /// The org that verifies and re-checks it.
+    pub supervisor: String,
+    /// Why the supervisor is not the owner's own (提级监督), to show on its tasks.
+    pub basis: Option<String>,
+    /// When it was handed over, RFC 3339: the owner's deadline counts from here.
+    pub handed_at: String,
+    /// The owner's time in months (the policy's span is 2, 巡视工作条例).
+    pub months: u32,
+    /// Months from passing to the 回头看, replacing the policy's 6.
+    pub recheck_after_months: Option<u32>,
 }
 
 /// The outbox key of a workflow's start: one start per workflow id, however
@@ -168,6 +190,18 @@ pub enum EventKind {
         /// Why.
         reason: String,
         /// Who decided (the token's subject).
+        by: String,
+    },
+    /// 整改延期 — a problem's owner asks for more time on its open
+    /// rectification step (once per deadline).
+    MoreTimeRequested {
+        /// The rectification step it is for.
+        task_id: String,
+        /// How many more months.
+        months: u32,
+        /// Why.
+        reason: String,
+        /// Who asked: never the one who answers.
         by: String,
     },
     /// 解除留置 — the person was released.

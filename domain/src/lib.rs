@@ -15,6 +15,7 @@ pub mod flow;
 pub mod org;
 pub mod report;
 pub mod step;
+pub mod supervision;
 pub mod wire;
 
 /// One problem with a request body, located by a JSON pointer (RFC 6901).

@@ -16,6 +16,8 @@ wire_enum! {
         Clue = "clue",
         /// 留置 — a detention (keyed by its clue).
         Detention = "detention",
+        /// 问题 — a problem to rectify.
+        Problem = "problem",
     }
 }
 
@@ -73,6 +75,16 @@ wire_enum! {
         Granted = "granted",
         /// A change request refused.
         Refused = "refused",
+        /// 整改报告 — the owner reported its rectification.
+        Reported = "reported",
+        /// 验收通过 — the rectification holds.
+        Pass = "pass",
+        /// 退回 — not fixed: back to the owner with reasons.
+        Return = "return",
+        /// 回头看 — the problem stayed fixed.
+        Holds = "holds",
+        /// 回头看 — the problem came back.
+        Fails = "fails",
         /// Closed by the workflow: no longer needed.
         Cancelled = "cancelled",
         /// Closed by the workflow: replaced by the extended term's limit.
@@ -154,6 +166,14 @@ wire_enum! {
         ExtensionApproval = "extension_approval",
         /// 变更申请 — answer a request to change the measure.
         ChangeRequest = "change_request",
+        /// 整改 — the owner rectifies a problem and reports what it did.
+        RectificationReport = "rectification_report",
+        /// 验收 — the supervising org checks the rectification.
+        RectificationCheck = "rectification_check",
+        /// 回头看 — the supervising org re-checks a rectified problem.
+        Recheck = "recheck",
+        /// 延期审批 — the supervising org answers an owner's request for more time.
+        DeadlineExtension = "deadline_extension",
     }
 }
 
@@ -180,6 +200,9 @@ impl StepName {
             StepName::DetentionLimit => &[Released],
             StepName::DetentionNotice => &[Notified, Exception],
             StepName::ChangeRequest => &[Granted, Refused],
+            StepName::RectificationReport => &[Reported],
+            StepName::RectificationCheck => &[Pass, Return],
+            StepName::Recheck => &[Holds, Fails],
             StepName::AssignmentApproval
             | StepName::InquiryClosing
             | StepName::VerificationPlan
@@ -188,7 +211,8 @@ impl StepName {
             | StepName::FilingParty
             | StepName::DetentionApproval
             | StepName::NoticeException
-            | StepName::ExtensionApproval => APPROVAL,
+            | StepName::ExtensionApproval
+            | StepName::DeadlineExtension => APPROVAL,
         }
     }
 
@@ -217,6 +241,10 @@ impl StepName {
             StepName::NoticeException => NOTICE_EXCEPTION,
             StepName::ExtensionApproval => EXTENSION_APPROVAL,
             StepName::ChangeRequest => CHANGE_REQUEST,
+            StepName::RectificationReport => RECTIFICATION,
+            StepName::RectificationCheck => RECTIFICATION_CHECK,
+            StepName::Recheck => RECHECK,
+            StepName::DeadlineExtension => DEADLINE_EXTENSION,
             StepName::Investigation => return Limit::Untimed("规则 Art. 40"),
             StepName::DetentionAnnouncement => {
                 return Limit::Untimed("监察法 Art. 48 (the term counts from the announcement)");

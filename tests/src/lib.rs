@@ -15,6 +15,7 @@ use jiandu_guest::seal::{
     PrivateKeyEntry, PrivateKeyList, PublicKeyEntry, PublicKeyList, key_pair,
 };
 
+pub mod system;
 pub mod temporal;
 
 /// A test receipt key (32 bytes, base64): follow-up secrets are derived under it.

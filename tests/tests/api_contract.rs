@@ -16,7 +16,8 @@ fn file_refs(value: &Value, out: &mut BTreeSet<String>) {
             for (k, v) in map {
                 match (k.as_str(), v) {
                     ("$ref", Value::String(r)) if !r.starts_with('#') => {
-                        out.insert(r.clone());
+                        // A file, whichever of its parts (`file.json#/$defs/x`) is meant.
+                        out.insert(r.split('#').next().unwrap_or(r).to_owned());
                     }
                     _ => file_refs(v, out),
                 }

@@ -69,6 +69,9 @@ fn administers(role: Role, rel: Rel, ok: u16) -> u16 {
     }
 }
 
+/// Who runs tours and hands problems over: a commission's head and 监督检查室.
+const SUPERVISORS: &[Role] = &[Role::Head, Role::Supervision];
+
 /// One endpoint: how it is called and what each caller gets.
 struct Endpoint {
     method: &'static str,
@@ -270,6 +273,81 @@ const ENDPOINTS: &[Endpoint] = &[
         expect: |role, rel| administers(role, rel, 404),
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/tours",
+        what: "start an inspection tour of orgs under the caller's commission",
+        expect: |role, rel| {
+            if rel != Rel::Child && SUPERVISORS.contains(&role) {
+                400
+            } else {
+                403
+            }
+        },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/tours/{tour}",
+        what: "read a tour of the holder and its feedback",
+        expect: |role, rel| match rel {
+            Rel::Own => 200,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/tours/{tour}/problems",
+        what: "record a problem the holder's tour found",
+        expect: |role, rel| act(role, rel, SUPERVISORS, 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/problems/{problem}",
+        what: "read a problem of the holder (also its owner and, once handed over, its supervisor)",
+        expect: |role, rel| match rel {
+            Rel::Own => 200,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/problems/{problem}/rectification",
+        what: "hand a problem over for rectification",
+        expect: |role, rel| act(role, rel, SUPERVISORS, 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/problems/{problem}/more-time",
+        what: "ask for more time (only the owner, a village here, may: 403)",
+        expect: |role, rel| act(role, rel, &[], 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/elevated-villages",
+        what: "the 提级监督 listings of villages the caller watches",
+        expect: |_, _| 200,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/elevated-villages",
+        what: "list a village under 提级监督 (a county commission's head)",
+        expect: |role, rel| match rel {
+            Rel::Own | Rel::Sibling if role == Role::Head => 400,
+            _ => 403,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/elevated-villages/{listing}/unlist",
+        what: "end the holder's listing of a village of the child township",
+        expect: |role, rel| match rel {
+            Rel::Own if role == Role::Head => 400,
+            Rel::Own | Rel::Parent | Rel::Child if supervisory(role) => 403,
+            _ => 404,
+        },
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",
@@ -300,6 +378,9 @@ fn render() -> String {
          and 409 mean *allowed*. 403: the caller may see the object but not do this; 404: the \
          caller may not see it at all. Without a token, every endpoint answers 401; a token \
          from an issuer not trusted for the caller's org is refused with 401 too.\n\n\
+         The tour (`{tour}`) of the holder inspects one village and has one problem \
+         (`{problem}`) not yet handed over; the listing (`{listing}`) is the holder's of a \
+         village of the child township.\n\n\
          The report (`{report}`, a report id) is an anonymous one of the holder's division. Every \
          call on it, and on the audit log, is itself in the audit log, refusals included.\n\n\
          Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{report}` \
@@ -391,13 +472,46 @@ fn the_authorization_table_holds_and_is_documented() {
     });
     assert!(triage, "the triage task never opened: {}", worker.logs());
 
+    // A tour of the holder with one problem, and a listing of a village of the child township.
+    let head = bearer(Role::Head, HOLDER);
+    let created = |path: &str, body: serde_json::Value| {
+        let reply = host.post_json(path, &body, &[("authorization", head.as_str())]);
+        assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+        reply.json()["id"].to_string().trim_matches('"').to_owned()
+    };
+    let tour = created(
+        "/api/v1/tours",
+        json!({
+            "name": "2026年第一轮巡察", "leader": "王组长", "members": ["李某"],
+            "period": { "from": "2026-03-01", "to": "2026-04-30" },
+            "targets": ["370402101201"],
+        }),
+    );
+    let problem = created(
+        &format!("/api/v1/tours/{tour}/problems"),
+        json!({
+            "target": "370402101201", "responsible_org": "370402101201",
+            "category": "三资管理", "description": "村集体土地发包未经民主程序。",
+        }),
+    );
+    let listing = created(
+        "/api/v1/elevated-villages",
+        json!({
+            "village": "370402001202", "reason": "信访集中",
+            "period": { "from": "2026-01-01", "to": "2027-12-31" },
+        }),
+    );
+
     let mut wrong = Vec::new();
     for e in ENDPOINTS {
         let path = e
             .path
             .replace("{clue}", &clue)
             .replace("{task}", &task)
-            .replace("{report}", &report);
+            .replace("{report}", &report)
+            .replace("{tour}", &tour)
+            .replace("{problem}", &problem)
+            .replace("{listing}", &listing);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),

@@ -76,6 +76,9 @@ pub struct TaskSpec {
     pub requested_by: Option<String>,
     /// A role of the assignee's org that may not see it (回避).
     pub withheld_from: Option<Role>,
+    /// Why it goes to this org rather than the usual one (提级监督), shown on the task.
+    #[serde(default)]
+    pub basis: Option<String>,
 }
 
 /// Where an opened task went, when it is due, and when the rungs of its
@@ -88,6 +91,15 @@ pub struct TaskPlan {
     pub due_date: Option<String>,
     /// Each rung and the milliseconds until it.
     pub rungs: Vec<(Stage, u64)>,
+}
+
+/// A span of a policy in months, set per subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthsOf {
+    /// The policy's key.
+    pub key: String,
+    /// How many months.
+    pub months: u32,
 }
 
 /// A rung reached by a task.
@@ -295,6 +307,21 @@ impl Projections {
 }
 
 impl Projections {
+    /// How long a span of `policy` that starts now runs, in ms, at the configured pace.
+    fn span_of(&self, policy: DeadlinePolicy) -> u64 {
+        let start = now();
+        let schedule = Schedule::plan(
+            &policy,
+            self.config.ladder(&policy),
+            start,
+            Calendar::official(),
+            self.config.pace,
+        );
+        Duration::try_from(schedule.due_at - start)
+            .unwrap_or(Duration::ZERO)
+            .as_millis() as u64
+    }
+
     /// Writes a subject's event and, with it, its new state.
     async fn write_state(&self, change: &StateChange) -> Result<(), ActivityError> {
         let at = rfc3339(now());
@@ -319,6 +346,13 @@ impl Projections {
                 "clue_id",
                 "state",
                 "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            ),
+            SubjectKind::Problem => (
+                "problems",
+                "id",
+                "state",
+                "INSERT INTO problem_events (problem_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT DO NOTHING",
             ),
         };
@@ -383,8 +417,9 @@ impl Projections {
         let inserted = sqlx::query(
             "INSERT INTO tasks (id, workflow_type, workflow_id, subject_kind, subject_id, step, duty, policy,
                                 article, statutory, assignee_org, assignee_role, outcomes, opened_at,
-                                due_date, due_at, due_estimated, status, requested_by, withheld_from)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)
+                                due_date, due_at, due_estimated, status, requested_by, withheld_from,
+                                assignment_basis)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&spec.task_id)
@@ -406,12 +441,13 @@ impl Projections {
         .bind(schedule.as_ref().is_some_and(|s| s.estimated))
         .bind(&spec.requested_by)
         .bind(spec.withheld_from.map(Role::as_str))
+        .bind(&spec.basis)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
         if inserted {
-            let detail = match &schedule {
+            let mut detail = match &schedule {
                 Some(s) if s.estimated => format!(
                     "assigned to {} of {org}; due {}; estimated: the calendar does not know every year counted, so only weekends were skipped",
                     spec.role, s.due_date
@@ -419,6 +455,9 @@ impl Projections {
                 Some(s) => format!("assigned to {} of {org}; due {}", spec.role, s.due_date),
                 None => format!("assigned to {} of {org}; no time limit", spec.role),
             };
+            if let Some(basis) = &spec.basis {
+                detail = format!("{detail}; {basis}");
+            }
             if schedule.as_ref().is_some_and(|s| s.estimated) {
                 tracing::warn!(task = %spec.task_id, "deadline past the last known calendar year: weekends only");
             }
@@ -470,17 +509,21 @@ impl Projections {
     ) -> Result<u64, ActivityError> {
         let policy = DeadlinePolicy::by_key(&key)
             .ok_or_else(|| bad_input(format!("no deadline policy `{key}`")))?;
-        let start = now();
-        let schedule = Schedule::plan(
-            &policy,
-            self.config.ladder(&policy),
-            start,
-            Calendar::official(),
-            self.config.pace,
-        );
-        Ok(Duration::try_from(schedule.due_at - start)
-            .unwrap_or(Duration::ZERO)
-            .as_millis() as u64)
+        Ok(self.span_of(policy))
+    }
+
+    /// How long `months` of the policy `key` that start now run, in ms, at
+    /// the configured pace (a span set per subject, such as a 回头看 interval).
+    #[activity(name = "months_ms")]
+    pub async fn months_ms(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        span: MonthsOf,
+    ) -> Result<u64, ActivityError> {
+        let mut policy = DeadlinePolicy::by_key(&span.key)
+            .ok_or_else(|| bad_input(format!("no deadline policy `{}`", span.key)))?;
+        policy.span = Span::Months(span.months);
+        Ok(self.span_of(policy))
     }
 
     /// Records a rung reached: 催办 to the assignee, 逾期督办 by the org

@@ -17,7 +17,8 @@ use jiandu_domain::step::{Limit, Outcome, StepName, SubjectKind};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{
-    Assignee, Projections, Redirect, RungReached, StateChange, TaskClosed, TaskPlan, TaskSpec,
+    Assignee, MonthsOf, Projections, Redirect, RungReached, StateChange, TaskClosed, TaskPlan,
+    TaskSpec,
 };
 
 /// A workflow that keeps an [`Agenda`].
@@ -201,6 +202,8 @@ pub struct Step {
     pub requested_by: Option<String>,
     /// A role of the assignee's org that may not see it (回避).
     pub withheld_from: Option<Role>,
+    /// Why it goes to this org rather than the usual one (提级监督).
+    pub basis: Option<String>,
 }
 
 impl Step {
@@ -217,6 +220,7 @@ impl Step {
             outcomes: name.outcomes().to_vec(),
             requested_by: None,
             withheld_from: None,
+            basis: None,
         }
     }
 
@@ -241,6 +245,12 @@ impl Step {
     /// Records who asked for it; they may not answer it.
     pub fn requested_by(mut self, sub: &str) -> Self {
         self.requested_by = Some(sub.to_owned());
+        self
+    }
+
+    /// Says why it goes to its org rather than the usual one (提级监督).
+    pub fn basis(mut self, basis: Option<&str>) -> Self {
+        self.basis = basis.map(str::to_owned);
         self
     }
 
@@ -334,6 +344,7 @@ pub async fn open<W: Flow>(
         outcomes: step.outcomes.clone(),
         requested_by: step.requested_by.clone(),
         withheld_from: step.withheld_from,
+        basis: step.basis,
     };
     let plan: TaskPlan = ctx
         .execute_activity(Projections::open_task, spec, options())
@@ -544,6 +555,23 @@ pub async fn project<W: Flow>(
     ctx.execute_activity(Projections::change_state, change, options())
         .await?;
     Ok(())
+}
+
+/// When `months` of `policy` that start now end, in workflow time (ms since
+/// the epoch), at the configured pace: a span set per subject.
+pub async fn months_in<W: Flow>(
+    ctx: &WorkflowContext<W>,
+    policy: DeadlinePolicy,
+    months: u32,
+) -> WorkflowResult<u64> {
+    let span = MonthsOf {
+        key: policy.key.to_owned(),
+        months,
+    };
+    let ms = ctx
+        .execute_activity(Projections::months_ms, span, options())
+        .await?;
+    Ok(now_ms(ctx) + ms)
 }
 
 /// When a span of `policy` that starts now ends, in workflow time (ms since

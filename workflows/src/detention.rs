@@ -311,6 +311,7 @@ impl DetentionWorkflow {
                 EventKind::ClueOpened { .. }
                 | EventKind::ClueClosed { .. }
                 | EventKind::Feedback { .. }
+                | EventKind::MoreTimeRequested { .. }
                 | EventKind::Elevation { .. } => {}
             }
         }

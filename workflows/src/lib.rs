@@ -25,6 +25,7 @@ macro_rules! register_workflows {
             .register_workflow::<$crate::report::ReportWorkflow>()
             .and_then(|o| o.register_workflow::<$crate::clue::ClueWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::detention::DetentionWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::rectification::RectificationWorkflow>())
     };
 }
 
@@ -35,6 +36,7 @@ pub mod clue;
 pub mod config;
 pub mod detention;
 pub mod history;
+pub mod rectification;
 pub mod relay;
 pub mod report;
 

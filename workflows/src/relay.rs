@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use jiandu_domain::flow::{
     CLUE_WORKFLOW, ClueStarted, DETENTION_WORKFLOW, DetentionRequested, EVENT_SIGNAL, FlowEvent,
-    REPORT_WORKFLOW, ReportStarted,
+    RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
 };
 use serde::de::DeserializeOwned;
 use sqlx::SqlitePool;
@@ -35,6 +35,7 @@ use tokio::sync::watch;
 
 use crate::clue::ClueWorkflow;
 use crate::detention::DetentionWorkflow;
+use crate::rectification::RectificationWorkflow;
 use crate::report::ReportWorkflow;
 
 /// Failures that may pass after which a row is dead-lettered anyway.
@@ -299,6 +300,14 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
                     )
                     .await
                     .map(drop),
+                RECTIFICATION_WORKFLOW => client
+                    .start_workflow(
+                        RectificationWorkflow::run,
+                        parse::<RectificationStarted>(row)?,
+                        options,
+                    )
+                    .await
+                    .map(drop),
                 other => {
                     return Err(Undelivered::Refused(format!(
                         "unknown workflow type `{other}`"
@@ -336,6 +345,12 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
                     client
                         .get_workflow_handle::<DetentionWorkflow>(&row.workflow_id)
                         .signal(DetentionWorkflow::event, event, options)
+                        .await
+                }
+                RECTIFICATION_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<RectificationWorkflow>(&row.workflow_id)
+                        .signal(RectificationWorkflow::event, event, options)
                         .await
                 }
                 other => {

@@ -12,7 +12,14 @@ use anyhow::{Context as _, bail};
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
 const COMPONENTS: &[&str] = &[
-    "admin", "apidocs", "clues", "intake", "orgs", "reports", "testbed",
+    "admin",
+    "apidocs",
+    "clues",
+    "intake",
+    "orgs",
+    "reports",
+    "supervision",
+    "testbed",
 ];
 
 fn main() -> anyhow::Result<()> {

@@ -161,6 +161,7 @@ fn row_json(caller: &Staff, r: &Row, now: OffsetDateTime) -> serde_json::Value {
     let subject = r.str("subject_id");
     let subject_link = match SubjectKind::parse(r.str("subject_kind")) {
         Some(SubjectKind::Report) => format!("/api/v1/reports/{subject}"),
+        Some(SubjectKind::Problem) => format!("/api/v1/problems/{subject}"),
         _ => format!("/api/v1/clues/{subject}"),
     };
     json!({

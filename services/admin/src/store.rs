@@ -3,7 +3,8 @@
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{
-    CLUE_WORKFLOW, DETENTION_WORKFLOW, REPORT_WORKFLOW, detention_workflow_id,
+    CLUE_WORKFLOW, DETENTION_WORKFLOW, RECTIFICATION_WORKFLOW, REPORT_WORKFLOW,
+    detention_workflow_id,
 };
 use jiandu_guest::api::ApiError;
 use jiandu_guest::db::{Db, DbError, Row, Value, in_list, text};
@@ -115,20 +116,22 @@ pub(crate) async fn entries(
 }
 
 /// The org whose matter an outbox row moves: the holder of the report or
-/// clue its workflow is about. Binds the three workflow types and the
-/// detention id suffix, in that order.
+/// clue its workflow is about, or the commission that holds the problem.
+/// Binds the workflow types and the detention id suffix, in that order.
 const ROW_ORG: &str = "CASE o.workflow_type
        WHEN ? THEN (SELECT org FROM reports WHERE id = o.workflow_id)
        WHEN ? THEN (SELECT org FROM clues WHERE id = o.workflow_id)
        WHEN ? THEN (SELECT org FROM clues WHERE id || ? = o.workflow_id)
+       WHEN ? THEN (SELECT org FROM problems WHERE id = o.workflow_id)
      END";
 
-fn row_org_params() -> [Value; 4] {
+fn row_org_params() -> [Value; 5] {
     [
         text(REPORT_WORKFLOW),
         text(CLUE_WORKFLOW),
         text(DETENTION_WORKFLOW),
         text(detention_workflow_id("")),
+        text(RECTIFICATION_WORKFLOW),
     ]
 }
 

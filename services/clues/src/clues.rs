@@ -44,6 +44,7 @@ struct NewClue {
     source: ClueSource,
     summary: String,
     report_id: Option<String>,
+    problem_id: Option<String>,
     subject_org: Option<String>,
 }
 
@@ -99,6 +100,9 @@ pub(crate) async fn register(
         }
         (_, None) => None,
     };
+    if let Some(problem_id) = &input.problem_id {
+        transferable_problem(db, &caller, input.source, problem_id).await?;
+    }
     let id = crate::new_id("C");
     let at = clock::rfc3339(clock::now());
     let started = ClueStarted {
@@ -113,13 +117,14 @@ pub(crate) async fn register(
     let written = async {
         db.exec(
             "registering a clue",
-            "INSERT INTO clues (id, source, report_id, org, subject_org, summary, state, registered_by,
-                                registered_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO clues (id, source, report_id, problem_id, org, subject_org, summary, state,
+                                registered_by, registered_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 text(&id),
                 text(input.source.as_str()),
                 opt_text(report_id.as_deref()),
+                opt_text(input.problem_id.as_deref()),
                 text(caller.org()),
                 opt_text(input.subject_org.as_deref()),
                 text(&input.summary),
@@ -134,7 +139,9 @@ pub(crate) async fn register(
         if let Some(report_id) = &report_id {
             let opened = FlowEvent {
                 key: format!("{id}:opened"),
-                kind: EventKind::ClueOpened { clue_id: id.clone() },
+                kind: EventKind::ClueOpened {
+                    clue_id: id.clone(),
+                },
             };
             outbox::signal_workflow(db, REPORT_WORKFLOW, report_id, &opened, &at).await?;
         }
@@ -145,12 +152,51 @@ pub(crate) async fn register(
     .await;
     if let Err(e) = written {
         db.rollback().await;
+        if e.is_unique_violation() {
+            return Err(conflict(
+                "the problem",
+                "transferred as a clue already",
+                &["read its clue_id"],
+            ));
+        }
         return Err(e.into());
     }
     Ok(api::json(
         StatusCode::CREATED,
         &json!({ "id": id, "state": ClueState::Assignment.as_str(), "registered_at": at }),
     ))
+}
+
+/// 巡纪联动: 422 unless `problem_id` is a problem of the caller's commission
+/// and the clue comes from an inspection tour.
+async fn transferable_problem(
+    db: &Db,
+    caller: &Staff,
+    source: ClueSource,
+    problem_id: &str,
+) -> Result<(), ApiError> {
+    if source != ClueSource::InspectionTour {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problem_id",
+            "only a clue from an inspection tour names a problem",
+        ));
+    }
+    let rows = db
+        .query(
+            "reading a problem",
+            "SELECT org FROM problems WHERE id = ?",
+            [text(problem_id)],
+        )
+        .await?;
+    if rows.first().and_then(|r| r.text("org")) != Some(caller.org()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/problem_id",
+            "no such problem recorded by your commission",
+        ));
+    }
+    Ok(())
 }
 
 /// 422 unless the report exists in the caller's commission, 409 unless it
@@ -248,7 +294,7 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
     let rows = db
         .query(
             "reading a clue",
-            "SELECT id, source, report_id, org, subject_org, summary, state, registered_at
+            "SELECT id, source, report_id, problem_id, org, subject_org, summary, state, registered_at
              FROM clues WHERE id = ?",
             [text(id)],
         )
@@ -287,6 +333,7 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
             "report_id": c.text("report_id"),
             "org": c.text("org"),
             "subject_org": c.text("subject_org"),
+            "problem_id": c.text("problem_id"),
             "summary": c.text("summary"),
             "state": c.text("state"),
             "registered_at": c.text("registered_at"),

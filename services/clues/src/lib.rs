@@ -24,7 +24,7 @@ use jiandu_guest::db::Db;
 use jiandu_guest::idempotency;
 use jiandu_guest::staff::{self, Staff};
 use serde_json::Value;
-use spin_sdk::http::{Method, Request, StatusCode};
+use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 
 mod clues;
@@ -61,7 +61,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         (Method::GET, ["tasks", id]) => tasks::show(caller, &db, id).await,
         (_, ["clues", _] | ["tasks"] | ["tasks", _]) => Err(ApiError::method_not_allowed("GET")),
         (_, segments) if Write::of(segments).is_some() => Err(ApiError::method_not_allowed("POST")),
-        _ => Err(not_found()),
+        _ => Err(api::no_such_route()),
     }
 }
 
@@ -110,40 +110,10 @@ impl<'p> Write<'p> {
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "",
-        "no such resource or method; see /api/v1/openapi.json",
-    )
-}
-
-/// 409: the thing is in `state`, where only `allowed` may be done.
-fn conflict(what: &str, state: &str, allowed: &[&str]) -> ApiError {
-    let allowed = if allowed.is_empty() {
-        "nothing".to_owned()
-    } else {
-        allowed.join(", ")
-    };
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "",
-        format!("{what} is `{state}`; allowed now: {allowed}"),
-    )
-}
-
-/// 403 with a reason.
-fn forbidden(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "", message)
-}
-
-/// A fresh id: `prefix` and 16 base32 characters (80 random bits).
-fn new_id(prefix: &str) -> String {
-    let bytes: [u8; 10] = jiandu_guest::seal::random_bytes();
-    format!("{prefix}{}", jiandu_guest::seal::base32(&bytes, 16))
-}
+pub(crate) use jiandu_guest::api::{conflict, forbidden};
+pub(crate) use jiandu_guest::seal::new_id;
 
 /// The reply to a write that a workflow will act on.
 fn accepted(body: serde_json::Value) -> Reply {
-    api::json(StatusCode::ACCEPTED, &body)
+    api::accepted(&body)
 }

@@ -26,7 +26,7 @@ pub(crate) const TASK_COLUMNS: &str =
     "SELECT id, workflow_type, workflow_id, subject_kind, subject_id, step, duty,
         article, statutory, assignee_org, assignee_role, outcomes, opened_at, due_date, due_at,
         due_estimated, status, reminders_sent, escalation_level, supervised_by, elevated_to,
-        requested_by, withheld_from, outcome, closed_at
+        requested_by, withheld_from, outcome, closed_at, assignment_basis
      FROM tasks";
 
 /// Open and overdue, the statuses of work still to do.
@@ -58,6 +58,7 @@ pub(crate) fn task_json(r: &Row) -> serde_json::Value {
         "requested_by": r.text("requested_by"),
         "outcome": r.text("outcome"),
         "closed_at": r.text("closed_at"),
+        "assignment_basis": r.text("assignment_basis"),
     })
 }
 
@@ -319,6 +320,14 @@ pub(crate) async fn act(
     };
     if !allowed.contains(&outcome) {
         return Err(conflict(&format!("the task `{step}`"), status, &names));
+    }
+    let blank = input.note.as_deref().is_none_or(|n| n.trim().is_empty());
+    if matches!(outcome, Outcome::Return | Outcome::Fails) && blank {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/note",
+            format!("`{outcome}` sends the problem back to its owner: give the reasons"),
+        ));
     }
     if let Some(matter) = step.decision_for(outcome) {
         let decision = input.decision_id.as_deref().ok_or_else(|| {

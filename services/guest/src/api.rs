@@ -80,6 +80,39 @@ impl ApiError {
     }
 }
 
+/// 403 with a reason.
+pub fn forbidden(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "", message)
+}
+
+/// 409: the thing is in `state`, where only `allowed` may be done.
+pub fn conflict(what: &str, state: &str, allowed: &[&str]) -> ApiError {
+    let allowed = if allowed.is_empty() {
+        "nothing".to_owned()
+    } else {
+        allowed.join(", ")
+    };
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "",
+        format!("{what} is `{state}`; allowed now: {allowed}"),
+    )
+}
+
+/// 404 for a path no route of the component serves.
+pub fn no_such_route() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "",
+        "no such resource or method; see /api/v1/openapi.json",
+    )
+}
+
+/// 202: a write that a workflow will act on.
+pub fn accepted(body: &serde_json::Value) -> Reply {
+    json(StatusCode::ACCEPTED, body)
+}
+
 /// A JSON reply.
 pub fn json(status: StatusCode, body: &impl serde::Serialize) -> Reply {
     let bytes = serde_json::to_vec(body).expect("API bodies serialize");

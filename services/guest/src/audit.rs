@@ -127,6 +127,30 @@ pub async fn audited<T>(
     result.map_err(ApiError::from)
 }
 
+/// Like [`audited`], but a write that finds nothing to do (`None`, e.g. a
+/// row already in the state it would set) rolls back and records nothing.
+pub async fn audited_if<T>(
+    db: &Db,
+    staff: &Staff,
+    act: Act<'_>,
+    write: impl AsyncFnOnce() -> Result<Option<T>, DbError>,
+) -> Result<Option<T>, ApiError> {
+    db.begin().await?;
+    let result = async {
+        let Some(value) = write().await? else {
+            return Ok(None);
+        };
+        append(db, staff, act).await?;
+        db.commit().await?;
+        Ok::<_, DbError>(Some(value))
+    }
+    .await;
+    if !matches!(result, Ok(Some(_))) {
+        db.rollback().await;
+    }
+    result.map_err(ApiError::from)
+}
+
 /// Records an entry in a transaction of its own and commits it; an answer
 /// that depends on it must not leave before this returns.
 pub async fn record(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), ApiError> {

@@ -393,6 +393,12 @@ pub fn base32(bytes: &[u8], len: usize) -> String {
     out
 }
 
+/// A fresh id: `prefix` and 16 base32 characters (80 random bits).
+pub fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 10] = random_bytes();
+    format!("{prefix}{}", base32(&bytes, 16))
+}
+
 /// `N` bytes from the host's secure random source.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];

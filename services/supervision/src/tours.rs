@@ -1,0 +1,233 @@
+//! 巡察 — inspection tours: a commission's group visits targets under it for
+//! a period and records the problems it finds; its feedback to each target
+//! lists that target's problems.
+
+use std::sync::OnceLock;
+
+use jiandu_domain::audit::AuditAction;
+use jiandu_domain::org::OrgKind;
+use jiandu_domain::supervision::{ProblemSource, ProblemState};
+use jiandu_guest::api::{self, ApiError, Reply};
+use jiandu_guest::audit::{self, Act};
+use jiandu_guest::clock;
+use jiandu_guest::db::Db;
+use jiandu_guest::schema::Schema;
+use jiandu_guest::seal::new_id;
+use jiandu_guest::staff::{self, Staff};
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::StatusCode;
+
+use crate::store::{self, NewProblem, NewTour, Tour};
+use crate::{SUPERVISORS, require_commission};
+
+/// The kinds of org a tour inspects and a problem may be owned by.
+const INSPECTED: &[OrgKind] = &[OrgKind::Village, OrgKind::Township, OrgKind::Department];
+
+#[derive(Deserialize)]
+struct Period {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct NewTourBody {
+    name: String,
+    leader: String,
+    members: Vec<String>,
+    period: Period,
+    targets: Vec<String>,
+}
+
+/// 422 at `pointer` unless `org` is an org of `kinds` under `root`.
+fn inspected_org(caller: &Staff, root: &str, org: &str, pointer: &str) -> Result<(), ApiError> {
+    let ok = caller.tree.is_within(org, root)
+        && caller
+            .tree
+            .get(org)
+            .is_some_and(|o| INSPECTED.contains(&o.kind));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pointer,
+            format!("`{org}` is not a village, township or department under {root}"),
+        ))
+    }
+}
+
+/// `POST /api/v1/tours`: the head or 监督检查室 of a commission starts a tour
+/// of orgs under it.
+pub(crate) async fn create(
+    input: serde_json::Value,
+    caller: Staff,
+    db: &Db,
+) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    require_commission(&caller, SUPERVISORS)?;
+    let input: NewTourBody = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour.json")))
+        .parse(input)?;
+    if input.period.to < input.period.from {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/period/to",
+            "the period ends on or after it starts",
+        ));
+    }
+    for (i, target) in input.targets.iter().enumerate() {
+        inspected_org(&caller, caller.org(), target, &format!("/targets/{i}"))?;
+    }
+    let id = new_id("T");
+    let at = clock::rfc3339(clock::now());
+    let tour = NewTour {
+        id: &id,
+        org: caller.org(),
+        name: &input.name,
+        leader: &input.leader,
+        members: &input.members,
+        starts_on: &input.period.from,
+        ends_on: &input.period.to,
+        targets: &input.targets,
+        by: &caller.claims.sub,
+        at: &at,
+    };
+    let object = format!("tour:{id}");
+    audit::audited(
+        db,
+        &caller,
+        Act::done(AuditAction::TourCreate, &object),
+        async || store::insert_tour(db, &tour).await,
+    )
+    .await?;
+    Ok(api::json(
+        StatusCode::CREATED,
+        &json!({ "id": id, "org": caller.org(), "created_at": at }),
+    ))
+}
+
+/// The tour `id` if the caller may watch its commission, else 404.
+async fn visible(db: &Db, caller: &Staff, id: &str) -> Result<Tour, ApiError> {
+    store::tour(db, id)
+        .await?
+        .filter(|t| caller.watches(&t.org))
+        .ok_or_else(|| staff::hidden("tour"))
+}
+
+/// `GET /api/v1/tours/{id}`: the tour and its feedback, each target's problems.
+pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, ApiError> {
+    let tour = visible(db, caller, id).await?;
+    let problems = store::tour_problems(db, id).await?;
+    let feedback: Vec<_> = tour
+        .targets
+        .iter()
+        .map(|target| {
+            let found: Vec<_> = problems
+                .iter()
+                .filter(|p| &p.target == target)
+                .map(|p| {
+                    json!({
+                        "id": p.id,
+                        "category": p.category,
+                        "description": p.description,
+                        "responsible_org": p.responsible_org,
+                        "state": p.state,
+                        "clue_id": p.clue_id,
+                        "link": format!("/api/v1/problems/{}", p.id),
+                    })
+                })
+                .collect();
+            json!({
+                "org": target,
+                "org_name": caller.tree.get(target).map(|o| o.name.as_str()),
+                "problems": found,
+            })
+        })
+        .collect();
+    Ok(api::json(
+        StatusCode::OK,
+        &json!({
+            "id": tour.id,
+            "org": tour.org,
+            "name": tour.name,
+            "leader": tour.leader,
+            "members": tour.members,
+            "period": { "from": tour.starts_on, "to": tour.ends_on },
+            "created_at": tour.created_at,
+            "targets": feedback,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct NewProblemBody {
+    target: String,
+    responsible_org: String,
+    category: String,
+    description: String,
+    #[serde(default)]
+    evidence: Vec<String>,
+}
+
+/// `POST /api/v1/tours/{id}/problems`: the tour's commission records a
+/// problem found at one of its targets, and the org responsible for it.
+pub(crate) async fn record_problem(
+    input: serde_json::Value,
+    caller: Staff,
+    db: &Db,
+    tour_id: &str,
+) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    let tour = visible(db, &caller, tour_id).await?;
+    if tour.org != caller.org() {
+        return Err(api::forbidden(format!(
+            "only {} records this tour's problems",
+            tour.org
+        )));
+    }
+    require_commission(&caller, SUPERVISORS)?;
+    let input: NewProblemBody = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour-problem.json")))
+        .parse(input)?;
+    if !tour.targets.contains(&input.target) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/target",
+            format!("`{}` is not a target of this tour", input.target),
+        ));
+    }
+    inspected_org(
+        &caller,
+        &tour.org,
+        &input.responsible_org,
+        "/responsible_org",
+    )?;
+    let id = new_id("P");
+    let at = clock::rfc3339(clock::now());
+    let problem = NewProblem {
+        id: &id,
+        source: ProblemSource::InspectionTour.as_str(),
+        tour_id: Some(tour_id),
+        target: &input.target,
+        org: &tour.org,
+        responsible_org: &input.responsible_org,
+        category: &input.category,
+        description: &input.description,
+        evidence: &input.evidence,
+        by: &caller.claims.sub,
+        at: &at,
+    };
+    let object = format!("problem:{id}");
+    audit::audited(
+        db,
+        &caller,
+        Act::done(AuditAction::ProblemRecord, &object),
+        async || store::insert_problem(db, &problem).await,
+    )
+    .await?;
+    Ok(api::json(
+        StatusCode::CREATED,
+        &json!({ "id": id, "state": ProblemState::Recorded.as_str(), "recorded_at": at }),
+    ))
+}

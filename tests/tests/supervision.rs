@@ -1,0 +1,333 @@
+//! Inspection tours, problems, rectification and 回头看, and 提级监督, end to
+//! end: the real host, worker and Temporal dev server, deadlines on a time
+//! scale.
+
+use jiandu_domain::org::Role;
+use jiandu_tests::system::{PATIENCE, System};
+use jiandu_tests::{assert_conforms, bearer};
+use serde_json::{Value, json};
+
+/// The county commission that runs the tour (市中区纪委监委).
+const COUNTY: &str = "370402";
+/// Four villages of two townships; the last is listed under 提级监督.
+const VILLAGES: [&str; 4] = [
+    "370402001201",
+    "370402001202",
+    "370402101201",
+    "370402101202",
+];
+/// The listed village, and the township that would otherwise supervise it.
+const LISTED: &str = "370402101202";
+
+/// A problem's detail as the county's head reads it.
+fn problem(s: &System, id: &str) -> Value {
+    let reply = s.get(Role::Head, COUNTY, &format!("/api/v1/problems/{id}"));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_conforms("problem-detail.json", &reply.json());
+    reply.json()
+}
+
+/// Waits until the problem is in `state` and returns it.
+fn wait_problem(s: &System, id: &str, state: &str) -> Value {
+    let mut last = Value::Null;
+    let ok = s.host.wait_for(PATIENCE, || {
+        last = problem(s, id);
+        last["state"] == state
+    });
+    assert!(
+        ok,
+        "problem {id} never reached `{state}`: {last:#}\nworker log:\n{}",
+        s.worker.logs()
+    );
+    last
+}
+
+/// The problem's event names, oldest first.
+fn events(p: &Value) -> Vec<&str> {
+    p["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect()
+}
+
+/// Hands a problem over: the owner has a month, the 回头看 comes a month after passing.
+fn hand_over(s: &System, id: &str) -> Value {
+    let reply = s.post(
+        Role::Supervision,
+        COUNTY,
+        &format!("/api/v1/problems/{id}/rectification"),
+        json!({ "months": 1, "recheck_after_months": 1 }),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    assert_conforms("accepted.json", &reply.json());
+    reply.json()
+}
+
+/// The owner reports, and its supervisor checks the report with `outcome`.
+fn report_and_check(s: &System, id: &str, owner: &str, supervisor: &str, outcome: &str) {
+    s.complete(Role::Staff, owner, id, "rectification_report", "reported");
+    s.complete(
+        Role::Supervision,
+        supervisor,
+        id,
+        "rectification_check",
+        outcome,
+    );
+}
+
+#[test]
+fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reopened() {
+    let s = System::start("100ms");
+
+    // 提级监督: the county lists one village; the list keeps its history.
+    let listed = s.post(
+        Role::Head,
+        COUNTY,
+        "/api/v1/elevated-villages",
+        json!({
+            "village": LISTED, "reason": "信访举报集中, 三资问题突出",
+            "period": { "from": "2026-01-01", "to": "2099-12-31" },
+        }),
+    );
+    assert_eq!(listed.status, 201, "{}", listed.text);
+    assert_conforms(
+        "elevated-villages.json",
+        &json!({ "listings": [listed.json()] }),
+    );
+    assert_eq!(listed.json()["in_force"], true);
+    let again = s.post(
+        Role::Head,
+        COUNTY,
+        "/api/v1/elevated-villages",
+        json!({ "village": LISTED, "reason": "重复", "period": { "from": "2026-01-01", "to": "2026-12-31" } }),
+    );
+    assert_eq!(again.status, 409, "{}", again.text);
+
+    // The tour of four villages.
+    let tour = s.post(
+        Role::Supervision,
+        COUNTY,
+        "/api/v1/tours",
+        json!({
+            "name": "市中区2026年第一轮巡察", "leader": "王组长", "members": ["李组员", "赵组员"],
+            "period": { "from": "2026-03-01", "to": "2026-04-30" },
+            "targets": VILLAGES,
+        }),
+    );
+    assert_eq!(tour.status, 201, "{}", tour.text);
+    assert_conforms("tour-created.json", &tour.json());
+    let tour = tour.json()["id"].as_str().unwrap().to_owned();
+    let outside = s.post(
+        Role::Supervision,
+        COUNTY,
+        "/api/v1/tours",
+        json!({
+            "name": "越界", "leader": "王", "members": [],
+            "period": { "from": "2026-03-01", "to": "2026-04-30" },
+            "targets": ["370403001201"],
+        }),
+    );
+    assert_eq!(outside.status, 422, "{}", outside.text);
+    assert_eq!(outside.error_pointers(), ["/targets/0"]);
+
+    // Five problems, one at each village and a second at the third.
+    let found = [
+        VILLAGES[0],
+        VILLAGES[1],
+        VILLAGES[2],
+        VILLAGES[3],
+        VILLAGES[2],
+    ];
+    let problems: Vec<String> = found
+        .iter()
+        .enumerate()
+        .map(|(i, village)| {
+            let reply = s.post(
+                Role::Supervision,
+                COUNTY,
+                &format!("/api/v1/tours/{tour}/problems"),
+                json!({
+                    "target": village, "responsible_org": village, "category": "三资管理",
+                    "description": format!("问题{}: 集体资产租赁未公开", i + 1),
+                    "evidence": [format!("巡察底稿-{}", i + 1)],
+                }),
+            );
+            assert_eq!(reply.status, 201, "{}", reply.text);
+            assert_conforms("problem-created.json", &reply.json());
+            reply.json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+
+    // 巡纪联动: two problems become clues, linked both ways, once each.
+    let mut clues = Vec::new();
+    for p in [&problems[0], &problems[4]] {
+        let reply = s.post(
+            Role::CaseManagement,
+            COUNTY,
+            "/api/v1/clues",
+            json!({ "source": "inspection_tour", "summary": "巡察移交", "problem_id": p }),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let clue = reply.json()["id"].as_str().unwrap().to_owned();
+        assert_eq!(s.clue_in(COUNTY, &clue)["problem_id"], **p);
+        assert_eq!(problem(&s, p)["clue_id"], clue);
+        clues.push(clue);
+    }
+    let twice = s.post(
+        Role::CaseManagement,
+        COUNTY,
+        "/api/v1/clues",
+        json!({ "source": "inspection_tour", "summary": "再次移交", "problem_id": problems[0] }),
+    );
+    assert_eq!(twice.status, 409, "{}", twice.text);
+
+    // Three problems are handed to their villages.
+    let returned = &problems[1]; // 370402001202, supervised by its township
+    let reopened = &problems[2]; // 370402101201, supervised by its township
+    let elevated = &problems[3]; // the listed village: the county supervises
+    for p in [returned, reopened] {
+        let handed = hand_over(&s, p);
+        assert_eq!(handed["elevated"], false);
+    }
+    let handed = hand_over(&s, elevated);
+    assert_eq!(handed["supervisor"], COUNTY);
+    assert_eq!(handed["elevated"], true);
+    let again = s.post(
+        Role::Supervision,
+        COUNTY,
+        &format!("/api/v1/problems/{elevated}/rectification"),
+        json!({ "months": 2 }),
+    );
+    assert_eq!(again.status, 409, "{}", again.text);
+
+    // The feedback lists each target's problems, with the clues they became.
+    let detail = s.get(Role::Head, COUNTY, &format!("/api/v1/tours/{tour}"));
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    assert_conforms("tour-detail.json", &detail.json());
+    let targets = detail.json()["targets"].as_array().unwrap().clone();
+    let counts: Vec<usize> = targets
+        .iter()
+        .map(|t| t["problems"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(counts, [1, 1, 2, 1]);
+    assert_eq!(targets[0]["problems"][0]["clue_id"], clues[0]);
+
+    // Returned once: the township sends the first report back with reasons.
+    let township = "370402001";
+    s.complete(
+        Role::Staff,
+        VILLAGES[1],
+        returned,
+        "rectification_report",
+        "reported",
+    );
+    let check = s.task(Role::Supervision, township, returned, "rectification_check");
+    let reasonless = s.post(
+        Role::Supervision,
+        township,
+        &format!("/api/v1/tasks/{}/complete", check["id"].as_str().unwrap()),
+        json!({ "outcome": "return" }),
+    );
+    assert_eq!(reasonless.status, 422, "{}", reasonless.text);
+    assert_eq!(reasonless.error_pointers(), ["/note"]);
+    s.complete(
+        Role::Supervision,
+        township,
+        returned,
+        "rectification_check",
+        "return",
+    );
+    report_and_check(&s, returned, VILLAGES[1], township, "pass");
+    s.complete(Role::Supervision, township, returned, "recheck", "holds");
+    let done = wait_problem(&s, returned, "closed");
+    assert_eq!(done["returned"], 1);
+    assert_eq!(done["reopened"], 0);
+
+    // More time, once per deadline; then a 回头看 that fails reopens the problem.
+    let township = "370402101";
+    let owner = bearer(Role::Staff, VILLAGES[2]);
+    s.task(Role::Staff, VILLAGES[2], reopened, "rectification_report");
+    let ask = |why: &str| {
+        s.post_as(
+            &owner,
+            &format!("/api/v1/problems/{reopened}/more-time"),
+            json!({ "months": 1, "reason": why }),
+        )
+    };
+    let asked = ask("账目需审计");
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    s.task(Role::Head, township, reopened, "deadline_extension");
+    assert_eq!(ask("再延一次").status, 409);
+    s.complete(
+        Role::Head,
+        township,
+        reopened,
+        "deadline_extension",
+        "approve",
+    );
+    let extended = s.host.wait_for(PATIENCE, || {
+        events(&problem(&s, reopened)).contains(&"more_time_granted")
+    });
+    assert!(extended, "{:#}", problem(&s, reopened));
+    report_and_check(&s, reopened, VILLAGES[2], township, "pass");
+    s.complete(Role::Supervision, township, reopened, "recheck", "fails");
+    wait_problem(&s, reopened, "rectifying");
+    report_and_check(&s, reopened, VILLAGES[2], township, "pass");
+    s.complete(Role::Supervision, township, reopened, "recheck", "holds");
+    let done = wait_problem(&s, reopened, "closed");
+    assert_eq!(done["reopened"], 1);
+    assert_eq!(done["returned"], 0);
+    let steps: Vec<(&str, &str)> = done["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["step"].as_str().unwrap(), t["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps[0], ("rectification_report", "cancelled"));
+    assert_eq!(steps[1], ("deadline_extension", "done"));
+    assert_eq!(steps[2], ("rectification_report", "done"));
+
+    // 提级监督: the county, not the township, checks the listed village's
+    // rectification, and the task says why.
+    s.complete(
+        Role::Staff,
+        LISTED,
+        elevated,
+        "rectification_report",
+        "reported",
+    );
+    let check = s.task(Role::Supervision, COUNTY, elevated, "rectification_check");
+    let basis = check["assignment_basis"].as_str().unwrap_or_default();
+    assert!(basis.contains("提级监督"), "{check:#}");
+    assert!(
+        s.tasks(Role::Supervision, "370402101")
+            .iter()
+            .all(|t| t["subject"]["id"] != **elevated),
+        "the township must not get the listed village's check"
+    );
+    let p = problem(&s, elevated);
+    assert_eq!(
+        (p["supervisor"].as_str(), p["elevated"].as_bool()),
+        (Some(COUNTY), Some(true))
+    );
+
+    // Unlisting ends the listing and keeps it in the history.
+    let id = listed.json()["id"].as_i64().unwrap();
+    let unlisted = s.post(
+        Role::Head,
+        COUNTY,
+        &format!("/api/v1/elevated-villages/{id}/unlist"),
+        json!({ "reason": "整改到位" }),
+    );
+    assert_eq!(unlisted.status, 200, "{}", unlisted.text);
+    assert_eq!(unlisted.json()["in_force"], false);
+    let current = s.get(Role::Head, COUNTY, "/api/v1/elevated-villages");
+    assert_conforms("elevated-villages.json", &current.json());
+    assert_eq!(current.json()["listings"].as_array().unwrap().len(), 0);
+    let history = s.get(Role::Head, COUNTY, "/api/v1/elevated-villages?history=true");
+    let history = history.json()["listings"].as_array().unwrap().clone();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["unlist_reason"], "整改到位");
+}
