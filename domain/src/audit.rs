@@ -41,6 +41,8 @@ wire_enum! {
         OutboxRequeue = "outbox.requeue",
         /// Read the overdue view.
         OverdueRead = "overdue.read",
+        /// Read the statistics.
+        StatsRead = "stats.read",
         /// Started an inspection tour (巡察).
         TourCreate = "tour.create",
         /// Recorded a problem a tour found.

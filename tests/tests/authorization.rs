@@ -267,6 +267,21 @@ const ENDPOINTS: &[Endpoint] = &[
         },
     },
     Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/stats?from=2026-01-01&to=2026-12-31",
+        what: "the period's figures for the caller's subtree",
+        expect: |role, rel| administers(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/stats?from=2026-01-01&to=2026-12-31&org=370402",
+        what: "the figures of one org's subtree (not the caller's: 403)",
+        expect: |role, rel| match rel {
+            Rel::Own | Rel::Parent if matches!(role, Role::Head | Role::Office) => 200,
+            _ => 403,
+        },
+    },
+    Endpoint {
         method: "POST",
         path: "/api/v1/admin/outbox/0/requeue",
         what: "requeue a dead-lettered row (there is none: 404)",

@@ -330,4 +330,31 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     let history = history.json()["listings"].as_array().unwrap().clone();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["unlist_reason"], "整改到位");
+
+    // The county's figures for the year count exactly what happened.
+    let stats = s.get(
+        Role::Head,
+        COUNTY,
+        "/api/v1/admin/stats?from=2026-01-01&to=2026-12-31",
+    );
+    assert_eq!(stats.status, 200, "{}", stats.text);
+    assert_conforms("stats.json", &stats.json());
+    let mut figures = stats.json()["figures"].clone();
+    figures.as_object_mut().unwrap().remove("overdue_now");
+    assert_eq!(
+        figures,
+        json!({
+            "tours": 1, "targets_covered": 4, "problems_found": 5, "clues_transferred": 2,
+            "clues_disposed": 0, "problems_rectified": 2, "rechecks_done": 3,
+            "rechecks_failed": 1, "reports_received": 0, "reports_accepted": 0,
+            "people_handled": 0,
+        })
+    );
+    // A sibling county's subtree is not the caller's.
+    let aside = s.get(
+        Role::Head,
+        COUNTY,
+        "/api/v1/admin/stats?from=2026-01-01&to=2026-12-31&org=370403",
+    );
+    assert_eq!(aside.status, 403, "{}", aside.text);
 }

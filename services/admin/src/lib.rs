@@ -11,6 +11,8 @@
 //!   line once its cause is fixed (audited).
 //! - `GET /api/v1/admin/overdue` — every open step past its due time in the
 //!   caller's subtree, most late first, filtered and paged (`overdue.rs`).
+//! - `GET /api/v1/admin/stats?from&to[&org]` — the period's figures for the
+//!   caller's subtree or a part of it (`stats.rs`).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
@@ -24,6 +26,7 @@ use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
 mod overdue;
+mod stats;
 mod store;
 
 /// Who administers: a commission's head and its office.
@@ -44,6 +47,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         (Method::GET, ["admin", "audit"]) => audit_log(&caller, &db, &query).await,
         (Method::GET, ["admin", "outbox"]) => outbox(&caller, &db).await,
         (Method::GET, ["admin", "overdue"]) => overdue::list(&caller, &db, &query).await,
+        (Method::GET, ["admin", "stats"]) => stats::show(&caller, &db, &query).await,
         (Method::POST, ["admin", "outbox", id, "requeue"]) => {
             let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
             let scope = format!("{} POST {path}", caller.claims.sub);
@@ -52,7 +56,9 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             })
             .await
         }
-        (_, ["admin", "audit" | "outbox" | "overdue"]) => Err(ApiError::method_not_allowed("GET")),
+        (_, ["admin", "audit" | "outbox" | "overdue" | "stats"]) => {
+            Err(ApiError::method_not_allowed("GET"))
+        }
         (_, ["admin", "outbox", _, "requeue"]) => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -88,6 +94,31 @@ async fn administered(
         .into_iter()
         .map(|o| o.id.clone())
         .collect())
+}
+
+/// The orgs a view covers: the subtree of `root` when one is asked for
+/// (404 for an org the tree does not know, 403 outside the caller's
+/// `administered` subtree), else the caller's whole subtree.
+fn subtree_of(
+    caller: &Staff,
+    root: Option<&str>,
+    administered: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    match root {
+        None => Ok(administered),
+        Some(root) if caller.tree.get(root).is_none() => Err(staff::hidden("org")),
+        Some(root) if !administered.iter().any(|o| o == root) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "/org",
+            format!("{root} is not in the subtree of {}", caller.org()),
+        )),
+        Some(root) => Ok(caller
+            .tree
+            .subtree(root)
+            .into_iter()
+            .map(|o| o.id.clone())
+            .collect()),
+    }
 }
 
 /// `GET /api/v1/admin/audit`.

@@ -11,13 +11,13 @@ use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::clock;
 use jiandu_guest::db::{Db, Row};
 use jiandu_guest::query::{self, bad};
-use jiandu_guest::staff::{self, Staff};
+use jiandu_guest::staff::Staff;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::{administered, store};
+use crate::{administered, store, subtree_of};
 
 /// Rows per page unless `limit` says otherwise.
 const DEFAULT_LIMIT: usize = 50;
@@ -122,23 +122,7 @@ pub(crate) async fn list(caller: &Staff, db: &Db, query: &str) -> Result<Reply, 
     let object = format!("overdue:{}", caller.org());
     let administered = administered(caller, db, AuditAction::OverdueRead, &object).await?;
     let filter = Filter::parse(query)?;
-    let orgs = match &filter.org {
-        None => administered,
-        Some(root) if caller.tree.get(root).is_none() => return Err(staff::hidden("org")),
-        Some(root) if !administered.contains(root) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "/org",
-                format!("{root} is not in the subtree of {}", caller.org()),
-            ));
-        }
-        Some(root) => caller
-            .tree
-            .subtree(root)
-            .into_iter()
-            .map(|o| o.id.clone())
-            .collect(),
-    };
+    let orgs = subtree_of(caller, filter.org.as_deref(), administered)?;
     let now = clock::now();
     let cutoff = clock::rfc3339(now - time::Duration::days(filter.min_days_late));
     let rows = store::overdue(db, caller, &orgs, &filter, &cutoff).await?;

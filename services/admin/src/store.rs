@@ -248,3 +248,134 @@ pub(crate) async fn overdue(
     params.push(Value::Integer(filter.limit as i64));
     db.query("reading overdue steps", &sql, params).await
 }
+
+/// The period and subtree the stats count over: `[from, until)` as stored
+/// UTC times, the same as dates, and the orgs.
+pub(crate) struct Span<'a> {
+    pub(crate) from: &'a str,
+    pub(crate) until: &'a str,
+    pub(crate) from_date: &'a str,
+    pub(crate) to_date: &'a str,
+    pub(crate) orgs: &'a [String],
+}
+
+/// The figures of the stats: each its name and the SQL that counts it, with
+/// `{orgs}` for the subtree's placeholders; each binds its two period
+/// parameters as its [`Bind`] says, then the subtree's orgs.
+const STATS: &[(&str, Bind, &str)] = &[
+    (
+        "tours",
+        Bind::DatesThenOrgs,
+        "SELECT COUNT(*) AS n FROM tours
+         WHERE starts_on <= ? AND ends_on >= ? AND org IN ({orgs})",
+    ),
+    (
+        "targets_covered",
+        Bind::DatesThenOrgs,
+        "SELECT COUNT(DISTINCT tt.org) AS n FROM tour_targets tt JOIN tours t ON t.id = tt.tour_id
+         WHERE t.starts_on <= ? AND t.ends_on >= ? AND t.org IN ({orgs})",
+    ),
+    (
+        "problems_found",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM problems
+         WHERE recorded_at >= ? AND recorded_at < ? AND responsible_org IN ({orgs})",
+    ),
+    (
+        "clues_transferred",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM clues c JOIN problems p ON p.id = c.problem_id
+         WHERE c.registered_at >= ? AND c.registered_at < ? AND p.responsible_org IN ({orgs})",
+    ),
+    (
+        "clues_disposed",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.clue_id) AS n FROM clue_events e JOIN clues c ON c.id = e.clue_id
+         WHERE e.event LIKE 'disposed_%' AND e.at >= ? AND e.at < ? AND c.org IN ({orgs})",
+    ),
+    (
+        "problems_rectified",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.problem_id) AS n FROM problem_events e
+         JOIN problems p ON p.id = e.problem_id
+         WHERE e.event = 'passed' AND e.at >= ? AND e.at < ? AND p.responsible_org IN ({orgs})",
+    ),
+    (
+        "rechecks_done",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM problem_events e JOIN problems p ON p.id = e.problem_id
+         WHERE e.event IN ('recheck_held', 'recheck_failed') AND e.at >= ? AND e.at < ?
+           AND p.responsible_org IN ({orgs})",
+    ),
+    (
+        "rechecks_failed",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM problem_events e JOIN problems p ON p.id = e.problem_id
+         WHERE e.event = 'recheck_failed' AND e.at >= ? AND e.at < ?
+           AND p.responsible_org IN ({orgs})",
+    ),
+    (
+        "reports_received",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM reports
+         WHERE received_at >= ? AND received_at < ? AND org IN ({orgs})",
+    ),
+    (
+        "reports_accepted",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.report_id) AS n FROM report_events e
+         JOIN reports r ON r.id = e.report_id
+         WHERE e.event = 'accepted' AND e.at >= ? AND e.at < ? AND r.org IN ({orgs})",
+    ),
+    (
+        "people_handled",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.clue_id) AS n FROM clue_events e JOIN clues c ON c.id = e.clue_id
+         WHERE e.event = 'concluded' AND e.at >= ? AND e.at < ? AND c.org IN ({orgs})",
+    ),
+];
+
+/// What a figure's two leading parameters are.
+#[derive(Clone, Copy)]
+enum Bind {
+    /// A period that overlaps `[from_date, to_date]`: `(to_date, from_date)`.
+    DatesThenOrgs,
+    /// Stored times in `[from, until)`.
+    TimesThenOrgs,
+}
+
+/// The period's figures for the subtree, each by name, in a fixed order.
+pub(crate) async fn stats(db: &Db, span: &Span<'_>) -> Result<Vec<(&'static str, i64)>, DbError> {
+    let (marks, orgs) = in_list(span.orgs.iter().map(text));
+    let mut figures = Vec::with_capacity(STATS.len());
+    for (name, bind, sql) in STATS {
+        let mut params = match bind {
+            Bind::DatesThenOrgs => vec![text(span.to_date), text(span.from_date)],
+            Bind::TimesThenOrgs => vec![text(span.from), text(span.until)],
+        };
+        params.extend(orgs.iter().cloned());
+        let rows = db
+            .query("counting a figure", &sql.replace("{orgs}", &marks), params)
+            .await?;
+        figures.push((*name, rows.first().and_then(|r| r.int("n")).unwrap_or(0)));
+    }
+    Ok(figures)
+}
+
+/// Open steps of `orgs` past due at `now`.
+pub(crate) async fn overdue_count(db: &Db, orgs: &[String], now: &str) -> Result<i64, DbError> {
+    let (marks, mut params) = in_list(orgs.iter().map(text));
+    params.insert(0, text(now));
+    let rows = db
+        .query(
+            "counting overdue steps",
+            &format!(
+                "SELECT COUNT(*) AS n FROM tasks
+                 WHERE status IN ('open', 'overdue') AND due_at IS NOT NULL AND due_at < ?
+                   AND assignee_org IN ({marks})"
+            ),
+            params,
+        )
+        .await?;
+    Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0))
+}
