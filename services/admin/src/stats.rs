@@ -23,9 +23,27 @@ fn china_midnight(date: Date) -> String {
     clock::rfc3339(at.to_offset(time::UtcOffset::UTC))
 }
 
+/// A `YYYY-MM-DD` parameter: 400 when it has not that shape, 422 when it
+/// has but names no day (`2026-02-30`), as the API's convention says.
 fn date(name: &str, value: &str) -> Result<Date, ApiError> {
-    Date::parse(value, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| bad(name, "must be a date, YYYY-MM-DD"))
+    let shaped = value.len() == 10
+        && value.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
+        return Err(bad(name, "must be a date, YYYY-MM-DD"));
+    }
+    Date::parse(value, format_description!("[year]-[month]-[day]")).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("/{name}"),
+            "no such day",
+        )
+    })
 }
 
 /// `GET /api/v1/admin/stats?from&to[&org]`.
@@ -49,7 +67,11 @@ pub(crate) async fn show(caller: &Staff, db: &Db, query: &str) -> Result<Reply, 
     let from = from.ok_or_else(|| bad("from", "the period's first day is required"))?;
     let to = to.ok_or_else(|| bad("to", "the period's last day is required"))?;
     if to < from {
-        return Err(bad("to", "the period ends on or after it starts"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/to",
+            "the period ends on or after it starts",
+        ));
     }
     let orgs = subtree_of(caller, org.as_deref(), administered)?;
     let (from_date, to_date) = (from.to_string(), to.to_string());
