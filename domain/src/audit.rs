@@ -45,7 +45,9 @@ wire_enum! {
         StatsRead = "stats.read",
         /// Started an inspection tour (巡察).
         TourCreate = "tour.create",
-        /// Recorded a problem a tour found.
+        /// Started a campaign (专项整治, 联合督导).
+        CampaignCreate = "campaign.create",
+        /// Recorded a problem a tour or a campaign's check found.
         ProblemRecord = "problem.record",
         /// Handed a problem over for rectification (整改).
         ProblemRectify = "problem.rectification",

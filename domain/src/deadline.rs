@@ -288,6 +288,36 @@ pub const DEADLINE_EXTENSION: DeadlinePolicy = DeadlinePolicy {
     statutory: false,
 };
 
+/// 自查 — a campaign participant's self-inspection; the campaign sets the
+/// span (no article sets it), this is its default.
+pub const SELF_INSPECTION: DeadlinePolicy = DeadlinePolicy {
+    key: "self_inspection",
+    duty: "inspect yourself against the campaign's checklist and report",
+    span: Span::Days(15),
+    article: "no article sets it: the campaign's own deadline (专项整治/联合督导)",
+    statutory: false,
+};
+
+/// 联合检查 — the lead commission checks a participant on site; the
+/// campaign sets the span (no article sets it), this is its default.
+pub const JOINT_CHECK: DeadlinePolicy = DeadlinePolicy {
+    key: "joint_check",
+    duty: "check the participant on site and record problems and recommendations",
+    span: Span::Days(15),
+    article: "no article sets it: the campaign's own deadline (专项整治/联合督导)",
+    statutory: false,
+};
+
+/// 整改报告 — a campaign participant reports its rectification; the campaign
+/// sets the span (no article sets it), this is its default.
+pub const CAMPAIGN_RECTIFICATION: DeadlinePolicy = DeadlinePolicy {
+    key: "campaign_rectification",
+    duty: "rectify what the check found and report",
+    span: Span::Days(30),
+    article: "no article sets it: the campaign's own deadline (专项整治/联合督导)",
+    statutory: false,
+};
+
 /// Every policy, for listing and configuration by key.
 pub const ALL: &[DeadlinePolicy] = &[
     ACCEPTANCE_NOTICE,
@@ -317,6 +347,9 @@ pub const ALL: &[DeadlinePolicy] = &[
     RECHECK_INTERVAL,
     RECHECK,
     DEADLINE_EXTENSION,
+    SELF_INSPECTION,
+    JOINT_CHECK,
+    CAMPAIGN_RECTIFICATION,
 ];
 
 impl DeadlinePolicy {

@@ -15,6 +15,8 @@ pub const CLUE_WORKFLOW: &str = "ClueWorkflow";
 pub const DETENTION_WORKFLOW: &str = "DetentionWorkflow";
 /// The workflow type that takes a problem through rectification and 回头看.
 pub const RECTIFICATION_WORKFLOW: &str = "RectificationWorkflow";
+/// The workflow type that runs a campaign's participants through their steps.
+pub const CAMPAIGN_WORKFLOW: &str = "CampaignWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
@@ -97,6 +99,24 @@ pub struct RectificationStarted {
     pub months: u32,
     /// Months from passing to the 回头看, replacing the policy's 6.
     pub recheck_after_months: Option<u32>,
+}
+
+/// Starts a [`CAMPAIGN_WORKFLOW`]; its id is the campaign id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignStarted {
+    /// The campaign.
+    pub campaign_id: String,
+    /// The commission that leads it and checks each participant on site.
+    pub org: String,
+    /// The departments and townships taking part.
+    pub participants: Vec<String>,
+    /// Days each participant has for its self-inspection report.
+    pub self_inspection_days: u32,
+    /// Days the commission has for each on-site check.
+    pub joint_check_days: u32,
+    /// Days each participant has for its rectification report.
+    pub rectification_days: u32,
 }
 
 /// The outbox key of a workflow's start: one start per workflow id, however

@@ -18,6 +18,8 @@ wire_enum! {
         Detention = "detention",
         /// 问题 — a problem to rectify.
         Problem = "problem",
+        /// A participant of a campaign (keyed `<campaign>/<org>`).
+        CampaignParticipant = "campaign_participant",
     }
 }
 
@@ -85,6 +87,8 @@ wire_enum! {
         Holds = "holds",
         /// 回头看 — the problem came back.
         Fails = "fails",
+        /// 联合检查 — the on-site check was done.
+        Checked = "checked",
         /// Closed by the workflow: no longer needed.
         Cancelled = "cancelled",
         /// Closed by the workflow: replaced by the extended term's limit.
@@ -174,6 +178,12 @@ wire_enum! {
         Recheck = "recheck",
         /// 延期审批 — the supervising org answers an owner's request for more time.
         DeadlineExtension = "deadline_extension",
+        /// 自查 — a campaign participant's self-inspection report.
+        SelfInspection = "self_inspection",
+        /// 联合检查 — the lead commission's on-site check of a participant.
+        JointCheck = "joint_check",
+        /// 整改报告 — a campaign participant's rectification report.
+        CampaignRectification = "campaign_rectification",
     }
 }
 
@@ -200,7 +210,10 @@ impl StepName {
             StepName::DetentionLimit => &[Released],
             StepName::DetentionNotice => &[Notified, Exception],
             StepName::ChangeRequest => &[Granted, Refused],
-            StepName::RectificationReport => &[Reported],
+            StepName::RectificationReport
+            | StepName::SelfInspection
+            | StepName::CampaignRectification => &[Reported],
+            StepName::JointCheck => &[Checked],
             StepName::RectificationCheck => &[Pass, Return],
             StepName::Recheck => &[Holds, Fails],
             StepName::AssignmentApproval
@@ -245,6 +258,9 @@ impl StepName {
             StepName::RectificationCheck => RECTIFICATION_CHECK,
             StepName::Recheck => RECHECK,
             StepName::DeadlineExtension => DEADLINE_EXTENSION,
+            StepName::SelfInspection => SELF_INSPECTION,
+            StepName::JointCheck => JOINT_CHECK,
+            StepName::CampaignRectification => CAMPAIGN_RECTIFICATION,
             StepName::Investigation => return Limit::Untimed("规则 Art. 40"),
             StepName::DetentionAnnouncement => {
                 return Limit::Untimed("监察法 Art. 48 (the term counts from the announcement)");

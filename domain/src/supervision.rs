@@ -37,6 +37,35 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// What kind of campaign it is.
+    pub enum CampaignKind {
+        /// 专项整治 — a special rectification of one topic.
+        SpecialRectification = "special_rectification",
+        /// 联合督导 — a joint supervision by the commission and departments.
+        JointSupervision = "joint_supervision",
+    }
+}
+
+wire_enum! {
+    /// Where a campaign participant stands, as its CampaignWorkflow projects it.
+    pub enum ParticipantState {
+        /// 自查 — its self-inspection report is awaited.
+        SelfInspection = "self_inspection",
+        /// 联合检查 — the lead commission's on-site check is awaited.
+        JointCheck = "joint_check",
+        /// 整改 — its rectification report is awaited.
+        Rectification = "rectification",
+        /// Every step done.
+        Done = "done",
+    }
+}
+
+/// The subject id of `org`'s part in campaign `campaign`.
+pub fn participant_id(campaign: &str, org: &str) -> String {
+    format!("{campaign}/{org}")
+}
+
 /// The org that supervises an owner's rectification (verifies its report
 /// and re-checks it): the owner's supervisor in the tree — for a village its
 /// township — or, for a village under 提级监督 (`elevated`), the org one

@@ -338,6 +338,34 @@ const ENDPOINTS: &[Endpoint] = &[
         expect: |role, rel| act(role, rel, &[], 400),
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/campaigns",
+        what: "start a campaign of orgs under the caller's commission",
+        expect: |role, rel| {
+            if rel != Rel::Child && SUPERVISORS.contains(&role) {
+                400
+            } else {
+                403
+            }
+        },
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/campaigns/{campaign}",
+        what: "read a campaign of the holder (also its participants)",
+        expect: |role, rel| match rel {
+            Rel::Own => 200,
+            Rel::Parent if supervisory(role) => 200,
+            _ => 404,
+        },
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/campaigns/{campaign}/problems",
+        what: "record a problem the holder's campaign check found",
+        expect: |role, rel| act(role, rel, SUPERVISORS, 400),
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/elevated-villages",
         what: "the 提级监督 listings of villages the caller watches",
@@ -395,7 +423,8 @@ fn render() -> String {
          from an issuer not trusted for the caller's org is refused with 401 too.\n\n\
          The tour (`{tour}`) of the holder inspects one village and has one problem \
          (`{problem}`) not yet handed over; the listing (`{listing}`) is the holder's of a \
-         village of the child township.\n\n\
+         village of the child township; the campaign (`{campaign}`) is the holder's, of one \
+         of its departments.\n\n\
          The report (`{report}`, a report id) is an anonymous one of the holder's division. Every \
          call on it, and on the audit log, is itself in the audit log, refusals included.\n\n\
          Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{report}` \
@@ -509,6 +538,15 @@ fn the_authorization_table_holds_and_is_documented() {
             "category": "三资管理", "description": "村集体土地发包未经民主程序。",
         }),
     );
+    let campaign = created(
+        "/api/v1/campaigns",
+        json!({
+            "kind": "joint_supervision", "topic": "惠民资金联合督导",
+            "lead_department": "370402-mzj", "participants": ["370402-mzj"],
+            "period": { "from": "2026-06-01", "to": "2026-12-31" }, "checklist": [],
+            "deadlines": { "self_inspection_days": 30, "joint_check_days": 30, "rectification_days": 30 },
+        }),
+    );
     let listing = created(
         "/api/v1/elevated-villages",
         json!({
@@ -526,7 +564,8 @@ fn the_authorization_table_holds_and_is_documented() {
             .replace("{report}", &report)
             .replace("{tour}", &tour)
             .replace("{problem}", &problem)
-            .replace("{listing}", &listing);
+            .replace("{listing}", &listing)
+            .replace("{campaign}", &campaign);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),

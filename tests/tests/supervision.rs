@@ -358,3 +358,157 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     );
     assert_eq!(aside.status, 403, "{}", aside.text);
 }
+
+/// The city commission that leads the campaign (枣庄市纪委监委).
+const CITY: &str = "370400";
+/// Four city departments take part; the last misses its self-inspection.
+/// In the order the campaign lists them (by org id).
+const DEPARTMENTS: [&str; 4] = ["370400-mzj", "370400-rsj", "370400-swj", "370400-zjj"];
+
+/// The kinds of a task's events, oldest first, as the city's head reads them.
+fn task_event_kinds(s: &System, task: &str) -> Vec<String> {
+    let reply = s.get(Role::Head, CITY, &format!("/api/v1/tasks/{task}"));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_conforms("task.json", &reply.json());
+    reply.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_campaign_runs_each_department_and_a_missed_self_inspection_climbs_the_ladder() {
+    let s = System::start("100ms");
+    let started = s.post(
+        Role::Head,
+        CITY,
+        "/api/v1/campaigns",
+        json!({
+            "kind": "special_rectification", "topic": "农村供水保障专项整治",
+            "lead_department": "370400-swj", "participants": DEPARTMENTS,
+            "period": { "from": "2026-06-01", "to": "2026-12-31" },
+            "checklist": ["供水工程建设资金是否专款专用", "水费收缴是否公开"],
+            "deadlines": { "self_inspection_days": 5, "joint_check_days": 5, "rectification_days": 10 },
+        }),
+    );
+    assert_eq!(started.status, 201, "{}", started.text);
+    assert_conforms("campaign-created.json", &started.json());
+    let campaign = started.json()["id"].as_str().unwrap().to_owned();
+    let part = |org: &str| format!("{campaign}/{org}");
+
+    // Three report their self-inspection; the fourth does not.
+    for org in &DEPARTMENTS[..3] {
+        s.complete(Role::Staff, org, &part(org), "self_inspection", "reported");
+    }
+    let late = &DEPARTMENTS[3];
+    let task = s.task(Role::Staff, late, &part(late), "self_inspection");
+    let task = task["id"].as_str().unwrap().to_owned();
+    let mut kinds = Vec::new();
+    let climbed = s.host.wait_for(PATIENCE, || {
+        kinds = task_event_kinds(&s, &task);
+        kinds.iter().any(|k| k == "elevated")
+    });
+    assert!(climbed, "{kinds:?}\nworker log:\n{}", s.worker.logs());
+    let at = |kind: &str| kinds.iter().position(|k| k == kind).unwrap();
+    assert!(at("opened") < at("reminder"), "{kinds:?}");
+    assert!(at("reminder") < at("overdue"), "{kinds:?}");
+    assert!(at("overdue") < at("elevated"), "{kinds:?}");
+
+    // The overdue view, filtered to the campaign, shows it elevated.
+    let rows = s.overdue(Role::Head, CITY, &format!("campaign={campaign}"));
+    let row = rows
+        .iter()
+        .find(|r| r["task_id"] == *task)
+        .unwrap_or_else(|| panic!("{task} not in {rows:#?}"));
+    assert_eq!(row["escalation_level"], 2);
+    assert_eq!(
+        row["links"]["subject"],
+        format!("/api/v1/campaigns/{campaign}")
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["subject"]["id"].as_str().unwrap().starts_with(&campaign)),
+        "{rows:#?}"
+    );
+    assert!(s.overdue(Role::Head, CITY, "campaign=K0").is_empty());
+
+    // The on-site check of the first records a problem with a recommendation;
+    // it then reports its rectification and is done.
+    let first = DEPARTMENTS[0];
+    let found = s.post(
+        Role::Supervision,
+        CITY,
+        &format!("/api/v1/campaigns/{campaign}/problems"),
+        json!({
+            "participant": first, "category": "资金管理",
+            "description": "供水补助资金拨付滞后", "recommendation": "建立资金拨付台账, 按月通报",
+        }),
+    );
+    assert_eq!(found.status, 201, "{}", found.text);
+    let outsider = s.post(
+        Role::Supervision,
+        CITY,
+        &format!("/api/v1/campaigns/{campaign}/problems"),
+        json!({ "participant": "370400-czj", "category": "x", "description": "y" }),
+    );
+    assert_eq!(outsider.status, 422, "{}", outsider.text);
+    s.complete(
+        Role::Supervision,
+        CITY,
+        &part(first),
+        "joint_check",
+        "checked",
+    );
+    s.complete(
+        Role::Staff,
+        first,
+        &part(first),
+        "campaign_rectification",
+        "reported",
+    );
+
+    // Progress per participant.
+    let mut detail = Value::Null;
+    let progressed = s.host.wait_for(PATIENCE, || {
+        let reply = s.get(Role::Head, CITY, &format!("/api/v1/campaigns/{campaign}"));
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        detail = reply.json();
+        detail["participants"][0]["state"] == "done"
+    });
+    assert!(progressed, "{detail:#}");
+    assert_conforms("campaign-detail.json", &detail);
+    let states: Vec<&str> = detail["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["done", "joint_check", "joint_check", "self_inspection"]
+    );
+    let late_part = &detail["participants"][3];
+    assert_eq!(late_part["open_steps"][0]["escalation_level"], 2);
+    assert_eq!(detail["participants"][0]["problems"], 1);
+    assert_eq!(
+        detail["problems"][0]["recommendation"],
+        "建立资金拨付台账, 按月通报"
+    );
+    let problem_id = detail["problems"][0]["id"].as_str().unwrap();
+    let reply = s.get(Role::Head, CITY, &format!("/api/v1/problems/{problem_id}"));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_conforms("problem-detail.json", &reply.json());
+    assert_eq!(reply.json()["campaign_id"], campaign);
+    assert_eq!(reply.json()["source"], "campaign");
+    // A participant sees the campaign; a department outside it does not.
+    let own = s.get(Role::Staff, first, &format!("/api/v1/campaigns/{campaign}"));
+    assert_eq!(own.status, 200, "{}", own.text);
+    let other = s.get(
+        Role::Staff,
+        "370400-czj",
+        &format!("/api/v1/campaigns/{campaign}"),
+    );
+    assert_eq!(other.status, 404, "{}", other.text);
+}

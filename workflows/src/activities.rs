@@ -64,6 +64,9 @@ pub struct TaskSpec {
     pub article: String,
     /// A span in months replacing the policy's (a detention extension).
     pub months: Option<u32>,
+    /// A span in days replacing the policy's (a campaign's own deadline).
+    #[serde(default)]
+    pub days: Option<u32>,
     /// When the deadline starts counting, RFC 3339; default: when the task opens.
     pub counted_from: Option<String>,
     /// Which org must act.
@@ -302,6 +305,9 @@ impl Projections {
         if let Some(months) = spec.months {
             policy.span = Span::Months(months);
         }
+        if let Some(days) = spec.days {
+            policy.span = Span::Days(days);
+        }
         Ok(Some(policy))
     }
 }
@@ -354,6 +360,13 @@ impl Projections {
                 "state",
                 "INSERT INTO problem_events (problem_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
                  ON CONFLICT DO NOTHING",
+            ),
+            SubjectKind::CampaignParticipant => (
+                "campaign_participants",
+                "id",
+                "state",
+                "INSERT INTO campaign_events (participant_id, at, event, note, dedup_key)
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             ),
         };
         let fresh = sqlx::query(events)

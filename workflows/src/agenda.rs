@@ -190,6 +190,8 @@ pub struct Step {
     pub limit: Limit,
     /// A span in months replacing the policy's.
     pub months: Option<u32>,
+    /// A span in days replacing the policy's.
+    pub days: Option<u32>,
     /// When its deadline starts counting (RFC 3339); default now.
     pub counted_from: Option<String>,
     /// The org that must act.
@@ -214,6 +216,7 @@ impl Step {
             name,
             limit: name.limit(),
             months: None,
+            days: None,
             counted_from: None,
             assignee,
             role,
@@ -233,6 +236,12 @@ impl Step {
     /// Replaces the policy's span by `months`.
     pub fn months(mut self, months: u32) -> Self {
         self.months = Some(months);
+        self
+    }
+
+    /// Replaces the policy's span by `days`.
+    pub fn days(mut self, days: u32) -> Self {
+        self.days = Some(days);
         self
     }
 
@@ -338,6 +347,7 @@ pub async fn open<W: Flow>(
         policy,
         article: article.to_owned(),
         months: step.months,
+        days: step.days,
         counted_from: step.counted_from,
         assignee: step.assignee,
         role: step.role,

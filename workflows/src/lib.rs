@@ -26,11 +26,13 @@ macro_rules! register_workflows {
             .and_then(|o| o.register_workflow::<$crate::clue::ClueWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::detention::DetentionWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::rectification::RectificationWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::campaign::CampaignWorkflow>())
     };
 }
 
 pub mod activities;
 pub mod agenda;
+pub mod campaign;
 pub mod checkpoint;
 pub mod clue;
 pub mod config;

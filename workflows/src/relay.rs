@@ -19,8 +19,9 @@ use futures::StreamExt as _;
 use std::time::Duration;
 
 use jiandu_domain::flow::{
-    CLUE_WORKFLOW, ClueStarted, DETENTION_WORKFLOW, DetentionRequested, EVENT_SIGNAL, FlowEvent,
-    RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
+    CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
+    DetentionRequested, EVENT_SIGNAL, FlowEvent, RECTIFICATION_WORKFLOW, REPORT_WORKFLOW,
+    RectificationStarted, ReportStarted,
 };
 use serde::de::DeserializeOwned;
 use sqlx::SqlitePool;
@@ -33,6 +34,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::watch;
 
+use crate::campaign::CampaignWorkflow;
 use crate::clue::ClueWorkflow;
 use crate::detention::DetentionWorkflow;
 use crate::rectification::RectificationWorkflow;
@@ -300,6 +302,14 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
                     )
                     .await
                     .map(drop),
+                CAMPAIGN_WORKFLOW => client
+                    .start_workflow(
+                        CampaignWorkflow::run,
+                        parse::<CampaignStarted>(row)?,
+                        options,
+                    )
+                    .await
+                    .map(drop),
                 RECTIFICATION_WORKFLOW => client
                     .start_workflow(
                         RectificationWorkflow::run,
@@ -345,6 +355,12 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
                     client
                         .get_workflow_handle::<DetentionWorkflow>(&row.workflow_id)
                         .signal(DetentionWorkflow::event, event, options)
+                        .await
+                }
+                CAMPAIGN_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<CampaignWorkflow>(&row.workflow_id)
+                        .signal(CampaignWorkflow::event, event, options)
                         .await
                 }
                 RECTIFICATION_WORKFLOW => {

@@ -35,6 +35,9 @@ pub(crate) struct Filter {
     pub(crate) department: Option<Role>,
     /// Only steps about this kind of matter.
     pub(crate) kind: Option<SubjectKind>,
+    /// Only steps of this campaign: its participants' and the rectification
+    /// of the problems it found.
+    pub(crate) campaign: Option<String>,
     /// Only steps whose ladder has reached exactly this rung.
     pub(crate) rung: Option<Stage>,
     /// Only steps at least this many whole days late.
@@ -69,12 +72,13 @@ impl Position {
 }
 
 impl Filter {
-    /// Parses `org`, `department`, `kind`, `rung`, `min_days_late`, `after`, `limit`.
+    /// Parses `org`, `department`, `kind`, `campaign`, `rung`, `min_days_late`, `after`, `limit`.
     pub(crate) fn parse(query: &str) -> Result<Self, ApiError> {
         let mut filter = Filter {
             org: None,
             department: None,
             kind: None,
+            campaign: None,
             rung: None,
             min_days_late: 0,
             after: None,
@@ -108,6 +112,7 @@ impl Filter {
                 "min_days_late" => {
                     filter.min_days_late = query::number(name, &value, 0..=MAX_DAYS_LATE)?
                 }
+                "campaign" => filter.campaign = Some(value),
                 "after" => filter.after = Some(Position::parse(&value)),
                 "limit" => filter.limit = query::number(name, &value, 1..=MAX_LIMIT)?,
                 _ => return Err(bad(name, "is not a filter of the overdue view")),
@@ -146,6 +151,10 @@ fn row_json(caller: &Staff, r: &Row, now: OffsetDateTime) -> serde_json::Value {
     let subject_link = match SubjectKind::parse(r.str("subject_kind")) {
         Some(SubjectKind::Report) => format!("/api/v1/reports/{subject}"),
         Some(SubjectKind::Problem) => format!("/api/v1/problems/{subject}"),
+        Some(SubjectKind::CampaignParticipant) => {
+            let campaign = subject.split_once('/').map_or(subject, |(c, _)| c);
+            format!("/api/v1/campaigns/{campaign}")
+        }
         _ => format!("/api/v1/clues/{subject}"),
     };
     json!({

@@ -6,6 +6,7 @@ use jiandu_domain::flow::{
     CLUE_WORKFLOW, DETENTION_WORKFLOW, RECTIFICATION_WORKFLOW, REPORT_WORKFLOW,
     detention_workflow_id,
 };
+use jiandu_domain::step::SubjectKind;
 use jiandu_guest::api::ApiError;
 use jiandu_guest::db::{Db, DbError, Row, Value, in_list, text};
 use jiandu_guest::query::{self, bad};
@@ -231,6 +232,20 @@ pub(crate) async fn overdue(
     }
     if let Some(kind) = filter.kind {
         add(" AND subject_kind = ?", vec![text(kind.as_str())]);
+    }
+    if let Some(campaign) = &filter.campaign {
+        add(
+            " AND ((subject_kind = ? AND substr(subject_id, 1, length(?) + 1) = ? || '/')
+                   OR (subject_kind = ? AND subject_id IN
+                         (SELECT id FROM problems WHERE campaign_id = ?)))",
+            vec![
+                text(SubjectKind::CampaignParticipant.as_str()),
+                text(campaign),
+                text(campaign),
+                text(SubjectKind::Problem.as_str()),
+                text(campaign),
+            ],
+        );
     }
     if let Some(rung) = filter.rung {
         add(

@@ -21,6 +21,7 @@ use spin_sdk::http::StatusCode;
 
 use crate::require_commission;
 use crate::store::{self, Listing, NewListing};
+use crate::tours::Period;
 
 /// Who lists and unlists: a county commission's head.
 const LISTERS: &[Role] = &[Role::Head];
@@ -66,12 +67,6 @@ pub(crate) async fn list(caller: &Staff, db: &Db, query: &str) -> Result<Reply, 
 }
 
 #[derive(Deserialize)]
-struct Period {
-    from: String,
-    to: String,
-}
-
-#[derive(Deserialize)]
 struct NewListingBody {
     village: String,
     period: Period,
@@ -114,13 +109,7 @@ pub(crate) async fn add(
             ),
         ));
     }
-    if input.period.to < input.period.from {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/period/to",
-            "the period ends on or after it starts",
-        ));
-    }
+    input.period.check()?;
     let at = clock::rfc3339(clock::now());
     let listing = NewListing {
         village: &input.village,

@@ -8,6 +8,10 @@
 //! - `POST /api/v1/problems/{id}/rectification` — hand it over to its owner;
 //!   its RectificationWorkflow starts.
 //! - `POST /api/v1/problems/{id}/more-time` — the owner asks for more time.
+//! - `POST /api/v1/campaigns` — start a campaign; its CampaignWorkflow opens
+//!   every participant's steps.
+//! - `GET /api/v1/campaigns/{id}` — a campaign and each participant's progress.
+//! - `POST /api/v1/campaigns/{id}/problems` — record what an on-site check found.
 //! - `GET|POST /api/v1/elevated-villages` — the 提级监督 list; list a village.
 //! - `POST /api/v1/elevated-villages/{id}/unlist` — end a listing.
 //!
@@ -24,6 +28,7 @@ use serde_json::Value;
 use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 
+mod campaigns;
 mod elevated;
 mod problems;
 mod store;
@@ -59,8 +64,11 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     match (method, segments.as_slice()) {
         (Method::GET, ["tours", id]) => tours::show(&caller, &db, id).await,
         (Method::GET, ["problems", id]) => problems::show(&caller, &db, id).await,
+        (Method::GET, ["campaigns", id]) => campaigns::show(&caller, &db, id).await,
         (Method::GET, ["elevated-villages"]) => elevated::list(&caller, &db, &query).await,
-        (_, ["tours", _] | ["problems", _]) => Err(ApiError::method_not_allowed("GET")),
+        (_, ["tours", _] | ["problems", _] | ["campaigns", _]) => {
+            Err(ApiError::method_not_allowed("GET"))
+        }
         (_, ["elevated-villages"]) => Err(ApiError::method_not_allowed("GET, POST")),
         (_, segments) if Write::of(segments).is_some() => Err(ApiError::method_not_allowed("POST")),
         _ => Err(api::no_such_route()),
@@ -75,6 +83,8 @@ enum Write<'p> {
     MoreTime(&'p str),
     List,
     Unlist(&'p str),
+    Campaign,
+    CampaignProblem(&'p str),
 }
 
 impl<'p> Write<'p> {
@@ -87,6 +97,8 @@ impl<'p> Write<'p> {
             ["problems", id, "more-time"] => Self::MoreTime(id),
             ["elevated-villages"] => Self::List,
             ["elevated-villages", id, "unlist"] => Self::Unlist(id),
+            ["campaigns"] => Self::Campaign,
+            ["campaigns", id, "problems"] => Self::CampaignProblem(id),
             _ => return None,
         })
     }
@@ -99,6 +111,8 @@ impl<'p> Write<'p> {
             Self::MoreTime(id) => problems::more_time(input, c, db, id).await,
             Self::List => elevated::add(input, c, db).await,
             Self::Unlist(id) => elevated::unlist(input, c, db, id).await,
+            Self::Campaign => campaigns::create(input, c, db).await,
+            Self::CampaignProblem(id) => campaigns::record_problem(input, c, db, id).await,
         }
     }
 }

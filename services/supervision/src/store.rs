@@ -103,11 +103,13 @@ pub(crate) struct Problem {
     pub(crate) id: String,
     pub(crate) source: String,
     pub(crate) tour_id: Option<String>,
+    pub(crate) campaign_id: Option<String>,
     pub(crate) target: String,
     pub(crate) org: String,
     pub(crate) responsible_org: String,
     pub(crate) category: String,
     pub(crate) description: String,
+    pub(crate) recommendation: Option<String>,
     pub(crate) evidence: serde_json::Value,
     pub(crate) state: String,
     pub(crate) supervisor: Option<String>,
@@ -119,9 +121,9 @@ pub(crate) struct Problem {
 }
 
 const PROBLEM_COLUMNS: &str =
-    "SELECT p.id, p.source, p.tour_id, p.target, p.org, p.responsible_org,
-        p.category, p.description, p.evidence, p.state, p.supervisor, p.elevated, p.recorded_at,
-        p.handed_at, c.id AS clue_id
+    "SELECT p.id, p.source, p.tour_id, p.campaign_id, p.target, p.org, p.responsible_org,
+        p.category, p.description, p.recommendation, p.evidence, p.state, p.supervisor,
+        p.elevated, p.recorded_at, p.handed_at, c.id AS clue_id
      FROM problems p LEFT JOIN clues c ON c.problem_id = p.id";
 
 impl Problem {
@@ -130,11 +132,13 @@ impl Problem {
             id: r.str("id").to_owned(),
             source: r.str("source").to_owned(),
             tour_id: r.text("tour_id").map(str::to_owned),
+            campaign_id: r.text("campaign_id").map(str::to_owned),
             target: r.str("target").to_owned(),
             org: r.str("org").to_owned(),
             responsible_org: r.str("responsible_org").to_owned(),
             category: r.str("category").to_owned(),
             description: r.str("description").to_owned(),
+            recommendation: r.text("recommendation").map(str::to_owned),
             evidence: serde_json::from_str(r.str("evidence")).unwrap_or_default(),
             state: r.str("state").to_owned(),
             supervisor: r.text("supervisor").map(str::to_owned),
@@ -146,16 +150,18 @@ impl Problem {
     }
 }
 
-/// A new problem found by a tour.
+/// A new problem found by a tour or a campaign's on-site check.
 pub(crate) struct NewProblem<'a> {
     pub(crate) id: &'a str,
     pub(crate) source: &'a str,
     pub(crate) tour_id: Option<&'a str>,
+    pub(crate) campaign_id: Option<&'a str>,
     pub(crate) target: &'a str,
     pub(crate) org: &'a str,
     pub(crate) responsible_org: &'a str,
     pub(crate) category: &'a str,
     pub(crate) description: &'a str,
+    pub(crate) recommendation: Option<&'a str>,
     pub(crate) evidence: &'a [String],
     pub(crate) by: &'a str,
     pub(crate) at: &'a str,
@@ -166,18 +172,21 @@ pub(crate) async fn insert_problem(db: &Db, p: &NewProblem<'_>) -> Result<(), Db
     let evidence = serde_json::to_string(p.evidence).expect("references serialize");
     db.exec(
         "recording a problem",
-        "INSERT INTO problems (id, source, tour_id, target, org, responsible_org, category,
-                               description, evidence, state, recorded_by, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO problems (id, source, tour_id, campaign_id, target, org, responsible_org,
+                               category, description, recommendation, evidence, state,
+                               recorded_by, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             text(p.id),
             text(p.source),
             opt_text(p.tour_id),
+            opt_text(p.campaign_id),
             text(p.target),
             text(p.org),
             text(p.responsible_org),
             text(p.category),
             text(p.description),
+            opt_text(p.recommendation),
             text(evidence),
             text(ProblemState::Recorded.as_str()),
             text(p.by),
@@ -199,15 +208,28 @@ pub(crate) async fn problem(db: &Db, id: &str) -> Result<Option<Problem>, DbErro
     Ok(rows.first().map(Problem::from_row))
 }
 
-/// The problems a tour found, by target then time.
-pub(crate) async fn tour_problems(db: &Db, tour_id: &str) -> Result<Vec<Problem>, DbError> {
+/// Which problems to list: a tour's or a campaign's.
+#[derive(Clone, Copy)]
+pub(crate) enum FoundBy<'a> {
+    /// A tour's.
+    Tour(&'a str),
+    /// A campaign's on-site checks'.
+    Campaign(&'a str),
+}
+
+/// The problems a tour or a campaign found, by target then time.
+pub(crate) async fn problems_found(db: &Db, by: FoundBy<'_>) -> Result<Vec<Problem>, DbError> {
+    let (column, id) = match by {
+        FoundBy::Tour(id) => ("tour_id", id),
+        FoundBy::Campaign(id) => ("campaign_id", id),
+    };
     let rows = db
         .query(
-            "reading a tour's problems",
+            "reading the problems found",
             &format!(
-                "{PROBLEM_COLUMNS} WHERE p.tour_id = ? ORDER BY p.target, p.recorded_at, p.id"
+                "{PROBLEM_COLUMNS} WHERE p.{column} = ? ORDER BY p.target, p.recorded_at, p.id"
             ),
-            [text(tour_id)],
+            [text(id)],
         )
         .await?;
     Ok(rows.iter().map(Problem::from_row).collect())
@@ -423,4 +445,140 @@ pub(crate) async fn unlist(
         )
         .await?;
     Ok(!rows.is_empty())
+}
+
+/// A campaign as stored, with its participants' states.
+pub(crate) struct Campaign {
+    pub(crate) id: String,
+    pub(crate) org: String,
+    pub(crate) kind: String,
+    pub(crate) topic: String,
+    pub(crate) lead_department: String,
+    pub(crate) starts_on: String,
+    pub(crate) ends_on: String,
+    pub(crate) checklist: serde_json::Value,
+    pub(crate) days: [i64; 3],
+    pub(crate) created_at: String,
+    /// Each participant's org and state.
+    pub(crate) participants: Vec<(String, String)>,
+}
+
+/// A new campaign.
+pub(crate) struct NewCampaign<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) org: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) topic: &'a str,
+    pub(crate) lead_department: &'a str,
+    pub(crate) starts_on: &'a str,
+    pub(crate) ends_on: &'a str,
+    pub(crate) checklist: &'a [String],
+    /// Self-inspection, joint-check and rectification days.
+    pub(crate) days: [u32; 3],
+    pub(crate) participants: &'a [String],
+    pub(crate) first_state: &'a str,
+    pub(crate) by: &'a str,
+    pub(crate) at: &'a str,
+}
+
+/// Writes a campaign and its participants (inside the caller's transaction).
+pub(crate) async fn insert_campaign(db: &Db, c: &NewCampaign<'_>) -> Result<(), DbError> {
+    let checklist = serde_json::to_string(c.checklist).expect("items serialize");
+    let [self_inspection, joint_check, rectification] = c.days.map(i64::from).map(Value::Integer);
+    db.exec(
+        "starting a campaign",
+        "INSERT INTO campaigns (id, org, kind, topic, lead_department, starts_on, ends_on,
+                                checklist, self_inspection_days, joint_check_days,
+                                rectification_days, created_by, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            text(c.id),
+            text(c.org),
+            text(c.kind),
+            text(c.topic),
+            text(c.lead_department),
+            text(c.starts_on),
+            text(c.ends_on),
+            text(checklist),
+            self_inspection,
+            joint_check,
+            rectification,
+            text(c.by),
+            text(c.at),
+        ],
+    )
+    .await?;
+    for org in c.participants {
+        db.exec(
+            "adding a campaign's participant",
+            "INSERT INTO campaign_participants (id, campaign_id, org, state) VALUES (?, ?, ?, ?)",
+            [
+                text(jiandu_domain::supervision::participant_id(c.id, org)),
+                text(c.id),
+                text(org),
+                text(c.first_state),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The campaign `id`, with its participants.
+pub(crate) async fn campaign(db: &Db, id: &str) -> Result<Option<Campaign>, DbError> {
+    let rows = db
+        .query(
+            "reading a campaign",
+            "SELECT id, org, kind, topic, lead_department, starts_on, ends_on, checklist,
+                    self_inspection_days, joint_check_days, rectification_days, created_at
+             FROM campaigns WHERE id = ?",
+            [text(id)],
+        )
+        .await?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let participants = db
+        .query(
+            "reading a campaign's participants",
+            "SELECT org, state FROM campaign_participants WHERE campaign_id = ? ORDER BY org",
+            [text(id)],
+        )
+        .await?
+        .iter()
+        .map(|p| (p.str("org").to_owned(), p.str("state").to_owned()))
+        .collect();
+    let day = |column: &str| r.int(column).unwrap_or_default();
+    Ok(Some(Campaign {
+        id: r.str("id").to_owned(),
+        org: r.str("org").to_owned(),
+        kind: r.str("kind").to_owned(),
+        topic: r.str("topic").to_owned(),
+        lead_department: r.str("lead_department").to_owned(),
+        starts_on: r.str("starts_on").to_owned(),
+        ends_on: r.str("ends_on").to_owned(),
+        checklist: serde_json::from_str(r.str("checklist")).unwrap_or_default(),
+        days: [
+            day("self_inspection_days"),
+            day("joint_check_days"),
+            day("rectification_days"),
+        ],
+        created_at: r.str("created_at").to_owned(),
+        participants,
+    }))
+}
+
+/// The open steps of a campaign's participants (subject ids `<campaign>/…`).
+pub(crate) async fn campaign_open_steps(db: &Db, id: &str) -> Result<Vec<Row>, DbError> {
+    db.query(
+        "reading a campaign's open steps",
+        "SELECT id, subject_id, step, assignee_org, due_date, status, escalation_level
+         FROM tasks
+         WHERE subject_kind = 'campaign_participant'
+           AND substr(subject_id, 1, length(?) + 1) = ? || '/'
+           AND status IN ('open', 'overdue')
+         ORDER BY opened_at, id",
+        [text(id), text(id)],
+    )
+    .await
 }

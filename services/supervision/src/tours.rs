@@ -24,10 +24,25 @@ use crate::{SUPERVISORS, require_commission};
 /// The kinds of org a tour inspects and a problem may be owned by.
 const INSPECTED: &[OrgKind] = &[OrgKind::Village, OrgKind::Township, OrgKind::Department];
 
+/// A period of days, both included.
 #[derive(Deserialize)]
-struct Period {
-    from: String,
-    to: String,
+pub(crate) struct Period {
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
+impl Period {
+    /// 422 unless it ends on or after it starts.
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        if self.to < self.from {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "/period/to",
+                "the period ends on or after it starts",
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -39,8 +54,13 @@ struct NewTourBody {
     targets: Vec<String>,
 }
 
-/// 422 at `pointer` unless `org` is an org of `kinds` under `root`.
-fn inspected_org(caller: &Staff, root: &str, org: &str, pointer: &str) -> Result<(), ApiError> {
+/// 422 at `pointer` unless `org` is a village, township or department under `root`.
+pub(crate) fn inspected_org(
+    caller: &Staff,
+    root: &str,
+    org: &str,
+    pointer: &str,
+) -> Result<(), ApiError> {
     let ok = caller.tree.is_within(org, root)
         && caller
             .tree
@@ -69,13 +89,7 @@ pub(crate) async fn create(
     let input: NewTourBody = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour.json")))
         .parse(input)?;
-    if input.period.to < input.period.from {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "/period/to",
-            "the period ends on or after it starts",
-        ));
-    }
+    input.period.check()?;
     for (i, target) in input.targets.iter().enumerate() {
         inspected_org(&caller, caller.org(), target, &format!("/targets/{i}"))?;
     }
@@ -118,7 +132,7 @@ async fn visible(db: &Db, caller: &Staff, id: &str) -> Result<Tour, ApiError> {
 /// `GET /api/v1/tours/{id}`: the tour and its feedback, each target's problems.
 pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, ApiError> {
     let tour = visible(db, caller, id).await?;
-    let problems = store::tour_problems(db, id).await?;
+    let problems = store::problems_found(db, store::FoundBy::Tour(id)).await?;
     let feedback: Vec<_> = tour
         .targets
         .iter()
@@ -209,11 +223,13 @@ pub(crate) async fn record_problem(
         id: &id,
         source: ProblemSource::InspectionTour.as_str(),
         tour_id: Some(tour_id),
+        campaign_id: None,
         target: &input.target,
         org: &tour.org,
         responsible_org: &input.responsible_org,
         category: &input.category,
         description: &input.description,
+        recommendation: None,
         evidence: &input.evidence,
         by: &caller.claims.sub,
         at: &at,
