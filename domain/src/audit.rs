@@ -43,6 +43,8 @@ wire_enum! {
         OverdueRead = "overdue.read",
         /// Read the statistics.
         StatsRead = "stats.read",
+        /// Exported a ledger (台账).
+        LedgerExport = "ledger.export",
         /// Started an inspection tour (巡察).
         TourCreate = "tour.create",
         /// Started a campaign (专项整治, 联合督导).

@@ -203,8 +203,10 @@ pub struct Reply {
     pub status: u16,
     /// Headers, lower-case names.
     pub headers: Vec<(String, String)>,
-    /// The body as text.
+    /// The body as text (empty when it is not UTF-8).
     pub text: String,
+    /// The body as received.
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -351,11 +353,13 @@ impl Host {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
+        let text = String::from_utf8(bytes.clone()).unwrap_or_default();
         Reply {
             status,
             headers,
             text,
+            bytes,
         }
     }
 

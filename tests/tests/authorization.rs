@@ -282,6 +282,12 @@ const ENDPOINTS: &[Endpoint] = &[
         },
     },
     Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/ledgers/problems.csv",
+        what: "the problems ledger of the caller's subtree (clues and rectifications alike)",
+        expect: |role, rel| administers(role, rel, 200),
+    },
+    Endpoint {
         method: "POST",
         path: "/api/v1/admin/outbox/0/requeue",
         what: "requeue a dead-lettered row (there is none: 404)",

@@ -350,6 +350,64 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
             "people_handled": 0,
         })
     );
+    // Both ledgers open and hold those rows.
+    let auth = bearer(Role::Head, COUNTY);
+    let ledger = |file: &str| {
+        let reply = s.host.get(
+            &format!("/api/v1/admin/ledgers/{file}"),
+            &[("authorization", auth.as_str())],
+        );
+        assert_eq!(reply.status, 200, "{file}: {}", reply.text);
+        reply
+    };
+    let csv = ledger("problems.csv");
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "问题编号,来源,发现单位,发现地点,责任单位,问题类别,问题描述,状态,记录时间,移交线索"
+    );
+    assert_eq!(lines.len(), 1 + problems.len(), "{lines:#?}");
+    for p in &problems {
+        assert!(
+            lines.iter().any(|l| l.starts_with(p.as_str())),
+            "{p}: {lines:#?}"
+        );
+    }
+    let xlsx = ledger("rectifications.xlsx");
+    use calamine::Reader as _;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).expect("an XLSX file");
+    let sheet = book.worksheet_range("台账").expect("the ledger's sheet");
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        [
+            "问题编号",
+            "责任单位",
+            "监督单位",
+            "提级监督",
+            "状态",
+            "移交整改时间",
+            "退回次数",
+            "回头看未通过次数"
+        ]
+    );
+    let mut handed: Vec<&String> = [returned, reopened, elevated].into_iter().collect();
+    handed.sort();
+    let ids: Vec<&String> = rows[1..].iter().map(|r| &r[0]).collect();
+    assert_eq!(ids, handed);
+    let row = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
+    assert_eq!(row(returned)[6], "1");
+    assert_eq!(row(reopened)[7], "1");
+    assert_eq!(
+        (row(elevated)[2].as_str(), row(elevated)[3].as_str()),
+        (COUNTY, "是")
+    );
+
     // A sibling county's subtree is not the caller's.
     let aside = s.get(
         Role::Head,

@@ -13,6 +13,9 @@
 //!   caller's subtree, most late first, filtered and paged (`overdue.rs`).
 //! - `GET /api/v1/admin/stats?from&to[&org]` — the period's figures for the
 //!   caller's subtree or a part of it (`stats.rs`).
+//! - `GET /api/v1/admin/ledgers/{problems|clues|rectifications}.{csv|xlsx}` —
+//!   台账 with Chinese headers, streamed a page at a time (`ledger.rs`,
+//!   `xlsx.rs`).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
@@ -22,19 +25,45 @@ use jiandu_guest::db::Db;
 use jiandu_guest::idempotency;
 use jiandu_guest::staff::{self, Staff};
 use serde_json::json;
-use spin_sdk::http::{Method, Request, StatusCode};
+use spin_sdk::http::{BoxBody, Method, Request, Response, StatusCode, box_body};
 use spin_sdk::http_service;
 
+mod ledger;
 mod overdue;
 mod stats;
 mod store;
+mod xlsx;
 
 /// Who administers: a commission's head and its office.
 const ADMINISTRATORS: &[Role] = &[Role::Head, Role::Office];
 
 #[http_service]
-async fn handle(req: Request) -> Reply {
-    route(req).await.unwrap_or_else(ApiError::into_reply)
+async fn handle(req: Request) -> Response<BoxBody> {
+    let ledger = req
+        .uri()
+        .path()
+        .strip_prefix("/api/v1/admin/ledgers/")
+        .map(str::to_owned);
+    match ledger {
+        Some(file) => export(req, &file)
+            .await
+            .unwrap_or_else(|e| e.into_reply().map(box_body)),
+        None => route(req)
+            .await
+            .unwrap_or_else(ApiError::into_reply)
+            .map(box_body),
+    }
+}
+
+/// `GET /api/v1/admin/ledgers/{file}`: a streamed ledger (`ledger.rs`).
+async fn export(req: Request, file: &str) -> Result<Response<BoxBody>, ApiError> {
+    if req.method() != Method::GET {
+        return Err(ApiError::method_not_allowed("GET"));
+    }
+    let db = Db::open().await?;
+    let caller = staff::caller(&req, &db).await?;
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    ledger::export(caller, db, file, &query).await
 }
 
 async fn route(req: Request) -> Result<Reply, ApiError> {

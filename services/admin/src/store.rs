@@ -394,3 +394,41 @@ pub(crate) async fn overdue_count(db: &Db, orgs: &[String], now: &str) -> Result
         .await?;
     Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0))
 }
+
+/// One page of a ledger: rows of `orgs` after the id `after`, by id, at most
+/// `limit`. Columns as [`crate::ledger`] names them.
+pub(crate) async fn ledger_page(
+    db: &Db,
+    ledger: &str,
+    orgs: &[String],
+    after: &str,
+    limit: usize,
+) -> Result<Vec<Row>, DbError> {
+    let (marks, orgs) = in_list(orgs.iter().map(text));
+    let sql = match ledger {
+        "problems" => format!(
+            "SELECT p.id, p.source, p.org, p.target, p.responsible_org, p.category, p.description,
+                    p.state, p.recorded_at, c.id AS clue_id
+             FROM problems p LEFT JOIN clues c ON c.problem_id = p.id
+             WHERE p.responsible_org IN ({marks}) AND p.id > ? ORDER BY p.id LIMIT ?"
+        ),
+        "clues" => format!(
+            "SELECT id, source, org, subject_org, summary, state, disposal, registered_at, problem_id
+             FROM clues WHERE org IN ({marks}) AND id > ? ORDER BY id LIMIT ?"
+        ),
+        _ => format!(
+            "SELECT p.id, p.responsible_org, p.supervisor, p.elevated, p.state, p.handed_at,
+                    (SELECT COUNT(*) FROM problem_events e
+                      WHERE e.problem_id = p.id AND e.event = 'returned') AS returned,
+                    (SELECT COUNT(*) FROM problem_events e
+                      WHERE e.problem_id = p.id AND e.event = 'recheck_failed') AS reopened
+             FROM problems p
+             WHERE p.handed_at IS NOT NULL AND p.responsible_org IN ({marks}) AND p.id > ?
+             ORDER BY p.id LIMIT ?"
+        ),
+    };
+    let mut params = orgs;
+    params.push(text(after));
+    params.push(Value::Integer(limit as i64));
+    db.query("reading a ledger page", &sql, params).await
+}
