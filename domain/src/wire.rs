@@ -64,9 +64,19 @@ where
     T::try_from(n as u64).map_err(|_| D::Error::custom("is out of range"))
 }
 
+/// [`whole_number`] for an optional field: with `#[serde(default,
+/// deserialize_with = "…")]`, absent is `None`.
+pub fn some_whole_number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    whole_number(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::whole_number;
+    use super::{some_whole_number, whole_number};
 
     #[derive(serde::Deserialize)]
     struct Months {
@@ -82,5 +92,19 @@ mod tests {
         assert!(read(r#"{"n": 2.5}"#).is_err());
         assert!(read(r#"{"n": -1}"#).is_err());
         assert!(read(r#"{"n": 5000000000}"#).is_err(), "beyond u32");
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Maybe {
+        #[serde(default, deserialize_with = "some_whole_number")]
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn an_optional_whole_number_may_be_absent() {
+        let read = |json: &str| serde_json::from_str::<Maybe>(json).map(|m| m.n);
+        assert_eq!(read("{}").unwrap(), None);
+        assert_eq!(read(r#"{"n": 6.0}"#).unwrap(), Some(6));
+        assert!(read(r#"{"n": 6.5}"#).is_err());
     }
 }

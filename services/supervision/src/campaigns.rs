@@ -27,8 +27,11 @@ use crate::{SUPERVISORS, require_commission};
 
 #[derive(Deserialize)]
 struct Deadlines {
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     self_inspection_days: u32,
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     joint_check_days: u32,
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     rectification_days: u32,
 }
 

@@ -95,7 +95,9 @@ pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, Api
 
 #[derive(Deserialize)]
 struct Handover {
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     months: u32,
+    #[serde(default, deserialize_with = "jiandu_domain::wire::some_whole_number")]
     recheck_after_months: Option<u32>,
 }
 
@@ -175,6 +177,7 @@ pub(crate) async fn hand_over(
 
 #[derive(Deserialize)]
 struct MoreTime {
+    #[serde(deserialize_with = "jiandu_domain::wire::whole_number")]
     months: u32,
     reason: String,
 }
