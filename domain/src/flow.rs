@@ -63,6 +63,9 @@ pub struct ClueStarted {
     pub org: String,
     /// The org the person concerned belongs to (where a 函询 goes), if known.
     pub subject_org: Option<String>,
+    /// Why the clue is held one level up (提级监督), to show on its tasks.
+    #[serde(default)]
+    pub basis: Option<String>,
 }
 
 /// Starts a [`DETENTION_WORKFLOW`]; its id is [`detention_workflow_id`].

@@ -105,6 +105,29 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     );
     assert_eq!(again.status, 409, "{}", again.text);
 
+    // A clue about the listed village, registered by its township, is held
+    // by the county, and its tasks say why.
+    let clue = s.post(
+        Role::CaseManagement,
+        "370402101",
+        "/api/v1/clues",
+        json!({ "source": "supervision", "summary": "村干部优亲厚友", "subject_org": LISTED }),
+    );
+    assert_eq!(clue.status, 201, "{}", clue.text);
+    assert_conforms("clue-created.json", &clue.json());
+    assert_eq!(clue.json()["org"], COUNTY);
+    let elevated_clue = clue.json()["id"].as_str().unwrap().to_owned();
+    let assignment = s.task(Role::CaseManagement, COUNTY, &elevated_clue, "assignment");
+    let basis = assignment["assignment_basis"].as_str().unwrap_or_default();
+    assert!(basis.contains("提级监督"), "{assignment:#}");
+    let neighbour = s.post(
+        Role::CaseManagement,
+        "370402101",
+        "/api/v1/clues",
+        json!({ "source": "supervision", "summary": "未列入的村", "subject_org": "370402101201" }),
+    );
+    assert_eq!(neighbour.json()["org"], "370402101", "{}", neighbour.text);
+
     // The tour of four villages.
     let tour = s.post(
         Role::Supervision,

@@ -787,6 +787,7 @@ impl Projections {
             registered_at: at.clone(),
             org: from.org.clone(),
             subject_org: None,
+            basis: None,
         };
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(

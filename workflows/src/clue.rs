@@ -38,16 +38,18 @@ enum End {
     Closed(&'static str),
 }
 
-/// The clue and the commission that holds it.
+/// The clue, the commission that holds it, and why it holds it if not the
+/// usual one (提级监督).
 struct Case {
     clue: Subject,
     org: String,
+    basis: Option<String>,
 }
 
 impl Case {
     /// `name` for `role` of the holding commission.
     fn step(&self, name: StepName, role: Role) -> Step {
-        Step::new(name, Assignee::Org(self.org.clone()), role)
+        Step::new(name, Assignee::Org(self.org.clone()), role).basis(self.basis.as_deref())
     }
 
     /// The head's approval of what `asked` proposed: never by the one who asked.
@@ -84,6 +86,7 @@ impl ClueWorkflow {
                 id: input.clue_id.clone(),
             },
             org: input.org.clone(),
+            basis: input.basis.clone(),
         };
         let end = Self::dispose(ctx, &case, &input).await?;
         let (state, result) = match end {

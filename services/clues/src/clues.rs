@@ -10,6 +10,7 @@ use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPO
 use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::report::ReportStatus;
 use jiandu_domain::step::{Outcome, StepName};
+use jiandu_domain::supervision::listing_in_force;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, opt_text, text};
@@ -103,6 +104,10 @@ pub(crate) async fn register(
     if let Some(problem_id) = &input.problem_id {
         transferable_problem(db, &caller, input.source, problem_id).await?;
     }
+    let (holder, basis) = match (input.source, input.subject_org.as_deref()) {
+        (ClueSource::Report, _) | (_, None) => (caller.org().to_owned(), None),
+        (_, Some(subject_org)) => holding_commission(db, &caller, subject_org).await?,
+    };
     let id = crate::new_id("C");
     let at = clock::rfc3339(clock::now());
     let started = ClueStarted {
@@ -110,8 +115,9 @@ pub(crate) async fn register(
         source: input.source,
         report_id: report_id.clone(),
         registered_at: at.clone(),
-        org: caller.org().to_owned(),
+        org: holder.clone(),
         subject_org: input.subject_org.clone(),
+        basis: basis.clone(),
     };
     db.begin().await?;
     let written = async {
@@ -125,7 +131,7 @@ pub(crate) async fn register(
                 text(input.source.as_str()),
                 opt_text(report_id.as_deref()),
                 opt_text(input.problem_id.as_deref()),
-                text(caller.org()),
+                text(&holder),
                 opt_text(input.subject_org.as_deref()),
                 text(&input.summary),
                 text(ClueState::Assignment.as_str()),
@@ -163,8 +169,57 @@ pub(crate) async fn register(
     }
     Ok(api::json(
         StatusCode::CREATED,
-        &json!({ "id": id, "state": ClueState::Assignment.as_str(), "registered_at": at }),
+        &json!({
+            "id": id,
+            "state": ClueState::Assignment.as_str(),
+            "registered_at": at,
+            "org": holder,
+            "assignment_basis": basis,
+        }),
     ))
+}
+
+/// The commission that holds a clue about a person of `subject_org`
+/// registered by `caller`: the caller's own, unless the caller is a
+/// township and `subject_org` a village under 提级监督 today — then the
+/// county commission that listed it, and why.
+async fn holding_commission(
+    db: &Db,
+    caller: &Staff,
+    subject_org: &str,
+) -> Result<(String, Option<String>), ApiError> {
+    let township = caller
+        .tree
+        .get(caller.org())
+        .is_some_and(|o| o.kind == OrgKind::Township);
+    if !township {
+        return Ok((caller.org().to_owned(), None));
+    }
+    let rows = db
+        .query(
+            "reading a village's 提级监督 listing",
+            "SELECT id, county, starts_on, ends_on FROM elevated_villages
+             WHERE village = ? AND unlisted_at IS NULL",
+            [text(subject_org)],
+        )
+        .await?;
+    let today = clock::china_date(clock::now()).to_string();
+    let listing = rows
+        .first()
+        .filter(|l| listing_in_force(l.str("starts_on"), l.str("ends_on"), false, &today));
+    Ok(match listing {
+        Some(l) => (
+            l.str("county").to_owned(),
+            Some(format!(
+                "提级监督: {subject_org} is supervised by {} directly from {} to {} (listing {})",
+                l.str("county"),
+                l.str("starts_on"),
+                l.str("ends_on"),
+                l.int("id").unwrap_or_default()
+            )),
+        ),
+        None => (caller.org().to_owned(), None),
+    })
 }
 
 /// 巡纪联动: 422 unless `problem_id` is a problem of the caller's commission
