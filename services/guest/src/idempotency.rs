@@ -130,6 +130,24 @@ pub async fn reserve(db: &Db, claim: &Claim, now: &str) -> Result<(), DbError> {
     .await
 }
 
+/// A staff `POST` to `path` with a JSON body: reads its `Idempotency-Key`
+/// and body, and runs `write` with the body under [`staff_write`].
+pub async fn staff_post(
+    req: spin_sdk::http::Request,
+    db: &Db,
+    caller: Staff,
+    path: &str,
+    write: impl AsyncFnOnce(Staff, serde_json::Value) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    let key = parse_key(crate::api::header(&req, "idempotency-key"))?;
+    let (input, raw) = crate::api::read_json(req).await?;
+    let scope = format!("{} POST {path}", caller.claims.sub);
+    staff_write(db, caller, key, &raw, scope, async |c| {
+        write(c, input).await
+    })
+    .await
+}
+
 /// Runs a staff write under its `Idempotency-Key` (if `key` is given): a
 /// retry gets the first answer; a write that committed without its answer
 /// being kept gets 409 rather than running twice.

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{CAMPAIGN_WORKFLOW, CampaignStarted};
 use jiandu_domain::org::OrgKind;
-use jiandu_domain::supervision::{CampaignKind, ParticipantState, ProblemSource, ProblemState};
+use jiandu_domain::supervision::{CampaignKind, ParticipantState, ProblemSource};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 
+use crate::problems::{self, holder_acts};
 use crate::store::{self, Campaign, FoundBy, NewCampaign, NewProblem};
 use crate::tours::{Period, inspected_org};
 use crate::{SUPERVISORS, require_commission};
@@ -229,13 +230,7 @@ pub(crate) async fn record_problem(
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let campaign = visible(db, &caller, campaign_id).await?;
-    if campaign.org != caller.org() {
-        return Err(api::forbidden(format!(
-            "only {} records this campaign's problems",
-            campaign.org
-        )));
-    }
-    require_commission(&caller, SUPERVISORS)?;
+    holder_acts(&caller, &campaign.org, "records this campaign's problems")?;
     let input: NewProblemBody = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/campaign-problem.json")))
         .parse(input)?;
@@ -270,16 +265,5 @@ pub(crate) async fn record_problem(
         by: &caller.claims.sub,
         at: &at,
     };
-    let object = format!("problem:{id}");
-    audit::audited(
-        db,
-        &caller,
-        Act::done(AuditAction::ProblemRecord, &object),
-        async || store::insert_problem(db, &problem).await,
-    )
-    .await?;
-    Ok(api::json(
-        StatusCode::CREATED,
-        &json!({ "id": id, "state": ProblemState::Recorded.as_str(), "recorded_at": at }),
-    ))
+    problems::record(db, &caller, &problem).await
 }

@@ -52,11 +52,8 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     if method == Method::POST
         && let Some(write) = Write::of(&segments)
     {
-        let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
-        let (input, raw) = api::read_json(req).await?;
-        let scope = format!("{} POST {path}", caller.claims.sub);
         let db = &db;
-        return idempotency::staff_write(db, caller, key, &raw, scope, async |c| {
+        return idempotency::staff_post(req, db, caller, &path, async |c, input| {
             write.run(c, db, input).await
         })
         .await;

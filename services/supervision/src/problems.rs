@@ -21,6 +21,39 @@ use spin_sdk::http::StatusCode;
 use crate::store::{self, Problem};
 use crate::{SUPERVISORS, require_commission};
 
+/// 403 unless the caller acts for `holder` — the commission that holds a
+/// tour, campaign or problem — as its head or 监督检查室.
+pub(crate) fn holder_acts(caller: &Staff, holder: &str, what: &str) -> Result<(), ApiError> {
+    if holder != caller.org() {
+        return Err(api::forbidden(format!("only {holder} {what}")));
+    }
+    require_commission(caller, SUPERVISORS)
+}
+
+/// Writes a problem with its audit entry and answers 201.
+pub(crate) async fn record(
+    db: &Db,
+    caller: &Staff,
+    problem: &store::NewProblem<'_>,
+) -> Result<Reply, ApiError> {
+    let object = format!("problem:{}", problem.id);
+    audit::audited(
+        db,
+        caller,
+        Act::done(AuditAction::ProblemRecord, &object),
+        async || store::insert_problem(db, problem).await,
+    )
+    .await?;
+    Ok(api::json(
+        StatusCode::CREATED,
+        &json!({
+            "id": problem.id,
+            "state": ProblemState::Recorded.as_str(),
+            "recorded_at": problem.at,
+        }),
+    ))
+}
+
 /// The problem `id` if the caller may see it — the commission that holds
 /// it (and the supervisory roles above), its owner, its supervising org —
 /// else 404.
@@ -113,13 +146,7 @@ pub(crate) async fn hand_over(
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let problem = visible(db, &caller, id).await?;
-    if problem.org != caller.org() {
-        return Err(api::forbidden(format!(
-            "only {} hands this problem over",
-            problem.org
-        )));
-    }
-    require_commission(&caller, SUPERVISORS)?;
+    holder_acts(&caller, &problem.org, "hands this problem over")?;
     let input: Handover = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/rectification.json")))
         .parse(input)?;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::OrgKind;
-use jiandu_domain::supervision::{ProblemSource, ProblemState};
+use jiandu_domain::supervision::ProblemSource;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::clock;
@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 
+use crate::problems::{self, holder_acts};
 use crate::store::{self, NewProblem, NewTour, Tour};
 use crate::{SUPERVISORS, require_commission};
 
@@ -194,13 +195,7 @@ pub(crate) async fn record_problem(
 ) -> Result<Reply, ApiError> {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let tour = visible(db, &caller, tour_id).await?;
-    if tour.org != caller.org() {
-        return Err(api::forbidden(format!(
-            "only {} records this tour's problems",
-            tour.org
-        )));
-    }
-    require_commission(&caller, SUPERVISORS)?;
+    holder_acts(&caller, &tour.org, "records this tour's problems")?;
     let input: NewProblemBody = SCHEMA
         .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour-problem.json")))
         .parse(input)?;
@@ -234,16 +229,5 @@ pub(crate) async fn record_problem(
         by: &caller.claims.sub,
         at: &at,
     };
-    let object = format!("problem:{id}");
-    audit::audited(
-        db,
-        &caller,
-        Act::done(AuditAction::ProblemRecord, &object),
-        async || store::insert_problem(db, &problem).await,
-    )
-    .await?;
-    Ok(api::json(
-        StatusCode::CREATED,
-        &json!({ "id": id, "state": ProblemState::Recorded.as_str(), "recorded_at": at }),
-    ))
+    problems::record(db, &caller, &problem).await
 }
