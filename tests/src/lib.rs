@@ -380,7 +380,26 @@ impl Host {
         self.send("POST", path, &all, Some(body.to_string().as_bytes()))
     }
 
-    /// The database file's path.
+    /// Loads the org tree in `file` into the host's database (`jiandu migrate
+    /// --orgs`); the host re-reads it on its next request.
+    pub fn load_orgs(&self, file: &Path) {
+        let migrate = Command::new(jiandu_bin())
+            .args(["migrate", "--from"])
+            .arg(&self.manifest)
+            .arg("--runtime-config-file")
+            .arg(&self.runtime_config)
+            .arg("--orgs")
+            .arg(file)
+            .output()
+            .expect("run jiandu migrate --orgs");
+        assert!(
+            migrate.status.success(),
+            "loading the org tree failed: {}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+    }
+
+    /// The host's SQLite database file.
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("jiandu.db")
     }

@@ -8,10 +8,13 @@
 //!
 //! - workflows (see `workflows.rs`): report → workflow latency, workflows
 //!   completed per second, escalation lateness with many open deadlines.
+//! - supervision (see `supervision.rs`): the overdue view and an XLSX ledger at
+//!   the seed's volume, against the same rows read natively.
 //!
 //! Options: `--seconds N` (default 5), `--connections N` (default 16),
-//! `--reports N` (default 200), `--open N` (default 1000), `--only http|workflows`.
+//! `--reports N` (default 200), `--open N` (default 1000), `--only http|workflows|supervision`.
 
+mod supervision;
 mod workflows;
 
 use std::net::SocketAddr;
@@ -273,11 +276,14 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(String::as_str);
-    if only != Some("workflows") {
+    if only.is_none_or(|o| o == "http") {
         http(&load);
     }
-    if only != Some("http") {
+    if only.is_none_or(|o| o == "workflows") {
         workflows::run(opt("--reports", 200) as usize, opt("--open", 1000) as usize);
+    }
+    if only.is_none_or(|o| o == "supervision") {
+        supervision::run();
     }
 }
 
