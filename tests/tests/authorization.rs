@@ -322,6 +322,18 @@ const ENDPOINTS: &[Endpoint] = &[
         expect: |role, rel| act(role, rel, SUPERVISORS, 400),
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/problems",
+        what: "record a problem a report or clue of the caller's commission revealed",
+        expect: |role, rel| {
+            if rel != Rel::Child && SUPERVISORS.contains(&role) {
+                400
+            } else {
+                403
+            }
+        },
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/problems/{problem}",
         what: "read a problem of the holder (also its owner and, once handed over, its supervisor)",

@@ -120,6 +120,35 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     let assignment = s.task(Role::CaseManagement, COUNTY, &elevated_clue, "assignment");
     let basis = assignment["assignment_basis"].as_str().unwrap_or_default();
     assert!(basis.contains("提级监督"), "{assignment:#}");
+    // A problem the clue revealed is recorded by the county and owned by the village.
+    let from_clue = s.post(
+        Role::Supervision,
+        COUNTY,
+        "/api/v1/problems",
+        json!({
+            "source": "clue", "source_ref": elevated_clue, "responsible_org": LISTED,
+            "category": "选人用人", "description": "村务监督委员会成员由村干部亲属担任",
+        }),
+    );
+    assert_eq!(from_clue.status, 201, "{}", from_clue.text);
+    let from_clue = problem(&s, from_clue.json()["id"].as_str().unwrap());
+    assert_eq!(
+        (
+            from_clue["source"].as_str(),
+            from_clue["source_ref"].as_str()
+        ),
+        (Some("clue"), Some(elevated_clue.as_str()))
+    );
+    let not_held = s.post(
+        Role::Supervision,
+        "370403",
+        "/api/v1/problems",
+        json!({
+            "source": "clue", "source_ref": elevated_clue, "responsible_org": "370403001201",
+            "category": "x", "description": "y",
+        }),
+    );
+    assert_eq!(not_held.status, 422, "{}", not_held.text);
     let neighbour = s.post(
         Role::CaseManagement,
         "370402101",
@@ -367,7 +396,7 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     assert_eq!(
         figures,
         json!({
-            "tours": 1, "targets_covered": 4, "problems_found": 5, "clues_transferred": 2,
+            "tours": 1, "targets_covered": 4, "problems_found": 6, "clues_transferred": 2,
             "clues_disposed": 0, "problems_rectified": 2, "rechecks_done": 3,
             "rechecks_failed": 1, "reports_received": 0, "reports_accepted": 0,
             "people_handled": 0,
@@ -390,7 +419,8 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
         lines[0],
         "问题编号,来源,发现单位,发现地点,责任单位,问题类别,问题描述,状态,记录时间,移交线索"
     );
-    assert_eq!(lines.len(), 1 + problems.len(), "{lines:#?}");
+    // The tour's five and the one the clue revealed, under one header.
+    assert_eq!(lines.len(), 1 + problems.len() + 1, "{lines:#?}");
     for p in &problems {
         assert!(
             lines.iter().any(|l| l.starts_with(p.as_str())),

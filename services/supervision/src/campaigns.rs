@@ -255,6 +255,7 @@ pub(crate) async fn record_problem(
         source: ProblemSource::Campaign.as_str(),
         tour_id: None,
         campaign_id: Some(campaign_id),
+        source_ref: None,
         target: &input.participant,
         org: &campaign.org,
         responsible_org: &input.participant,

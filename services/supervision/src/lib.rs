@@ -4,6 +4,7 @@
 //! - `POST /api/v1/tours` — start a tour of orgs under the caller's commission.
 //! - `GET /api/v1/tours/{id}` — a tour and its feedback: each target's problems.
 //! - `POST /api/v1/tours/{id}/problems` — record a problem found at a target.
+//! - `POST /api/v1/problems` — record a problem a report or a clue revealed.
 //! - `GET /api/v1/problems/{id}` — a problem, its clue, steps and events.
 //! - `POST /api/v1/problems/{id}/rectification` — hand it over to its owner;
 //!   its RectificationWorkflow starts.
@@ -76,6 +77,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
 enum Write<'p> {
     Tour,
     Problem(&'p str),
+    MatterProblem,
     Rectify(&'p str),
     MoreTime(&'p str),
     List,
@@ -90,6 +92,7 @@ impl<'p> Write<'p> {
         Some(match *segments {
             ["tours"] => Self::Tour,
             ["tours", id, "problems"] => Self::Problem(id),
+            ["problems"] => Self::MatterProblem,
             ["problems", id, "rectification"] => Self::Rectify(id),
             ["problems", id, "more-time"] => Self::MoreTime(id),
             ["elevated-villages"] => Self::List,
@@ -104,6 +107,7 @@ impl<'p> Write<'p> {
         match self {
             Self::Tour => tours::create(input, c, db).await,
             Self::Problem(id) => tours::record_problem(input, c, db, id).await,
+            Self::MatterProblem => problems::record_from_matter(input, c, db).await,
             Self::Rectify(id) => problems::hand_over(input, c, db, id).await,
             Self::MoreTime(id) => problems::more_time(input, c, db, id).await,
             Self::List => elevated::add(input, c, db).await,

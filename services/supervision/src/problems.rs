@@ -6,7 +6,9 @@ use std::sync::OnceLock;
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{EventKind, FlowEvent, RECTIFICATION_WORKFLOW, RectificationStarted};
 use jiandu_domain::org::Role;
-use jiandu_domain::supervision::{ProblemState, listing_in_force, rectification_supervisor};
+use jiandu_domain::supervision::{
+    ProblemSource, ProblemState, listing_in_force, rectification_supervisor,
+};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
@@ -105,6 +107,7 @@ pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, Api
             "source": p.source,
             "tour_id": p.tour_id,
             "campaign_id": p.campaign_id,
+            "source_ref": p.source_ref,
             "target": p.target,
             "org": p.org,
             "responsible_org": p.responsible_org,
@@ -124,6 +127,65 @@ pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, Api
             "events": events,
         }),
     ))
+}
+
+#[derive(Deserialize)]
+struct FoundInMatter {
+    source: ProblemSource,
+    source_ref: String,
+    responsible_org: String,
+    category: String,
+    description: String,
+    #[serde(default)]
+    evidence: Vec<String>,
+}
+
+/// `POST /api/v1/problems`: the commission that holds a report or a clue
+/// records a problem it revealed, owned by an org under it; it is handed
+/// over like any other problem.
+pub(crate) async fn record_from_matter(
+    input: serde_json::Value,
+    caller: Staff,
+    db: &Db,
+) -> Result<Reply, ApiError> {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    require_commission(&caller, SUPERVISORS)?;
+    let input: FoundInMatter = SCHEMA
+        .get_or_init(|| Schema::compile(include_str!("../../../schemas/problem.json")))
+        .parse(input)?;
+    let holder = store::holder_of(db, input.source.as_str(), &input.source_ref).await?;
+    if holder.as_deref() != Some(caller.org()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "/source_ref",
+            format!("no such {} held by your commission", input.source),
+        ));
+    }
+    crate::tours::inspected_org(
+        &caller,
+        caller.org(),
+        &input.responsible_org,
+        "/responsible_org",
+    )?;
+    let id = new_id("P");
+    let at = clock::rfc3339(clock::now());
+    let problem = store::NewProblem {
+        id: &id,
+        source: input.source.as_str(),
+        tour_id: None,
+        campaign_id: None,
+        source_ref: Some(&input.source_ref),
+        target: &input.responsible_org,
+        org: caller.org(),
+        responsible_org: &input.responsible_org,
+        category: &input.category,
+        description: &input.description,
+        recommendation: None,
+        evidence: &input.evidence,
+        by: &caller.claims.sub,
+        at: &at,
+    };
+    record(db, &caller, &problem).await
 }
 
 #[derive(Deserialize)]

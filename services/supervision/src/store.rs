@@ -104,6 +104,7 @@ pub(crate) struct Problem {
     pub(crate) source: String,
     pub(crate) tour_id: Option<String>,
     pub(crate) campaign_id: Option<String>,
+    pub(crate) source_ref: Option<String>,
     pub(crate) target: String,
     pub(crate) org: String,
     pub(crate) responsible_org: String,
@@ -121,7 +122,7 @@ pub(crate) struct Problem {
 }
 
 const PROBLEM_COLUMNS: &str =
-    "SELECT p.id, p.source, p.tour_id, p.campaign_id, p.target, p.org, p.responsible_org,
+    "SELECT p.id, p.source, p.tour_id, p.campaign_id, p.source_ref, p.target, p.org, p.responsible_org,
         p.category, p.description, p.recommendation, p.evidence, p.state, p.supervisor,
         p.elevated, p.recorded_at, p.handed_at, c.id AS clue_id
      FROM problems p LEFT JOIN clues c ON c.problem_id = p.id";
@@ -133,6 +134,7 @@ impl Problem {
             source: r.str("source").to_owned(),
             tour_id: r.text("tour_id").map(str::to_owned),
             campaign_id: r.text("campaign_id").map(str::to_owned),
+            source_ref: r.text("source_ref").map(str::to_owned),
             target: r.str("target").to_owned(),
             org: r.str("org").to_owned(),
             responsible_org: r.str("responsible_org").to_owned(),
@@ -156,6 +158,7 @@ pub(crate) struct NewProblem<'a> {
     pub(crate) source: &'a str,
     pub(crate) tour_id: Option<&'a str>,
     pub(crate) campaign_id: Option<&'a str>,
+    pub(crate) source_ref: Option<&'a str>,
     pub(crate) target: &'a str,
     pub(crate) org: &'a str,
     pub(crate) responsible_org: &'a str,
@@ -172,15 +175,16 @@ pub(crate) async fn insert_problem(db: &Db, p: &NewProblem<'_>) -> Result<(), Db
     let evidence = serde_json::to_string(p.evidence).expect("references serialize");
     db.exec(
         "recording a problem",
-        "INSERT INTO problems (id, source, tour_id, campaign_id, target, org, responsible_org,
-                               category, description, recommendation, evidence, state,
-                               recorded_by, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO problems (id, source, tour_id, campaign_id, source_ref, target, org,
+                               responsible_org, category, description, recommendation, evidence,
+                               state, recorded_by, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             text(p.id),
             text(p.source),
             opt_text(p.tour_id),
             opt_text(p.campaign_id),
+            opt_text(p.source_ref),
             text(p.target),
             text(p.org),
             text(p.responsible_org),
@@ -581,4 +585,16 @@ pub(crate) async fn campaign_open_steps(db: &Db, id: &str) -> Result<Vec<Row>, D
         [text(id), text(id)],
     )
     .await
+}
+
+/// The commission that holds report or clue `id` (`source` `report` or `clue`), if it exists.
+pub(crate) async fn holder_of(db: &Db, source: &str, id: &str) -> Result<Option<String>, DbError> {
+    let sql = match source {
+        "report" => "SELECT org FROM reports WHERE id = ?",
+        _ => "SELECT org FROM clues WHERE id = ?",
+    };
+    let rows = db
+        .query("reading who holds a matter", sql, [text(id)])
+        .await?;
+    Ok(rows.first().and_then(|r| r.text("org")).map(str::to_owned))
 }

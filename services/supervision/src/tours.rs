@@ -219,6 +219,7 @@ pub(crate) async fn record_problem(
         source: ProblemSource::InspectionTour.as_str(),
         tour_id: Some(tour_id),
         campaign_id: None,
+        source_ref: None,
         target: &input.target,
         org: &tour.org,
         responsible_org: &input.responsible_org,
