@@ -1,7 +1,5 @@
 //! The clue registry: register, show, record decisions, choose the disposal.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::clue::{
     ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter,
@@ -14,7 +12,6 @@ use jiandu_domain::supervision::listing_in_force;
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, opt_text, text};
-use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
@@ -36,10 +33,6 @@ pub(crate) const COMMISSION: &[Role] = &[
 /// Who records a collective decision: the head or the head's office.
 const RECORDERS: &[Role] = &[Role::Head, Role::Office];
 
-fn schema(cell: &'static OnceLock<Schema>, text: &'static str) -> &'static Schema {
-    cell.get_or_init(|| Schema::compile(text))
-}
-
 #[derive(Deserialize)]
 struct NewClue {
     source: ClueSource,
@@ -58,7 +51,6 @@ pub(crate) async fn register(
     caller: Staff,
     db: &Db,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     caller.require(&[Role::CaseManagement])?;
     let holds_clues = caller
         .tree
@@ -69,8 +61,7 @@ pub(crate) async fn register(
             "clues are held by a commission or a township's 纪委; register it there",
         ));
     }
-    let input: NewClue =
-        schema(&SCHEMA, include_str!("../../../schemas/clue.json")).parse(input)?;
+    let input: NewClue = jiandu_guest::schema!("clue.json").parse(input)?;
     if let Some(org) = &input.subject_org
         && !caller.tree.is_within(org, caller.org())
     {
@@ -421,10 +412,8 @@ pub(crate) async fn decide(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let clue = own(db, &caller, id, RECORDERS).await?;
-    let decision: CollectiveDecision =
-        schema(&SCHEMA, include_str!("../../../schemas/decision.json")).parse(input)?;
+    let decision: CollectiveDecision = jiandu_guest::schema!("decision.json").parse(input)?;
     let problems = decision.check(|person| caller.tree.person(&clue.org, person).is_some());
     if !problems.is_empty() {
         return Err(ApiError::fields(StatusCode::UNPROCESSABLE_ENTITY, problems));
@@ -510,10 +499,8 @@ pub(crate) async fn dispose(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let clue = own(db, &caller, id, &[Role::Supervision]).await?;
-    let choice: DisposalChoice =
-        schema(&SCHEMA, include_str!("../../../schemas/disposal.json")).parse(input)?;
+    let choice: DisposalChoice = jiandu_guest::schema!("disposal.json").parse(input)?;
     allow(&clue, ClueAction::ChooseDisposal)?;
     let mode = choice.mode.as_str();
     check_decision(db, id, &choice.decision_id, Matter::Disposal, mode).await?;

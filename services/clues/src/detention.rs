@@ -1,7 +1,5 @@
 //! 留置 requests, extensions, change requests and release (监察法 Art. 47–50).
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::clue::{ClueAction, DETAIN, Matter};
 use jiandu_domain::detention::next_extension;
@@ -13,7 +11,6 @@ use jiandu_domain::step::DetentionState;
 use jiandu_guest::api::{ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, text};
-use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::Staff;
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
@@ -40,10 +37,8 @@ pub(crate) async fn request(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let clue = own(db, &caller, id, HANDLERS).await?;
-    let schema = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/detention-request.json")));
+    let schema = jiandu_guest::schema!("detention-request.json");
     let input: DetentionRequest = schema.parse(input)?;
     allow(&clue, ClueAction::RequestDetention)?;
     check_decision(db, id, &input.decision_id, Matter::Detention, DETAIN).await?;
@@ -141,10 +136,8 @@ pub(crate) async fn extend(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let granted = in_effect(db, &caller, id).await?;
-    let schema =
-        SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/extension.json")));
+    let schema = jiandu_guest::schema!("extension.json");
     let input: Extension = schema.parse(input)?;
     let rule = next_extension(granted).map_err(|why| {
         conflict(
@@ -186,10 +179,8 @@ pub(crate) async fn release(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     in_effect(db, &caller, id).await?;
-    let schema =
-        SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/release.json")));
+    let schema = jiandu_guest::schema!("release.json");
     let input: Release = schema.parse(input)?;
     signal(
         db,
@@ -218,10 +209,8 @@ pub(crate) async fn change(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     in_effect(db, &caller, id).await?;
-    let schema = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/change-request.json")));
+    let schema = jiandu_guest::schema!("change-request.json");
     let input: Change = schema.parse(input)?;
     signal(
         db,

@@ -2,8 +2,6 @@
 //! org and one position in it, with its due time, its article and how far it
 //! has escalated up the org tree.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
 use jiandu_domain::org::Role;
@@ -12,7 +10,6 @@ use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, Row, Value, in_list, text};
 use jiandu_guest::query;
-use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
@@ -275,7 +272,6 @@ pub(crate) async fn act(
     task_id: &str,
     action: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let task = visible(db, &caller, task_id).await?;
     let (org, role) = (task.str("assignee_org"), task.str("assignee_role"));
     let holds = Role::parse(role).is_some_and(|r| caller.claims.holds(r));
@@ -289,8 +285,7 @@ pub(crate) async fn act(
             "回避: you asked for this; someone else must answer it",
         ));
     }
-    let schema = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-completion.json")));
+    let schema = jiandu_guest::schema!("task-completion.json");
     let input: Completion = schema.parse(input)?;
     let step = StepName::parse(task.str("step"))
         .ok_or_else(|| ApiError::internal(format!("task {task_id} has an unknown step")))?;
@@ -393,7 +388,6 @@ pub(crate) async fn elevate(
     db: &Db,
     task_id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let task = visible(db, &caller, task_id).await?;
     caller.require(&[Role::Head, Role::Supervision])?;
     let status = task.str("status");
@@ -409,8 +403,7 @@ pub(crate) async fn elevate(
         }
         None => return Err(conflict("the task", "not elevated", &[])),
     }
-    let schema = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/task-elevation.json")));
+    let schema = jiandu_guest::schema!("task-elevation.json");
     let input: Elevation = schema.parse(input)?;
     if let ElevationAction::SetDue { due_date } = &input.action {
         let today = clock::china_date(clock::now()).to_string();

@@ -3,6 +3,22 @@
 use jiandu_domain::FieldError;
 use jsonschema::error::ValidationErrorKind;
 
+/// The compiled schema of a file in `schemas/`, built once per instance:
+/// `schema!("tour.json").parse(input)?`.
+#[macro_export]
+macro_rules! schema {
+    ($file:literal) => {{
+        static SCHEMA: ::std::sync::OnceLock<$crate::schema::Schema> = ::std::sync::OnceLock::new();
+        SCHEMA.get_or_init(|| {
+            $crate::schema::Schema::compile(include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../schemas/",
+                $file
+            )))
+        })
+    }};
+}
+
 /// A compiled schema. Build it once per instance (e.g. in a `OnceLock`):
 /// compiling costs far more than validating.
 pub struct Schema(jsonschema::Validator);

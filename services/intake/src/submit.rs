@@ -1,7 +1,5 @@
 //! `POST /api/v1/reports`.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::calendar::Calendar;
 use jiandu_domain::deadline::ACCEPTANCE_NOTICE;
 use jiandu_domain::flow::{REPORT_WORKFLOW, ReportStarted};
@@ -18,8 +16,7 @@ use spin_sdk::http::{Request, StatusCode};
 const SCOPE: &str = "POST /api/v1/reports";
 
 fn schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/report.json")))
+    jiandu_guest::schema!("report.json")
 }
 
 pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {

@@ -2,8 +2,6 @@
 //! reporter rates the answer or objects to it (检控 Art. 27); an objection
 //! with new evidence reopens the report.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::flow::{EventKind, FlowEvent, REPORT_WORKFLOW};
 use jiandu_domain::report::ReportStatus;
 use jiandu_guest::api::{self, ApiError, Reply};
@@ -25,8 +23,7 @@ struct Feedback {
 }
 
 fn schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/feedback.json")))
+    jiandu_guest::schema!("feedback.json")
 }
 
 /// `POST /api/v1/reports/{receipt_code}/feedback`: the reporter rates the

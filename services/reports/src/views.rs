@@ -2,8 +2,6 @@
 //! `POST /api/v1/reports/{id}/identity-views`. Each read — and each refusal —
 //! is in the audit log before the answer leaves.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::Role;
 use jiandu_guest::api::{self, ApiError, Reply};
@@ -31,8 +29,7 @@ struct IdentityViewRequest {
 }
 
 fn identity_view_schema() -> &'static Schema {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| Schema::compile(include_str!("../../../schemas/identity-view.json")))
+    jiandu_guest::schema!("identity-view.json")
 }
 
 /// Whether a role of the holding org is withheld from this report (回避:

@@ -4,8 +4,6 @@
 //! run as tasks of the CampaignWorkflow, and the on-site check records
 //! problems with recommendations.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{CAMPAIGN_WORKFLOW, CampaignStarted};
 use jiandu_domain::org::OrgKind;
@@ -13,7 +11,6 @@ use jiandu_domain::supervision::{CampaignKind, ParticipantState, ProblemSource};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
-use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::new_id;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
@@ -55,11 +52,8 @@ pub(crate) async fn create(
     caller: Staff,
     db: &Db,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     require_commission(&caller, SUPERVISORS)?;
-    let input: NewCampaignBody = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/campaign.json")))
-        .parse(input)?;
+    let input: NewCampaignBody = jiandu_guest::schema!("campaign.json").parse(input)?;
     input.period.check()?;
     let department = caller
         .tree
@@ -228,12 +222,9 @@ pub(crate) async fn record_problem(
     db: &Db,
     campaign_id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let campaign = visible(db, &caller, campaign_id).await?;
     holder_acts(&caller, &campaign.org, "records this campaign's problems")?;
-    let input: NewProblemBody = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/campaign-problem.json")))
-        .parse(input)?;
+    let input: NewProblemBody = jiandu_guest::schema!("campaign-problem.json").parse(input)?;
     if !campaign
         .participants
         .iter()

@@ -3,8 +3,6 @@
 //! supervise in the village goes to the county. Listings are never deleted;
 //! unlisting records who ended one and why.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{Level, OrgKind, Role};
 use jiandu_domain::supervision::listing_in_force;
@@ -13,7 +11,6 @@ use jiandu_guest::audit::{self, Act};
 use jiandu_guest::clock;
 use jiandu_guest::db::Db;
 use jiandu_guest::query::{self, bad};
-use jiandu_guest::schema::Schema;
 use jiandu_guest::staff::{self, Staff};
 use serde::Deserialize;
 use serde_json::json;
@@ -80,7 +77,6 @@ pub(crate) async fn add(
     caller: Staff,
     db: &Db,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     require_commission(&caller, LISTERS)?;
     let county = caller
         .tree
@@ -91,9 +87,7 @@ pub(crate) async fn add(
             "a county commission lists its villages under 提级监督",
         ));
     }
-    let input: NewListingBody = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/elevated-listing.json")))
-        .parse(input)?;
+    let input: NewListingBody = jiandu_guest::schema!("elevated-listing.json").parse(input)?;
     let village = caller
         .tree
         .get(&input.village)
@@ -158,7 +152,6 @@ pub(crate) async fn unlist(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let listing = match id.parse::<i64>() {
         Ok(id) => store::listing(db, id).await?,
         Err(_) => None,
@@ -172,9 +165,7 @@ pub(crate) async fn unlist(
         )));
     }
     require_commission(&caller, LISTERS)?;
-    let input: Unlisting = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/unlisting.json")))
-        .parse(input)?;
+    let input: Unlisting = jiandu_guest::schema!("unlisting.json").parse(input)?;
     let at = clock::rfc3339(clock::now());
     let object = format!("village:{}", listing.village);
     let ended = audit::audited_if(

@@ -1,8 +1,6 @@
 //! 问题台账 — a problem's record, its handover for rectification (整改) to
 //! the org responsible, and the owner's request for more time.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{EventKind, FlowEvent, RECTIFICATION_WORKFLOW, RectificationStarted};
 use jiandu_domain::org::Role;
@@ -12,7 +10,6 @@ use jiandu_domain::supervision::{
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
-use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::new_id;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
@@ -148,11 +145,8 @@ pub(crate) async fn record_from_matter(
     caller: Staff,
     db: &Db,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     require_commission(&caller, SUPERVISORS)?;
-    let input: FoundInMatter = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/problem.json")))
-        .parse(input)?;
+    let input: FoundInMatter = jiandu_guest::schema!("problem.json").parse(input)?;
     let holder = store::holder_of(db, input.source.as_str(), &input.source_ref).await?;
     if holder.as_deref() != Some(caller.org()) {
         return Err(ApiError::new(
@@ -206,12 +200,9 @@ pub(crate) async fn hand_over(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let problem = visible(db, &caller, id).await?;
     holder_acts(&caller, &problem.org, "hands this problem over")?;
-    let input: Handover = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/rectification.json")))
-        .parse(input)?;
+    let input: Handover = jiandu_guest::schema!("rectification.json").parse(input)?;
     if problem.handed_at.is_some() {
         return Err(api::conflict("the problem", &problem.state, &[]));
     }
@@ -280,7 +271,6 @@ pub(crate) async fn more_time(
     db: &Db,
     id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let problem = visible(db, &caller, id).await?;
     if problem.responsible_org != caller.org() {
         return Err(api::forbidden(format!(
@@ -289,9 +279,7 @@ pub(crate) async fn more_time(
         )));
     }
     caller.require(&[Role::Staff, Role::Head])?;
-    let input: MoreTime = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/more-time.json")))
-        .parse(input)?;
+    let input: MoreTime = jiandu_guest::schema!("more-time.json").parse(input)?;
     let step = store::owner_step(db, id).await?.ok_or_else(|| {
         api::conflict(
             "the problem",

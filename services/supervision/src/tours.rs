@@ -2,8 +2,6 @@
 //! a period and records the problems it finds; its feedback to each target
 //! lists that target's problems.
 
-use std::sync::OnceLock;
-
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::OrgKind;
 use jiandu_domain::supervision::ProblemSource;
@@ -11,7 +9,6 @@ use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::clock;
 use jiandu_guest::db::Db;
-use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::new_id;
 use jiandu_guest::staff::{self, Staff};
 use serde::Deserialize;
@@ -85,11 +82,8 @@ pub(crate) async fn create(
     caller: Staff,
     db: &Db,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     require_commission(&caller, SUPERVISORS)?;
-    let input: NewTourBody = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour.json")))
-        .parse(input)?;
+    let input: NewTourBody = jiandu_guest::schema!("tour.json").parse(input)?;
     input.period.check()?;
     for (i, target) in input.targets.iter().enumerate() {
         inspected_org(&caller, caller.org(), target, &format!("/targets/{i}"))?;
@@ -193,12 +187,9 @@ pub(crate) async fn record_problem(
     db: &Db,
     tour_id: &str,
 ) -> Result<Reply, ApiError> {
-    static SCHEMA: OnceLock<Schema> = OnceLock::new();
     let tour = visible(db, &caller, tour_id).await?;
     holder_acts(&caller, &tour.org, "records this tour's problems")?;
-    let input: NewProblemBody = SCHEMA
-        .get_or_init(|| Schema::compile(include_str!("../../../schemas/tour-problem.json")))
-        .parse(input)?;
+    let input: NewProblemBody = jiandu_guest::schema!("tour-problem.json").parse(input)?;
     if !tour.targets.contains(&input.target) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
