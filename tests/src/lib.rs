@@ -353,7 +353,13 @@ impl Host {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect();
-        let bytes = resp.body_mut().read_to_vec().unwrap_or_default();
+        // Ledgers run to tens of megabytes; ureq's default cap is 10 MB.
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .unwrap_or_default();
         let text = String::from_utf8(bytes.clone()).unwrap_or_default();
         Reply {
             status,

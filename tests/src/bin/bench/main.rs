@@ -12,7 +12,8 @@
 //!   the seed's volume, against the same rows read natively.
 //!
 //! Options: `--seconds N` (default 5), `--connections N` (default 16),
-//! `--reports N` (default 200), `--open N` (default 1000), `--only http|workflows|supervision`.
+//! `--reports N` (default 200), `--open N` (default 1000), `--problems N` (default the
+//! seed's 6,708), `--only http|workflows|supervision`.
 
 mod supervision;
 mod workflows;
@@ -283,7 +284,7 @@ fn main() {
         workflows::run(opt("--reports", 200) as usize, opt("--open", 1000) as usize);
     }
     if only.is_none_or(|o| o == "supervision") {
-        supervision::run();
+        supervision::run(opt("--problems", supervision::PROBLEMS as u64) as usize);
     }
 }
 

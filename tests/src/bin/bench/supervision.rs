@@ -16,7 +16,9 @@ use serde_json::Value;
 use sqlx::{Connection as _, SqliteConnection};
 
 const VILLAGES: usize = 566;
-const PROBLEMS: usize = 6_708;
+/// The seed's problems; `--problems N` asks for more (e.g. 100,000 to see the
+/// ledger stream past what would fit in a component's memory).
+pub const PROBLEMS: usize = 6_708;
 const CLUES: usize = 61;
 const ELEVATED: usize = 133;
 /// The city commission whose head reads the view and the ledger.
@@ -52,8 +54,9 @@ fn seed_tree(dir: &Path) -> (std::path::PathBuf, Vec<(String, String)>) {
     (file, villages)
 }
 
-/// Writes the seed's volume; returns how many owners' steps are overdue.
-async fn seed(db: &Path, villages: &[(String, String)]) -> usize {
+/// Writes the seed's volume with `problems` problems; returns how many
+/// owners' steps are overdue.
+async fn seed(db: &Path, villages: &[(String, String)], problems: usize) -> usize {
     let mut conn = SqliteConnection::connect(&format!("sqlite://{}", db.display()))
         .await
         .expect("open the host's database");
@@ -64,7 +67,7 @@ async fn seed(db: &Path, villages: &[(String, String)]) -> usize {
             .expect("formats")
     };
     let mut overdue = 0;
-    for i in 0..PROBLEMS {
+    for i in 0..problems {
         let (village, county) = &villages[i % villages.len()];
         let id = format!("P{i:06}");
         sqlx::query(
@@ -206,14 +209,15 @@ async fn native_ledger(conn: &mut SqliteConnection, orgs: &[String]) -> usize {
     q.fetch_all(conn).await.expect("ledger rows").len()
 }
 
-/// Seeds the volume and prints each time against its native query.
-pub fn run() {
+/// Seeds the volume (`problems` problems) and prints each time against its
+/// native query.
+pub fn run(problems: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let host = Host::start_product();
     let (tree, villages) = seed_tree(dir.path());
     host.load_orgs(&tree);
     let rt = jiandu_tests::runtime();
-    let overdue = rt.block_on(seed(&host.db_path(), &villages));
+    let overdue = rt.block_on(seed(&host.db_path(), &villages, problems));
     let auth = bearer(Role::Head, CITY);
     let get = |path: &str| {
         let reply = host.get(path, &[("authorization", auth.as_str())]);
@@ -270,13 +274,13 @@ pub fn run() {
         let mut each = Vec::new();
         for _ in 0..RUNS {
             let t = Instant::now();
-            assert_eq!(native_ledger(&mut conn, &orgs).await, PROBLEMS);
+            assert_eq!(native_ledger(&mut conn, &orgs).await, problems);
             each.push(t.elapsed());
         }
         (first, deep_native, median(each))
     });
     println!(
-        "\nsupervision at the seed's volume: {VILLAGES} villages, {PROBLEMS} problems \
+        "\nsupervision at the seed's volume: {VILLAGES} villages, {problems} problems \
          ({overdue} overdue), {CLUES} clues, {ELEVATED} villages under 提级监督; median of {RUNS}"
     );
     println!(
