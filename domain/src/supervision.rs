@@ -83,6 +83,14 @@ pub fn rectification_supervisor<'t>(
     Some(supervisor)
 }
 
+/// What a task assigned one level up under 提级监督 says: the village, the
+/// county that supervises it directly, the listing's period and its id.
+pub fn elevation_basis(village: &str, county: &str, from: &str, to: &str, listing: i64) -> String {
+    format!(
+        "提级监督: {village} is supervised by {county} directly from {from} to {to} (listing {listing})"
+    )
+}
+
 /// Whether a 提级监督 listing from `from` to `until` (inclusive,
 /// YYYY-MM-DD) is in force on `today`, unless it was unlisted.
 pub fn listing_in_force(from: &str, until: &str, unlisted: bool, today: &str) -> bool {

@@ -8,7 +8,7 @@ use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPO
 use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::report::ReportStatus;
 use jiandu_domain::step::{Outcome, StepName};
-use jiandu_domain::supervision::listing_in_force;
+use jiandu_domain::supervision::{elevation_basis, listing_in_force};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, opt_text, text};
@@ -201,12 +201,12 @@ async fn holding_commission(
     Ok(match listing {
         Some(l) => (
             l.str("county").to_owned(),
-            Some(format!(
-                "提级监督: {subject_org} is supervised by {} directly from {} to {} (listing {})",
+            Some(elevation_basis(
+                subject_org,
                 l.str("county"),
                 l.str("starts_on"),
                 l.str("ends_on"),
-                l.int("id").unwrap_or_default()
+                l.int("id").unwrap_or_default(),
             )),
         ),
         None => (caller.org().to_owned(), None),

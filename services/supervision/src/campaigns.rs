@@ -239,10 +239,7 @@ pub(crate) async fn record_problem(
             ),
         ));
     }
-    let id = new_id("P");
-    let at = clock::rfc3339(clock::now());
     let problem = NewProblem {
-        id: &id,
         source: ProblemSource::Campaign.as_str(),
         tour_id: None,
         campaign_id: Some(campaign_id),
@@ -254,8 +251,6 @@ pub(crate) async fn record_problem(
         description: &input.description,
         recommendation: input.recommendation.as_deref(),
         evidence: &input.evidence,
-        by: &caller.claims.sub,
-        at: &at,
     };
     problems::record(db, &caller, &problem).await
 }

@@ -5,7 +5,7 @@ use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{EventKind, FlowEvent, RECTIFICATION_WORKFLOW, RectificationStarted};
 use jiandu_domain::org::Role;
 use jiandu_domain::supervision::{
-    ProblemSource, ProblemState, listing_in_force, rectification_supervisor,
+    ProblemSource, ProblemState, elevation_basis, listing_in_force, rectification_supervisor,
 };
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
@@ -29,27 +29,26 @@ pub(crate) fn holder_acts(caller: &Staff, holder: &str, what: &str) -> Result<()
     require_commission(caller, SUPERVISORS)
 }
 
-/// Writes a problem with its audit entry and answers 201.
+/// Records a problem under a fresh id, by the caller, now, with its audit
+/// entry, and answers 201.
 pub(crate) async fn record(
     db: &Db,
     caller: &Staff,
     problem: &store::NewProblem<'_>,
 ) -> Result<Reply, ApiError> {
-    let object = format!("problem:{}", problem.id);
+    let id = new_id("P");
+    let at = clock::rfc3339(clock::now());
+    let object = format!("problem:{id}");
     audit::audited(
         db,
         caller,
         Act::done(AuditAction::ProblemRecord, &object),
-        async || store::insert_problem(db, problem).await,
+        async || store::insert_problem(db, &id, problem, &caller.claims.sub, &at).await,
     )
     .await?;
     Ok(api::json(
         StatusCode::CREATED,
-        &json!({
-            "id": problem.id,
-            "state": ProblemState::Recorded.as_str(),
-            "recorded_at": problem.at,
-        }),
+        &json!({ "id": id, "state": ProblemState::Recorded.as_str(), "recorded_at": at }),
     ))
 }
 
@@ -161,10 +160,7 @@ pub(crate) async fn record_from_matter(
         &input.responsible_org,
         "/responsible_org",
     )?;
-    let id = new_id("P");
-    let at = clock::rfc3339(clock::now());
     let problem = store::NewProblem {
-        id: &id,
         source: input.source.as_str(),
         tour_id: None,
         campaign_id: None,
@@ -176,8 +172,6 @@ pub(crate) async fn record_from_matter(
         description: &input.description,
         recommendation: None,
         evidence: &input.evidence,
-        by: &caller.claims.sub,
-        at: &at,
     };
     record(db, &caller, &problem).await
 }
@@ -213,12 +207,9 @@ pub(crate) async fn hand_over(
         .filter(|l| listing_in_force(&l.starts_on, &l.ends_on, false, &today));
     let supervisor = rectification_supervisor(&caller.tree, owner, listing.is_some())
         .ok_or_else(|| ApiError::internal(format!("no org supervises {owner} in the tree")))?;
-    let basis = listing.as_ref().map(|l| {
-        format!(
-            "提级监督: {} is supervised by {} directly from {} to {} (listing {})",
-            owner, supervisor.id, l.starts_on, l.ends_on, l.id
-        )
-    });
+    let basis = listing
+        .as_ref()
+        .map(|l| elevation_basis(owner, &supervisor.id, &l.starts_on, &l.ends_on, l.id));
     let at = clock::rfc3339(clock::now());
     let started = RectificationStarted {
         problem_id: id.to_owned(),

@@ -152,9 +152,8 @@ impl Problem {
     }
 }
 
-/// A new problem found by a tour or a campaign's on-site check.
+/// A new problem found by a tour, a campaign's on-site check, a report or a clue.
 pub(crate) struct NewProblem<'a> {
-    pub(crate) id: &'a str,
     pub(crate) source: &'a str,
     pub(crate) tour_id: Option<&'a str>,
     pub(crate) campaign_id: Option<&'a str>,
@@ -166,12 +165,16 @@ pub(crate) struct NewProblem<'a> {
     pub(crate) description: &'a str,
     pub(crate) recommendation: Option<&'a str>,
     pub(crate) evidence: &'a [String],
-    pub(crate) by: &'a str,
-    pub(crate) at: &'a str,
 }
 
-/// Writes a problem, recorded and not yet handed over.
-pub(crate) async fn insert_problem(db: &Db, p: &NewProblem<'_>) -> Result<(), DbError> {
+/// Writes problem `id`, recorded by `by` at `at` and not yet handed over.
+pub(crate) async fn insert_problem(
+    db: &Db,
+    id: &str,
+    p: &NewProblem<'_>,
+    by: &str,
+    at: &str,
+) -> Result<(), DbError> {
     let evidence = serde_json::to_string(p.evidence).expect("references serialize");
     db.exec(
         "recording a problem",
@@ -180,7 +183,7 @@ pub(crate) async fn insert_problem(db: &Db, p: &NewProblem<'_>) -> Result<(), Db
                                state, recorded_by, recorded_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            text(p.id),
+            text(id),
             text(p.source),
             opt_text(p.tour_id),
             opt_text(p.campaign_id),
@@ -193,8 +196,8 @@ pub(crate) async fn insert_problem(db: &Db, p: &NewProblem<'_>) -> Result<(), Db
             opt_text(p.recommendation),
             text(evidence),
             text(ProblemState::Recorded.as_str()),
-            text(p.by),
-            text(p.at),
+            text(by),
+            text(at),
         ],
     )
     .await

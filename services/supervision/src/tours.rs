@@ -203,10 +203,7 @@ pub(crate) async fn record_problem(
         &input.responsible_org,
         "/responsible_org",
     )?;
-    let id = new_id("P");
-    let at = clock::rfc3339(clock::now());
     let problem = NewProblem {
-        id: &id,
         source: ProblemSource::InspectionTour.as_str(),
         tour_id: Some(tour_id),
         campaign_id: None,
@@ -218,8 +215,6 @@ pub(crate) async fn record_problem(
         description: &input.description,
         recommendation: None,
         evidence: &input.evidence,
-        by: &caller.claims.sub,
-        at: &at,
     };
     problems::record(db, &caller, &problem).await
 }
