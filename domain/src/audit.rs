@@ -43,8 +43,10 @@ wire_enum! {
         OverdueRead = "overdue.read",
         /// Read the statistics.
         StatsRead = "stats.read",
-        /// Exported a ledger (台账).
+        /// Asked for a ledger (台账) export.
         LedgerExport = "ledger.export",
+        /// Downloaded an exported ledger.
+        LedgerDownload = "ledger.download",
         /// Started an inspection tour (巡察).
         TourCreate = "tour.create",
         /// Started a campaign (专项整治, 联合督导).

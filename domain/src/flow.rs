@@ -17,6 +17,8 @@ pub const DETENTION_WORKFLOW: &str = "DetentionWorkflow";
 pub const RECTIFICATION_WORKFLOW: &str = "RectificationWorkflow";
 /// The workflow type that runs a campaign's participants through their steps.
 pub const CAMPAIGN_WORKFLOW: &str = "CampaignWorkflow";
+/// The workflow type that writes a ledger export's file.
+pub const EXPORT_WORKFLOW: &str = "ExportWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
@@ -120,6 +122,15 @@ pub struct CampaignStarted {
     pub joint_check_days: u32,
     /// Days each participant has for its rectification report.
     pub rectification_days: u32,
+}
+
+/// Starts an [`EXPORT_WORKFLOW`]; its id is the export id. What to write
+/// (the ledger, format and orgs) is on the export's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequested {
+    /// The export.
+    pub export_id: String,
 }
 
 /// The outbox key of a workflow's start: one start per workflow id, however

@@ -12,6 +12,7 @@ pub mod deadline;
 pub mod detention;
 pub mod escalation;
 pub mod flow;
+pub mod ledger;
 pub mod org;
 pub mod report;
 pub mod step;

@@ -69,6 +69,17 @@ fn administers(role: Role, rel: Rel, ok: u16) -> u16 {
     }
 }
 
+/// A ledger export the holder's head asked for: the holder's administrators
+/// get `ok`; other commissions' administrators do not see it (404); the
+/// township below and everyone else are refused.
+fn asked(role: Role, rel: Rel, ok: u16) -> u16 {
+    match administers(role, rel, ok) {
+        403 => 403,
+        _ if rel == Rel::Own => ok,
+        _ => 404,
+    }
+}
+
 /// Who runs tours and hands problems over: a commission's head and 监督检查室.
 const SUPERVISORS: &[Role] = &[Role::Head, Role::Supervision];
 
@@ -282,10 +293,22 @@ const ENDPOINTS: &[Endpoint] = &[
         },
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/admin/exports",
+        what: "ask for a ledger export of the caller's subtree (an empty body: 400)",
+        expect: |role, rel| administers(role, rel, 400),
+    },
+    Endpoint {
         method: "GET",
-        path: "/api/v1/admin/ledgers/problems.csv",
-        what: "the problems ledger of the caller's subtree (clues and rectifications alike)",
-        expect: |role, rel| administers(role, rel, 200),
+        path: "/api/v1/admin/exports/{export}",
+        what: "a ledger export's progress, for the commission that asked",
+        expect: |role, rel| asked(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/admin/exports/{export}/file",
+        what: "a finished ledger export's file, for the commission that asked",
+        expect: |role, rel| asked(role, rel, 200),
     },
     Endpoint {
         method: "POST",
@@ -573,6 +596,24 @@ fn the_authorization_table_holds_and_is_documented() {
         }),
     );
 
+    // A ledger export of the holder, finished.
+    let export = host.post_json(
+        "/api/v1/admin/exports",
+        &json!({ "ledger": "clues", "format": "csv" }),
+        &[("authorization", head.as_str())],
+    );
+    assert_eq!(export.status, 202, "{}", export.text);
+    let export = export.json()["id"].as_str().unwrap().to_owned();
+    let written = host.wait_for(Duration::from_secs(120), || {
+        host.get(
+            &format!("/api/v1/admin/exports/{export}"),
+            &[("authorization", head.as_str())],
+        )
+        .json()["state"]
+            == "done"
+    });
+    assert!(written, "the export was never written: {}", worker.logs());
+
     let mut wrong = Vec::new();
     for e in ENDPOINTS {
         let path = e
@@ -583,7 +624,8 @@ fn the_authorization_table_holds_and_is_documented() {
             .replace("{tour}", &tour)
             .replace("{problem}", &problem)
             .replace("{listing}", &listing)
-            .replace("{campaign}", &campaign);
+            .replace("{campaign}", &campaign)
+            .replace("{export}", &export);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),

@@ -404,15 +404,37 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     );
     // Both ledgers open and hold those rows.
     let auth = bearer(Role::Head, COUNTY);
-    let ledger = |file: &str| {
-        let reply = s.host.get(
-            &format!("/api/v1/admin/ledgers/{file}"),
+    let ledger = |ledger: &str, format: &str| {
+        let asked = s.host.post_json(
+            "/api/v1/admin/exports",
+            &json!({ "ledger": ledger, "format": format }),
             &[("authorization", auth.as_str())],
         );
-        assert_eq!(reply.status, 200, "{file}: {}", reply.text);
+        assert_eq!(asked.status, 202, "{ledger}.{format}: {}", asked.text);
+        assert_conforms("ledger-export-status.json", &asked.json());
+        let id = asked.json()["id"].as_str().unwrap().to_owned();
+        let mut status = Value::Null;
+        let done = s.host.wait_for(PATIENCE, || {
+            status = s
+                .get(Role::Head, COUNTY, &format!("/api/v1/admin/exports/{id}"))
+                .json();
+            status["state"] == "done"
+        });
+        assert!(done, "{ledger}.{format} was never written: {status}");
+        assert_conforms("ledger-export-status.json", &status);
+        assert_eq!(status["rows_written"], status["rows_total"], "{status}");
+        // Another county's administrators do not see it.
+        let aside = s.get(Role::Head, "370403", &format!("/api/v1/admin/exports/{id}"));
+        assert_eq!(aside.status, 404, "{}", aside.text);
+        let reply = s.host.get(
+            status["file"].as_str().unwrap(),
+            &[("authorization", auth.as_str())],
+        );
+        assert_eq!(reply.status, 200, "{ledger}.{format}: {}", reply.text);
+        assert_eq!(Some(reply.bytes.len() as i64), status["bytes"].as_i64());
         reply
     };
-    let csv = ledger("problems.csv");
+    let csv = ledger("problems", "csv");
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
@@ -427,7 +449,7 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
             "{p}: {lines:#?}"
         );
     }
-    let xlsx = ledger("rectifications.xlsx");
+    let xlsx = ledger("rectifications", "xlsx");
     use calamine::Reader as _;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.bytes)).expect("an XLSX file");

@@ -43,6 +43,9 @@ pub struct WorkerConfig {
     /// How often the audit log is checked and a checkpoint signed
     /// (`JIANDU_AUDIT_CHECKPOINT_SECS`, default 60).
     pub audit_checkpoint_every: Duration,
+    /// Where ledger exports write their work files before storing them
+    /// (`JIANDU_EXPORT_DIR`, default the system's temporary directory).
+    pub export_dir: std::path::PathBuf,
 }
 
 impl WorkerConfig {
@@ -80,6 +83,8 @@ impl WorkerConfig {
             audit_checkpoint_every: Duration::from_secs(
                 number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
             ),
+            export_dir: std::env::var_os("JIANDU_EXPORT_DIR")
+                .map_or_else(std::env::temp_dir, Into::into),
         })
     }
 

@@ -1,10 +1,10 @@
 //! Jiandu's durable workflows on Temporal — the only crate that knows Temporal.
 //!
 //! [`run`] is the worker behind `jiandu worker`: it polls one task queue for
-//! the [`ReportWorkflow`](report::ReportWorkflow), [`ClueWorkflow`](clue::ClueWorkflow)
-//! and [`DetentionWorkflow`](detention::DetentionWorkflow) and their
-//! [activities](activities::Projections), and runs the [outbox relay](relay)
-//! beside them:
+//! every workflow of [`register_workflows!`] — reports, clues, detentions,
+//! rectifications, campaigns and ledger exports — and their activities
+//! ([`Projections`](activities::Projections), [`Exports`](export::Exports)),
+//! and runs the [outbox relay](relay) beside them:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +27,7 @@ macro_rules! register_workflows {
             .and_then(|o| o.register_workflow::<$crate::detention::DetentionWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::rectification::RectificationWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::campaign::CampaignWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::export::ExportWorkflow>())
     };
 }
 
@@ -37,6 +38,7 @@ pub mod checkpoint;
 pub mod clue;
 pub mod config;
 pub mod detention;
+pub mod export;
 pub mod history;
 pub mod rectification;
 pub mod relay;
@@ -51,6 +53,7 @@ use tokio::sync::watch;
 
 use crate::activities::Projections;
 use crate::config::WorkerConfig;
+use crate::export::Exports;
 
 /// Why the worker stopped.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +170,8 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
         .map_err(|e| WorkerError::Sdk(e.to_string()))?;
     let options = register_workflows!(WorkerOptions::new(&config.task_queue))
         .map_err(|e| WorkerError::Sdk(e.to_string()))?
-        .register_activities(Projections::new(pool, config.clone()))
+        .register_activities(Projections::new(pool.clone(), config.clone()))
+        .register_activities(Exports::new(pool, config.export_dir.clone()))
         .build();
     let mut worker =
         Worker::new(&runtime, client, options).map_err(|e| WorkerError::Sdk(e.to_string()))?;

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
-    DetentionRequested, EVENT_SIGNAL, FlowEvent, RECTIFICATION_WORKFLOW, REPORT_WORKFLOW,
-    RectificationStarted, ReportStarted,
+    DetentionRequested, EVENT_SIGNAL, EXPORT_WORKFLOW, ExportRequested, FlowEvent,
+    RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
 };
 use serde::de::DeserializeOwned;
 use sqlx::SqlitePool;
@@ -37,6 +37,7 @@ use tokio::sync::watch;
 use crate::campaign::CampaignWorkflow;
 use crate::clue::ClueWorkflow;
 use crate::detention::DetentionWorkflow;
+use crate::export::ExportWorkflow;
 use crate::rectification::RectificationWorkflow;
 use crate::report::ReportWorkflow;
 
@@ -316,6 +317,10 @@ async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Und
                         parse::<RectificationStarted>(row)?,
                         options,
                     )
+                    .await
+                    .map(drop),
+                EXPORT_WORKFLOW => client
+                    .start_workflow(ExportWorkflow::run, parse::<ExportRequested>(row)?, options)
                     .await
                     .map(drop),
                 other => {

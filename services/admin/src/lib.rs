@@ -13,9 +13,10 @@
 //!   caller's subtree, most late first, filtered and paged (`overdue.rs`).
 //! - `GET /api/v1/admin/stats?from&to[&org]` — the period's figures for the
 //!   caller's subtree or a part of it (`stats.rs`).
-//! - `GET /api/v1/admin/ledgers/{problems|clues|rectifications}.{csv|xlsx}` —
-//!   台账 with Chinese headers, streamed a page at a time (`ledger.rs`,
-//!   `xlsx.rs`).
+//! - `POST /api/v1/admin/exports`, `GET /api/v1/admin/exports/{id}[/file]`
+//!   — 台账: the problems, clues or rectifications of the caller's subtree
+//!   as CSV or XLSX, written by the worker and served a chunk at a time
+//!   (`exports.rs`).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::org::{OrgKind, Role};
@@ -28,24 +29,23 @@ use serde_json::json;
 use spin_sdk::http::{BoxBody, Method, Request, Response, StatusCode, box_body};
 use spin_sdk::http_service;
 
-mod ledger;
+mod exports;
 mod overdue;
 mod stats;
 mod store;
-mod xlsx;
 
 /// Who administers: a commission's head and its office.
 const ADMINISTRATORS: &[Role] = &[Role::Head, Role::Office];
 
 #[http_service]
 async fn handle(req: Request) -> Response<BoxBody> {
-    let ledger = req
-        .uri()
-        .path()
-        .strip_prefix("/api/v1/admin/ledgers/")
+    let path = req.uri().path().trim_end_matches('/');
+    let file = path
+        .strip_prefix("/api/v1/admin/exports/")
+        .and_then(|rest| rest.strip_suffix("/file"))
         .map(str::to_owned);
-    match ledger {
-        Some(file) => export(req, &file)
+    match file {
+        Some(id) => download(req, &id)
             .await
             .unwrap_or_else(|e| e.into_reply().map(box_body)),
         None => route(req)
@@ -55,15 +55,14 @@ async fn handle(req: Request) -> Response<BoxBody> {
     }
 }
 
-/// `GET /api/v1/admin/ledgers/{file}`: a streamed ledger (`ledger.rs`).
-async fn export(req: Request, file: &str) -> Result<Response<BoxBody>, ApiError> {
+/// `GET /api/v1/admin/exports/{id}/file`: a streamed file (`exports.rs`).
+async fn download(req: Request, id: &str) -> Result<Response<BoxBody>, ApiError> {
     if req.method() != Method::GET {
         return Err(ApiError::method_not_allowed("GET"));
     }
     let db = Db::open().await?;
     let caller = staff::caller(&req, &db).await?;
-    let query = req.uri().query().unwrap_or_default().to_owned();
-    ledger::export(caller, db, file, &query).await
+    exports::file(caller, db, id).await
 }
 
 async fn route(req: Request) -> Result<Reply, ApiError> {
@@ -77,6 +76,14 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         (Method::GET, ["admin", "outbox"]) => outbox(&caller, &db).await,
         (Method::GET, ["admin", "overdue"]) => overdue::list(&caller, &db, &query).await,
         (Method::GET, ["admin", "stats"]) => stats::show(&caller, &db, &query).await,
+        (Method::GET, ["admin", "exports", id]) => exports::show(&caller, &db, id).await,
+        (Method::POST, ["admin", "exports"]) => {
+            let db = &db;
+            idempotency::staff_post(req, db, caller, &path, async |c, input| {
+                exports::request(input, c, db).await
+            })
+            .await
+        }
         (Method::POST, ["admin", "outbox", id, "requeue"]) => {
             let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
             let scope = format!("{} POST {path}", caller.claims.sub);
@@ -85,9 +92,10 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             })
             .await
         }
-        (_, ["admin", "audit" | "outbox" | "overdue" | "stats"]) => {
+        (_, ["admin", "audit" | "outbox" | "overdue" | "stats"] | ["admin", "exports", _]) => {
             Err(ApiError::method_not_allowed("GET"))
         }
+        (_, ["admin", "exports"]) => Err(ApiError::method_not_allowed("POST")),
         (_, ["admin", "outbox", _, "requeue"]) => Err(ApiError::method_not_allowed("POST")),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -1,14 +1,16 @@
-//! The SQL behind the administrators' views — the audit log, the outbox
-//! and the overdue steps — and the audit log's query parameters.
+//! The SQL behind the administrators' views — the audit log, the outbox,
+//! the overdue steps, the stats and the ledger exports — and the audit
+//! log's query parameters.
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{
     CLUE_WORKFLOW, DETENTION_WORKFLOW, RECTIFICATION_WORKFLOW, REPORT_WORKFLOW,
     detention_workflow_id,
 };
+use jiandu_domain::ledger::{ExportState, LedgerFormat, LedgerKind};
 use jiandu_domain::step::SubjectKind;
 use jiandu_guest::api::ApiError;
-use jiandu_guest::db::{Db, DbError, Row, Value, in_list, text};
+use jiandu_guest::db::{Db, DbError, Row, Value, in_list, opt_text, text};
 use jiandu_guest::query::{self, bad};
 use jiandu_guest::staff::Staff;
 
@@ -395,40 +397,67 @@ pub(crate) async fn overdue_count(db: &Db, orgs: &[String], now: &str) -> Result
     Ok(rows.first().and_then(|r| r.int("n")).unwrap_or(0))
 }
 
-/// One page of a ledger: rows of `orgs` after the id `after`, by id, at most
-/// `limit`. Columns as [`crate::ledger`] names them.
-pub(crate) async fn ledger_page(
-    db: &Db,
-    ledger: &str,
-    orgs: &[String],
-    after: &str,
-    limit: usize,
-) -> Result<Vec<Row>, DbError> {
-    let (marks, orgs) = in_list(orgs.iter().map(text));
-    let sql = match ledger {
-        "problems" => format!(
-            "SELECT p.id, p.source, p.org, p.target, p.responsible_org, p.category, p.description,
-                    p.state, p.recorded_at, c.id AS clue_id
-             FROM problems p LEFT JOIN clues c ON c.problem_id = p.id
-             WHERE p.responsible_org IN ({marks}) AND p.id > ? ORDER BY p.id LIMIT ?"
-        ),
-        "clues" => format!(
-            "SELECT id, source, org, subject_org, summary, state, disposal, registered_at, problem_id
-             FROM clues WHERE org IN ({marks}) AND id > ? ORDER BY id LIMIT ?"
-        ),
-        _ => format!(
-            "SELECT p.id, p.responsible_org, p.supervisor, p.elevated, p.state, p.handed_at,
-                    (SELECT COUNT(*) FROM problem_events e
-                      WHERE e.problem_id = p.id AND e.event = 'returned') AS returned,
-                    (SELECT COUNT(*) FROM problem_events e
-                      WHERE e.problem_id = p.id AND e.event = 'recheck_failed') AS reopened
-             FROM problems p
-             WHERE p.handed_at IS NOT NULL AND p.responsible_org IN ({marks}) AND p.id > ?
-             ORDER BY p.id LIMIT ?"
-        ),
-    };
-    let mut params = orgs;
-    params.push(text(after));
-    params.push(Value::Integer(limit as i64));
-    db.query("reading a ledger page", &sql, params).await
+/// A ledger export to record.
+pub(crate) struct NewExport<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) ledger: LedgerKind,
+    pub(crate) format: LedgerFormat,
+    /// The commission that asks.
+    pub(crate) org: &'a str,
+    /// The org whose subtree was asked for, if any.
+    pub(crate) scope: Option<&'a str>,
+    /// The orgs whose rows go in.
+    pub(crate) orgs: &'a [String],
+    pub(crate) by: &'a str,
+    pub(crate) at: &'a str,
+}
+
+/// Records a queued export.
+pub(crate) async fn insert_export(db: &Db, e: &NewExport<'_>) -> Result<(), DbError> {
+    db.exec(
+        "recording a ledger export",
+        "INSERT INTO ledger_exports (id, ledger, format, org, scope, orgs, requested_by, requested_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            text(e.id),
+            text(e.ledger.as_str()),
+            text(e.format.as_str()),
+            text(e.org),
+            opt_text(e.scope),
+            text(serde_json::to_string(e.orgs).expect("org ids serialize")),
+            text(e.by),
+            text(e.at),
+            text(ExportState::Queued.as_str()),
+        ],
+    )
+    .await
+}
+
+/// An export's row (all but its orgs).
+pub(crate) async fn export(db: &Db, id: &str) -> Result<Option<Row>, DbError> {
+    let rows = db
+        .query(
+            "reading a ledger export",
+            "SELECT id, ledger, format, org, scope, state, requested_by, requested_at, rows_total,
+                    rows_written, bytes, finished_at, error
+             FROM ledger_exports WHERE id = ?",
+            [text(id)],
+        )
+        .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Chunk `seq` of an export's file, or `None` past its end.
+pub(crate) async fn export_chunk(db: &Db, id: &str, seq: i64) -> Result<Option<Vec<u8>>, DbError> {
+    let rows = db
+        .query(
+            "reading a ledger export's file",
+            "SELECT data FROM ledger_export_chunks WHERE export_id = ? AND seq = ?",
+            [text(id), Value::Integer(seq)],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .and_then(|r| r.blob("data"))
+        .map(<[u8]>::to_vec))
 }

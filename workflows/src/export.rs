@@ -1,0 +1,478 @@
+//! 台账导出 — a ledger export: the [`ExportWorkflow`] runs one activity
+//! that writes the file (CSV with the `csv` crate, XLSX with
+//! `rust_xlsxwriter` in its constant-memory mode, a row at a time to a work
+//! file), then stores it in the database in chunks for the API to serve. If
+//! the activity keeps failing, the export is marked failed with the reason.
+//! This module holds the SQL the export reads and writes.
+
+use std::fs::File;
+use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiandu_domain::flow::{EXPORT_WORKFLOW, ExportRequested};
+use jiandu_domain::ledger::{
+    CHUNK_BYTES, Cell, Column, ExportState, LedgerFormat, LedgerKind, SHEET,
+};
+use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
+use temporalio_common::RetryPolicy;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
+
+use crate::activities::{now, rfc3339};
+
+/// Rows read from the database at a time.
+const PAGE: i64 = 500;
+
+/// The export workflow; its id is the export id.
+#[workflow]
+#[derive(Default)]
+pub struct ExportWorkflow;
+
+#[workflow_methods]
+impl ExportWorkflow {
+    /// Writes the file; after the last failed attempt, records why.
+    #[run(name = "ExportWorkflow")]
+    pub async fn run(
+        ctx: &mut WorkflowContext<Self>,
+        input: ExportRequested,
+    ) -> WorkflowResult<String> {
+        debug_assert_eq!(EXPORT_WORKFLOW, "ExportWorkflow");
+        let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30 * 60))
+            .heartbeat_timeout(Duration::from_secs(60))
+            .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
+            .build();
+        let written = ctx
+            .execute_activity(Exports::write_ledger, input.export_id.clone(), options)
+            .await;
+        match written {
+            Ok(w) => Ok(format!("{} rows, {} bytes", w.rows, w.bytes)),
+            Err(e) => {
+                let mut error = e.to_string();
+                let mut cause = e.failure().and_then(|f| f.cause.as_deref());
+                while let Some(f) = cause {
+                    error = format!("{error}: {}", f.message);
+                    cause = f.cause.as_deref();
+                }
+                let failed = ExportFailed {
+                    export_id: input.export_id,
+                    error,
+                };
+                ctx.execute_activity(Exports::fail_export, failed, crate::agenda::options())
+                    .await?;
+                Ok("failed".to_owned())
+            }
+        }
+    }
+}
+
+/// A finished file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportWritten {
+    /// Rows in it, the header not counted.
+    pub rows: i64,
+    /// Its size.
+    pub bytes: i64,
+}
+
+/// An export the worker gave up on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportFailed {
+    /// The export.
+    pub export_id: String,
+    /// Why.
+    pub error: String,
+}
+
+/// The export activities, with the database and the directory their work
+/// files go to.
+pub struct Exports {
+    pool: SqlitePool,
+    dir: PathBuf,
+}
+
+/// Why a file could not be written.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("reading the ledger: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("writing the work file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("writing the CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("writing the workbook: {0}")]
+    Xlsx(#[from] XlsxError),
+}
+
+/// A failure no retry mends.
+fn permanent(message: String) -> ActivityError {
+    ActivityError::application(ApplicationFailure::non_retryable(anyhow::anyhow!(message)))
+}
+
+/// What an export asks for, from its row.
+struct Order {
+    kind: LedgerKind,
+    format: LedgerFormat,
+    orgs: Vec<String>,
+}
+
+/// The file being written.
+enum Sink {
+    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Xlsx {
+        workbook: Box<Workbook>,
+        sheet: Box<Worksheet>,
+        file: File,
+    },
+}
+
+impl Sink {
+    /// Starts a file of `kind` in `format` with its header row.
+    fn start(
+        kind: LedgerKind,
+        format: LedgerFormat,
+        file: File,
+        dir: &std::path::Path,
+    ) -> Result<Self, WriteError> {
+        let headers = kind.columns().iter().map(|c| c.header);
+        match format {
+            LedgerFormat::Csv => {
+                let mut out = BufWriter::new(file);
+                // A byte-order mark, so that spreadsheet programs read UTF-8.
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(headers)?;
+                Ok(Sink::Csv(Box::new(csv)))
+            }
+            LedgerFormat::Xlsx => {
+                let mut workbook = Box::new(Workbook::new());
+                workbook.set_tempdir(dir)?;
+                let mut sheet = Box::new(workbook.new_worksheet_with_constant_memory()?);
+                sheet.set_name(SHEET)?;
+                let bold = Format::new().set_bold();
+                for (col, header) in headers.enumerate() {
+                    sheet.write_string_with_format(0, col as u16, header, &bold)?;
+                }
+                Ok(Sink::Xlsx {
+                    workbook,
+                    sheet,
+                    file,
+                })
+            }
+        }
+    }
+
+    /// Writes data row `n` (1 is the first after the header).
+    fn row(&mut self, n: u32, columns: &[Column], row: &SqliteRow) -> Result<(), WriteError> {
+        match self {
+            Sink::Csv(csv) => {
+                for column in columns {
+                    csv.write_field(cell_text(column, row)?)?;
+                }
+                csv.write_record(None::<&[u8]>)?;
+            }
+            Sink::Xlsx { sheet, .. } => {
+                for (col, column) in columns.iter().enumerate() {
+                    let col = col as u16;
+                    match column.cell {
+                        Cell::Number => {
+                            let value: Option<i64> = row.try_get(column.name)?;
+                            sheet.write_number(n, col, value.unwrap_or(0) as f64)?;
+                        }
+                        _ => {
+                            let text = cell_text(column, row)?;
+                            if !text.is_empty() {
+                                sheet.write_string(n, col, &text)?;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the file and returns it, rewound.
+    fn finish(self) -> Result<File, WriteError> {
+        let mut file = match self {
+            Sink::Csv(csv) => csv
+                .into_inner()
+                .map_err(|e| WriteError::Io(e.into_error()))?
+                .into_inner()
+                .map_err(|e| WriteError::Io(e.into_error()))?,
+            Sink::Xlsx {
+                mut workbook,
+                sheet,
+                mut file,
+            } => {
+                workbook.push_worksheet(*sheet);
+                workbook.save_to_writer(&mut file)?;
+                file
+            }
+        };
+        file.flush()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(file)
+    }
+}
+
+/// A column's value as text: 是/否 for a flag, the number, or the text
+/// (empty when NULL).
+fn cell_text(column: &Column, row: &SqliteRow) -> Result<String, sqlx::Error> {
+    Ok(match column.cell {
+        Cell::Text => row
+            .try_get::<Option<String>, _>(column.name)?
+            .unwrap_or_default(),
+        Cell::Number => row
+            .try_get::<Option<i64>, _>(column.name)?
+            .unwrap_or_default()
+            .to_string(),
+        Cell::YesNo => {
+            let flag: Option<i64> = row.try_get(column.name)?;
+            if flag.unwrap_or(0) != 0 { "是" } else { "否" }.to_owned()
+        }
+    })
+}
+
+/// The head of a ledger's query, ending in `IN (` for its orgs, and the
+/// id column it pages by; its columns are named as [`LedgerKind::columns`]
+/// reads them.
+fn ledger_select(kind: LedgerKind) -> (&'static str, &'static str) {
+    match kind {
+        LedgerKind::Problems => (
+            "SELECT p.id, p.source, p.org, p.target, p.responsible_org, p.category, p.description,
+                    p.state, p.recorded_at, c.id AS clue_id
+             FROM problems p LEFT JOIN clues c ON c.problem_id = p.id
+             WHERE p.responsible_org IN (",
+            "p.id",
+        ),
+        LedgerKind::Clues => (
+            "SELECT id, source, org, subject_org, summary, state, disposal, registered_at, problem_id
+             FROM clues WHERE org IN (",
+            "id",
+        ),
+        LedgerKind::Rectifications => (
+            "SELECT p.id, p.responsible_org, p.supervisor, p.elevated, p.state, p.handed_at,
+                    (SELECT COUNT(*) FROM problem_events e
+                      WHERE e.problem_id = p.id AND e.event = 'returned') AS returned,
+                    (SELECT COUNT(*) FROM problem_events e
+                      WHERE e.problem_id = p.id AND e.event = 'recheck_failed') AS reopened
+             FROM problems p
+             WHERE p.handed_at IS NOT NULL AND p.responsible_org IN (",
+            "p.id",
+        ),
+    }
+}
+
+/// How many rows a ledger of `orgs` holds.
+fn ledger_count(kind: LedgerKind) -> &'static str {
+    match kind {
+        LedgerKind::Problems => "SELECT COUNT(*) AS n FROM problems WHERE responsible_org IN (",
+        LedgerKind::Clues => "SELECT COUNT(*) AS n FROM clues WHERE org IN (",
+        LedgerKind::Rectifications => {
+            "SELECT COUNT(*) AS n FROM problems WHERE handed_at IS NOT NULL AND responsible_org IN ("
+        }
+    }
+}
+
+/// `head` with `orgs` bound as its IN list.
+fn with_orgs(head: &str, orgs: &[String]) -> QueryBuilder<Sqlite> {
+    let mut query = QueryBuilder::new(head);
+    let mut list = query.separated(", ");
+    for org in orgs {
+        list.push_bind(org.as_str());
+    }
+    if orgs.is_empty() {
+        list.push("NULL");
+    }
+    query
+}
+
+impl Exports {
+    /// Activities over `pool`, with work files in `dir`.
+    pub fn new(pool: SqlitePool, dir: PathBuf) -> Self {
+        Self { pool, dir }
+    }
+
+    /// The export's order, or `None` if it is done already (a retry after
+    /// the commit).
+    async fn order(&self, export_id: &str) -> Result<Option<Order>, ActivityError> {
+        let row =
+            sqlx::query("SELECT ledger, format, orgs, state FROM ledger_exports WHERE id = ?")
+                .bind(export_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| permanent(format!("there is no export {export_id}")))?;
+        let state: String = row.try_get("state")?;
+        if state == ExportState::Done.as_str() {
+            return Ok(None);
+        }
+        let ledger: String = row.try_get("ledger")?;
+        let format: String = row.try_get("format")?;
+        let orgs: String = row.try_get("orgs")?;
+        Ok(Some(Order {
+            kind: LedgerKind::parse(&ledger)
+                .ok_or_else(|| permanent(format!("`{ledger}` is no ledger")))?,
+            format: LedgerFormat::parse(&format)
+                .ok_or_else(|| permanent(format!("`{format}` is no ledger format")))?,
+            orgs: serde_json::from_str(&orgs)
+                .map_err(|e| permanent(format!("the export's orgs: {e}")))?,
+        }))
+    }
+
+    /// One page of the ledger after the id `after`.
+    async fn page(&self, order: &Order, after: &str) -> Result<Vec<SqliteRow>, sqlx::Error> {
+        let (head, id) = ledger_select(order.kind);
+        let mut query = with_orgs(head, &order.orgs);
+        query.push(format!(") AND {id} > "));
+        query.push_bind(after);
+        query.push(format!(" ORDER BY {id} LIMIT "));
+        query.push_bind(PAGE);
+        query.build().fetch_all(&self.pool).await
+    }
+
+    /// Marks the export running with its row count, and returns the count.
+    async fn start(&self, export_id: &str, order: &Order) -> Result<i64, sqlx::Error> {
+        let mut query = with_orgs(ledger_count(order.kind), &order.orgs);
+        query.push(")");
+        let total: i64 = query.build().fetch_one(&self.pool).await?.try_get("n")?;
+        sqlx::query(
+            "UPDATE ledger_exports SET state = ?, rows_total = ?, rows_written = 0 WHERE id = ?",
+        )
+        .bind(ExportState::Running.as_str())
+        .bind(total)
+        .bind(export_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(total)
+    }
+
+    /// Stores the finished file in chunks and marks the export done, in one
+    /// transaction; chunks of an earlier attempt are replaced.
+    async fn store(&self, export_id: &str, mut file: File, rows: i64) -> Result<i64, WriteError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM ledger_export_chunks WHERE export_id = ?")
+            .bind(export_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut bytes = 0i64;
+        let mut chunk = vec![0u8; CHUNK_BYTES];
+        for seq in 0i64.. {
+            let n = read_full(&mut file, &mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            sqlx::query("INSERT INTO ledger_export_chunks (export_id, seq, data) VALUES (?, ?, ?)")
+                .bind(export_id)
+                .bind(seq)
+                .bind(&chunk[..n])
+                .execute(&mut *tx)
+                .await?;
+            bytes += n as i64;
+        }
+        sqlx::query(
+            "UPDATE ledger_exports SET state = ?, rows_written = ?, bytes = ?, finished_at = ?, error = NULL
+             WHERE id = ?",
+        )
+        .bind(ExportState::Done.as_str())
+        .bind(rows)
+        .bind(bytes)
+        .bind(rfc3339(now()))
+        .bind(export_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(bytes)
+    }
+}
+
+/// Fills `buf` as far as the file goes; returns how much it read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+#[activities]
+impl Exports {
+    /// Writes the export's file a page of rows at a time, reporting progress
+    /// on its row and by heartbeat, then stores it. A retry starts over.
+    #[activity(name = "write_ledger")]
+    pub async fn write_ledger(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        export_id: String,
+    ) -> Result<ExportWritten, ActivityError> {
+        let Some(order) = self.order(&export_id).await? else {
+            let row = sqlx::query("SELECT rows_written, bytes FROM ledger_exports WHERE id = ?")
+                .bind(&export_id)
+                .fetch_one(&self.pool)
+                .await?;
+            return Ok(ExportWritten {
+                rows: row.try_get("rows_written")?,
+                bytes: row.try_get::<Option<i64>, _>("bytes")?.unwrap_or(0),
+            });
+        };
+        let total = self.start(&export_id, &order).await?;
+        let file = tempfile::tempfile_in(&self.dir).map_err(WriteError::Io)?;
+        let mut sink = Sink::start(order.kind, order.format, file, &self.dir)?;
+        let columns = order.kind.columns();
+        let mut rows: i64 = 0;
+        let mut after = String::new();
+        loop {
+            let page = self.page(&order, &after).await?;
+            for row in &page {
+                rows += 1;
+                sink.row(rows as u32, columns, row)?;
+            }
+            sqlx::query("UPDATE ledger_exports SET rows_written = ? WHERE id = ?")
+                .bind(rows)
+                .bind(&export_id)
+                .execute(&self.pool)
+                .await?;
+            let _ = ctx.record_heartbeat(rows).await;
+            match page.last() {
+                Some(last) if page.len() as i64 == PAGE => after = last.try_get("id")?,
+                _ => break,
+            }
+        }
+        let file = tokio::task::spawn_blocking(move || sink.finish())
+            .await
+            .map_err(|e| anyhow::anyhow!("finishing the file: {e}"))??;
+        let bytes = self.store(&export_id, file, rows).await?;
+        tracing::info!(export = %export_id, ledger = %order.kind, format = %order.format, rows, total, bytes, "ledger exported");
+        Ok(ExportWritten { rows, bytes })
+    }
+
+    /// Marks the export failed, with why.
+    #[activity(name = "fail_export")]
+    pub async fn fail_export(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        failed: ExportFailed,
+    ) -> Result<(), ActivityError> {
+        tracing::error!(export = %failed.export_id, error = %failed.error, "ledger export failed");
+        sqlx::query(
+            "UPDATE ledger_exports SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state <> ?",
+        )
+        .bind(ExportState::Failed.as_str())
+        .bind(&failed.error)
+        .bind(rfc3339(now()))
+        .bind(&failed.export_id)
+        .bind(ExportState::Done.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
