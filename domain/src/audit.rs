@@ -43,6 +43,8 @@ wire_enum! {
         OverdueRead = "overdue.read",
         /// Read the statistics.
         StatsRead = "stats.read",
+        /// Re-checked a settled clue (回头看).
+        ClueRecheck = "clue.recheck",
         /// Asked for a ledger (台账) export.
         LedgerExport = "ledger.export",
         /// Downloaded an exported ledger.

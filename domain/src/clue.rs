@@ -70,6 +70,18 @@ wire_enum! {
         ChooseDisposal = "choose_disposal",
         /// Request 留置.
         RequestDetention = "request_detention",
+        /// 回头看 — re-check how a settled clue was handled.
+        Recheck = "recheck",
+    }
+}
+
+wire_enum! {
+    /// What a 回头看 re-check of a settled clue found.
+    pub enum RecheckFinding {
+        /// The handling stands.
+        Upheld = "upheld",
+        /// The handling fell short; the note says what must be redone.
+        Flawed = "flawed",
     }
 }
 
@@ -78,7 +90,8 @@ impl ClueState {
     pub fn allowed(self) -> &'static [ClueAction] {
         use ClueAction::*;
         match self {
-            ClueState::Closed => &[],
+            ClueState::Closed => &[Recheck],
+            ClueState::Held => &[RecordDecision, Recheck],
             ClueState::AwaitingDisposal => &[RecordDecision, ChooseDisposal],
             ClueState::Investigation => &[RecordDecision, RequestDetention],
             _ => &[RecordDecision],

@@ -144,6 +144,12 @@ const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         method: "POST",
+        path: "/api/v1/clues/{clue}/recheck",
+        what: "回头看 of a settled clue (案件监督管理室 or the head)",
+        expect: |role, rel| act(role, rel, &[Role::CaseManagement, Role::Head], 400),
+    },
+    Endpoint {
+        method: "POST",
         path: "/api/v1/clues/{clue}/detention",
         what: "request 留置",
         expect: |role, rel| act(role, rel, &[Role::Investigation, Role::Head], 400),

@@ -235,6 +235,37 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
     );
     assert_eq!(twice.status, 409, "{}", twice.text);
 
+    // 回头看 of clues: one is closed and re-checked; the other is still open.
+    let recheck = |clue: &str, body: Value| {
+        s.post(
+            Role::CaseManagement,
+            COUNTY,
+            &format!("/api/v1/clues/{clue}/recheck"),
+            body,
+        )
+    };
+    let upheld = json!({ "finding": "upheld", "note": "了结依据充分，档案齐全" });
+    let early = recheck(&clues[0], upheld.clone());
+    assert_eq!(early.status, 409, "{}", early.text);
+    s.assign_and_dispose_in(COUNTY, &clues[1], "close");
+    s.wait_clue_in(COUNTY, &clues[1], "closed");
+    let vague = recheck(&clues[1], json!({ "finding": "fine", "note": "" }));
+    assert_eq!(vague.status, 400, "{}", vague.text);
+    assert_eq!(vague.error_pointers(), ["/finding", "/note"]);
+    let rechecked = recheck(&clues[1], upheld);
+    assert_eq!(rechecked.status, 201, "{}", rechecked.text);
+    assert_conforms("clue-rechecked.json", &rechecked.json());
+    let clue_events = s.clue_in(COUNTY, &clues[1])["events"].clone();
+    assert!(
+        clue_events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"] == "rechecked"
+                && e["note"].as_str().unwrap().starts_with("upheld: ")),
+        "{clue_events}"
+    );
+
     // Three problems are handed to their villages.
     let returned = &problems[1]; // 370402001202, supervised by its township
     let reopened = &problems[2]; // 370402101201, supervised by its township
@@ -397,7 +428,7 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
         figures,
         json!({
             "tours": 1, "targets_covered": 4, "problems_found": 6, "clues_transferred": 2,
-            "clues_disposed": 0, "problems_rectified": 2, "rechecks_done": 3,
+            "clues_disposed": 1, "clues_rechecked": 1, "problems_rectified": 2, "rechecks_done": 3,
             "rechecks_failed": 1, "reports_received": 0, "reports_accepted": 0,
             "people_handled": 0,
         })

@@ -307,8 +307,17 @@ const STATS: &[(&str, Bind, &str)] = &[
     (
         "clues_disposed",
         Bind::TimesThenOrgs,
+        // The disposal step done, whatever it chose: 予以了结 closes the clue
+        // without a `disposed_*` event of its own.
+        "SELECT COUNT(DISTINCT t.subject_id) AS n FROM tasks t JOIN clues c ON c.id = t.subject_id
+         WHERE t.subject_kind = 'clue' AND t.step = 'disposal' AND t.status = 'done'
+           AND t.closed_at >= ? AND t.closed_at < ? AND c.org IN ({orgs})",
+    ),
+    (
+        "clues_rechecked",
+        Bind::TimesThenOrgs,
         "SELECT COUNT(DISTINCT e.clue_id) AS n FROM clue_events e JOIN clues c ON c.id = e.clue_id
-         WHERE e.event LIKE 'disposed_%' AND e.at >= ? AND e.at < ? AND c.org IN ({orgs})",
+         WHERE e.event = 'rechecked' AND e.at >= ? AND e.at < ? AND c.org IN ({orgs})",
     ),
     (
         "problems_rectified",

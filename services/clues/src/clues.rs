@@ -1,8 +1,9 @@
-//! The clue registry: register, show, record decisions, choose the disposal.
+//! The clue registry: register, show, record decisions, choose the disposal,
+//! re-check a settled clue (回头看).
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::clue::{
-    ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter,
+    ClueAction, ClueSource, ClueState, CollectiveDecision, Disposal, Matter, RecheckFinding,
 };
 use jiandu_domain::flow::{CLUE_WORKFLOW, ClueStarted, EventKind, FlowEvent, REPORT_WORKFLOW};
 use jiandu_domain::org::{OrgKind, Role};
@@ -525,5 +526,56 @@ pub(crate) async fn dispose(
     .await?;
     Ok(crate::accepted(
         json!({ "task_id": task.id, "event": event.key, "mode": mode }),
+    ))
+}
+
+/// Who re-checks a settled clue (回头看): 案件监督管理室 or the head.
+const RECHECKERS: &[Role] = &[Role::CaseManagement, Role::Head];
+
+#[derive(Deserialize)]
+struct Recheck {
+    finding: RecheckFinding,
+    note: String,
+}
+
+/// `POST /api/v1/clues/{id}/recheck`: 回头看 of a settled clue (held or
+/// closed) by its own commission — whether its handling stands, with what
+/// was looked at. It is on the clue's events and counted by the stats; a
+/// flawed finding says what must be redone, and nothing reopens by itself.
+pub(crate) async fn recheck(
+    input: serde_json::Value,
+    caller: Staff,
+    db: &Db,
+    id: &str,
+) -> Result<Reply, ApiError> {
+    let clue = own(db, &caller, id, RECHECKERS).await?;
+    let input: Recheck = jiandu_guest::schema!("clue-recheck.json").parse(input)?;
+    allow(&clue, ClueAction::Recheck)?;
+    let at = clock::rfc3339(clock::now());
+    let object = format!("clue:{id}");
+    let act = Act::done(AuditAction::ClueRecheck, &object).detail(Some(input.finding.as_str()));
+    audit::audited(db, &caller, act, async || {
+        db.exec(
+            "recording a clue's re-check",
+            "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, 'rechecked', ?, ?)",
+            [
+                text(id),
+                text(&at),
+                text(format!("{}: {}", input.finding, input.note)),
+                text(format!("recheck:{}", crate::new_id(""))),
+            ],
+        )
+        .await
+    })
+    .await?;
+    Ok(api::json(
+        StatusCode::CREATED,
+        &json!({
+            "clue_id": id,
+            "finding": input.finding,
+            "note": input.note,
+            "by": caller.claims.sub,
+            "at": at,
+        }),
     ))
 }

@@ -4,6 +4,7 @@
 //! - `GET /api/v1/clues/{id}` — a clue with its tasks, events and detention.
 //! - `POST /api/v1/clues/{id}/decisions` — record a collective decision (规则 Art. 53).
 //! - `POST /api/v1/clues/{id}/disposal` — choose the disposal on a decision (规则 Art. 21).
+//! - `POST /api/v1/clues/{id}/recheck` — 回头看: re-check how a held or closed clue was handled.
 //! - `POST /api/v1/clues/{id}/detention` — request 留置 on a decision to detain (监察法 Art. 47).
 //! - `POST /api/v1/clues/{id}/detention/extensions` — request an extension (Art. 48).
 //! - `POST /api/v1/clues/{id}/detention/change-requests` — ask to change the measure (Art. 50).
@@ -67,6 +68,7 @@ enum Write<'p> {
     Register,
     Decide(&'p str),
     Dispose(&'p str),
+    Recheck(&'p str),
     Detain(&'p str),
     Extend(&'p str),
     Release(&'p str),
@@ -82,6 +84,7 @@ impl<'p> Write<'p> {
             ["clues"] => Self::Register,
             ["clues", id, "decisions"] => Self::Decide(id),
             ["clues", id, "disposal"] => Self::Dispose(id),
+            ["clues", id, "recheck"] => Self::Recheck(id),
             ["clues", id, "detention"] => Self::Detain(id),
             ["clues", id, "detention", "extensions"] => Self::Extend(id),
             ["clues", id, "detention", "release"] => Self::Release(id),
@@ -97,6 +100,7 @@ impl<'p> Write<'p> {
             Self::Register => clues::register(input, c, db).await,
             Self::Decide(id) => clues::decide(input, c, db, id).await,
             Self::Dispose(id) => clues::dispose(input, c, db, id).await,
+            Self::Recheck(id) => clues::recheck(input, c, db, id).await,
             Self::Detain(id) => detention::request(input, c, db, id).await,
             Self::Extend(id) => detention::extend(input, c, db, id).await,
             Self::Release(id) => detention::release(input, c, db, id).await,
