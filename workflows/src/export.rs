@@ -1,8 +1,9 @@
 //! 台账导出 — a ledger export: the [`ExportWorkflow`] runs one activity
-//! that writes the file (CSV with the `csv` crate, XLSX with
-//! `rust_xlsxwriter` in its constant-memory mode, a row at a time to a work
-//! file), then stores it in the database in chunks for the API to serve. If
-//! the activity keeps failing, the export is marked failed with the reason.
+//! that writes the file a row at a time as one query streams the rows (CSV
+//! with the `csv` crate, XLSX with `rust_xlsxwriter` in its constant-memory
+//! mode, to a work file), then stores it in the database in chunks for the
+//! API to serve. If the activity keeps failing, the export is marked failed
+//! with the reason.
 //! This module holds the SQL the export reads and writes.
 
 use std::fs::File;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt as _;
 use jiandu_domain::flow::{EXPORT_WORKFLOW, ExportRequested};
 use jiandu_domain::ledger::{
     CHUNK_BYTES, Cell, Column, ExportState, LedgerFormat, LedgerKind, SHEET,
@@ -27,8 +29,8 @@ use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{now, rfc3339};
 
-/// Rows read from the database at a time.
-const PAGE: i64 = 500;
+/// Rows written between two reports of progress.
+const PROGRESS_EVERY: i64 = 500;
 
 /// The export workflow; its id is the export id.
 #[workflow]
@@ -326,15 +328,12 @@ impl Exports {
         }))
     }
 
-    /// One page of the ledger after the id `after`.
-    async fn page(&self, order: &Order, after: &str) -> Result<Vec<SqliteRow>, sqlx::Error> {
+    /// The ledger's rows, in id order.
+    fn ledger_query(order: &Order) -> QueryBuilder<Sqlite> {
         let (head, id) = ledger_select(order.kind);
         let mut query = with_orgs(head, &order.orgs);
-        query.push(format!(") AND {id} > "));
-        query.push_bind(after);
-        query.push(format!(" ORDER BY {id} LIMIT "));
-        query.push_bind(PAGE);
-        query.build().fetch_all(&self.pool).await
+        query.push(format!(") ORDER BY {id}"));
+        query
     }
 
     /// Marks the export running with its row count, and returns the count.
@@ -351,6 +350,16 @@ impl Exports {
         .execute(&self.pool)
         .await?;
         Ok(total)
+    }
+
+    /// Records how many rows are written so far.
+    async fn progress(&self, export_id: &str, rows: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE ledger_exports SET rows_written = ? WHERE id = ?")
+            .bind(rows)
+            .bind(export_id)
+            .execute(&self.pool)
+            .await
+            .map(drop)
     }
 
     /// Stores the finished file in chunks and marks the export done, in one
@@ -406,7 +415,7 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 
 #[activities]
 impl Exports {
-    /// Writes the export's file a page of rows at a time, reporting progress
+    /// Writes the export's file a row at a time, reporting progress
     /// on its row and by heartbeat, then stores it. A retry starts over.
     #[activity(name = "write_ledger")]
     pub async fn write_ledger(
@@ -429,24 +438,19 @@ impl Exports {
         let mut sink = Sink::start(order.kind, order.format, file, &self.dir)?;
         let columns = order.kind.columns();
         let mut rows: i64 = 0;
-        let mut after = String::new();
-        loop {
-            let page = self.page(&order, &after).await?;
-            for row in &page {
-                rows += 1;
-                sink.row(rows as u32, columns, row)?;
-            }
-            sqlx::query("UPDATE ledger_exports SET rows_written = ? WHERE id = ?")
-                .bind(rows)
-                .bind(&export_id)
-                .execute(&self.pool)
-                .await?;
-            let _ = ctx.record_heartbeat(rows).await;
-            match page.last() {
-                Some(last) if page.len() as i64 == PAGE => after = last.try_get("id")?,
-                _ => break,
+        // One query read as a stream: each row is written as it arrives.
+        let mut query = Self::ledger_query(&order);
+        let mut stream = query.build().fetch(&self.pool);
+        while let Some(row) = stream.try_next().await? {
+            rows += 1;
+            sink.row(rows as u32, columns, &row)?;
+            if rows % PROGRESS_EVERY == 0 {
+                self.progress(&export_id, rows).await?;
+                let _ = ctx.record_heartbeat(rows).await;
             }
         }
+        drop(stream);
+        self.progress(&export_id, rows).await?;
         let file = tokio::task::spawn_blocking(move || sink.finish())
             .await
             .map_err(|e| anyhow::anyhow!("finishing the file: {e}"))??;
