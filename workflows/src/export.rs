@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::TryStreamExt as _;
-use jiandu_domain::flow::{EXPORT_WORKFLOW, ExportRequested};
+use jiandu_domain::flow::ExportRequested;
 use jiandu_domain::ledger::{
     CHUNK_BYTES, Cell, Column, ExportState, LedgerFormat, LedgerKind, SHEET,
 };
@@ -32,7 +32,7 @@ use crate::activities::{now, rfc3339};
 /// Rows written between two reports of progress.
 const PROGRESS_EVERY: i64 = 500;
 
-/// The export workflow; its id is the export id.
+/// The export workflow ([`jiandu_domain::flow::EXPORT_WORKFLOW`]); its id is the export id.
 #[workflow]
 #[derive(Default)]
 pub struct ExportWorkflow;
@@ -45,7 +45,6 @@ impl ExportWorkflow {
         ctx: &mut WorkflowContext<Self>,
         input: ExportRequested,
     ) -> WorkflowResult<String> {
-        debug_assert_eq!(EXPORT_WORKFLOW, "ExportWorkflow");
         let options = ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30 * 60))
             .heartbeat_timeout(Duration::from_secs(60))
             .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
