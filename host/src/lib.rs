@@ -23,7 +23,6 @@
 //! ```
 
 pub mod app;
-pub mod audit;
 pub mod dispatch;
 pub mod engine;
 pub mod issuers;

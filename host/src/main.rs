@@ -1,9 +1,8 @@
 //! The `jiandu` command: `jiandu up` mirrors `spin up`; `jiandu migrate`
-//! prepares the database and loads the org tree; `jiandu worker` runs the
-//! Temporal workflows and the outbox relay (from the `jiandu-workflows`
-//! crate); `jiandu trust-list`, `jiandu token` and `jiandu demo-tokens` run
-//! the demo issuer; `jiandu keys` keeps the commissions' sealing keys;
-//! `jiandu audit verify` checks an audit log offline.
+//! prepares the database and loads the org tree; `jiandu trust-list`,
+//! `jiandu token` and `jiandu demo-tokens` run the demo issuer; `jiandu keys`
+//! keeps the commissions' sealing keys. The workflows run in a binary of
+//! their own, `jiandu-worker`, so the host never knows Temporal.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +12,6 @@ use clap::{Parser, Subcommand};
 use jiandu_domain::org::{OrgKind, Role};
 use jiandu_host::app::{App, AppOptions, manifest_dir};
 use jiandu_host::issuers::DemoIssuers;
-use jiandu_host::keyfile;
 use jiandu_host::keys::KeyStore;
 use jiandu_host::limits::Limits;
 use jiandu_host::migrate::TreeLoad;
@@ -103,15 +101,6 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// The audit log.
-    Audit {
-        #[command(subcommand)]
-        command: AuditCommand,
-    },
-    /// Run the workflows, their activities and the outbox relay against
-    /// Temporal (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `JIANDU_TASK_QUEUE`)
-    /// on a database label's outbox and projections.
-    Worker(Database),
 }
 
 #[derive(Subcommand)]
@@ -133,29 +122,6 @@ enum KeysCommand {
     /// Print the `reader_keys` variable: every private key. Secret: give it
     /// only to the component that serves audited views.
     Private,
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Check the audit log of a database offline: the hash chain, the
-    /// stored hashes and the signed checkpoints. Exits 1 naming the first
-    /// bad entry.
-    Verify {
-        #[command(flatten)]
-        database: Database,
-        /// The checkpoint signing key's file (its public half is used).
-        #[arg(long, default_value = "data/audit.key", conflicts_with = "public_key")]
-        key: PathBuf,
-        /// Or the checkpoint key's public half, base64.
-        #[arg(long)]
-        public_key: Option<String>,
-    },
-    /// Print the public half of the checkpoint signing key, base64.
-    PublicKey {
-        /// The key's file.
-        #[arg(long, default_value = "data/audit.key")]
-        key: PathBuf,
-    },
 }
 
 /// Which SQLite database, as `spin up` would find it.
@@ -296,28 +262,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Keys { dir, command } => keys(KeyStore::new(dir), command).await?,
-        Command::Audit { command } => audit(command).await?,
-        Command::Worker(database) => {
-            let mut config = jiandu_workflows::config::WorkerConfig::from_env()?;
-            if std::env::var_os("JIANDU_DATABASE_URL").is_none() {
-                config.database_url = format!("sqlite://{}", database.path()?.display());
-            }
-            if config.audit_key.is_none() {
-                let path = manifest_dir(&database.manifest).join("data/audit.key");
-                keyfile::read_or_create(&path)?;
-                config.audit_key = Some(path);
-            }
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = stop.send(true);
-            });
-            println!(
-                "jiandu: worker on task queue `{}` at {}",
-                config.task_queue, config.temporal_address
-            );
-            jiandu_workflows::run(config, stopped).await?;
-        }
     }
     Ok(())
 }
@@ -352,58 +296,6 @@ async fn keys(store: KeyStore, command: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Public => println!("{}", serde_json::to_string(&store.public()?)?),
         KeysCommand::Private => println!("{}", serde_json::to_string(&store.private()?)?),
-    }
-    Ok(())
-}
-
-async fn audit(command: AuditCommand) -> anyhow::Result<()> {
-    match command {
-        AuditCommand::Verify {
-            database,
-            key,
-            public_key,
-        } => {
-            let key = match public_key {
-                Some(text) => {
-                    use base64::Engine as _;
-                    let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
-                        .decode(text.trim())
-                        .ok()
-                        .and_then(|b| b.try_into().ok())
-                        .context("--public-key is not 32 bytes of base64")?;
-                    ed25519_dalek::VerifyingKey::from_bytes(&bytes)?
-                }
-                None => {
-                    ed25519_dalek::SigningKey::from_bytes(&keyfile::read(&key)?).verifying_key()
-                }
-            };
-            let path = database.path()?;
-            match jiandu_host::audit::verify(&path, &key).await? {
-                Ok(v) => println!(
-                    "jiandu: audit log of {} holds: {} entries, {} signed checkpoints, entries up to {} vouched for",
-                    path.display(),
-                    v.entries,
-                    v.checkpoints,
-                    v.vouched
-                ),
-                Err(tampered) => {
-                    eprintln!(
-                        "jiandu: audit log of {} is not intact: {tampered}",
-                        path.display()
-                    );
-                    std::process::exit(1);
-                }
-            }
-        }
-        AuditCommand::PublicKey { key } => {
-            use base64::Engine as _;
-            let public =
-                ed25519_dalek::SigningKey::from_bytes(&keyfile::read(&key)?).verifying_key();
-            println!(
-                "{}",
-                base64::engine::general_purpose::STANDARD.encode(public.as_bytes())
-            );
-        }
     }
     Ok(())
 }

@@ -174,6 +174,14 @@ pub fn jiandu_bin() -> PathBuf {
     std::env::var_os("JIANDU_BIN").map_or_else(|| target_debug().join("jiandu"), PathBuf::from)
 }
 
+/// The `jiandu-worker` binary: `JIANDU_WORKER_BIN`, or beside `jiandu`.
+pub fn worker_bin() -> PathBuf {
+    std::env::var_os("JIANDU_WORKER_BIN").map_or_else(
+        || jiandu_bin().with_file_name("jiandu-worker"),
+        PathBuf::from,
+    )
+}
+
 /// A built component, e.g. `testbed`.
 pub fn component(name: &str) -> PathBuf {
     repo()

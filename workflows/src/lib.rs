@@ -1,6 +1,6 @@
 //! Jiandu's durable workflows on Temporal — the only crate that knows Temporal.
 //!
-//! [`run`] is the worker behind `jiandu worker`: it polls one task queue for
+//! [`run`] is the worker behind the `jiandu-worker` binary: it polls one task queue for
 //! every workflow of [`register_workflows!`] — reports, clues, detentions,
 //! rectifications, campaigns and ledger exports — and their activities
 //! ([`Projections`](activities::Projections), [`Exports`](export::Exports)),
@@ -43,6 +43,7 @@ pub mod history;
 pub mod rectification;
 pub mod relay;
 pub mod report;
+pub mod verify;
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -88,13 +89,40 @@ pub enum WorkerError {
     },
 }
 
-/// Reads an Ed25519 signing key: 32 bytes, base64, in a file.
-pub fn read_signing_key(path: &std::path::Path) -> Result<ed25519_dalek::SigningKey, WorkerError> {
+/// Reads the Ed25519 key that signs audit checkpoints (32 bytes, base64,
+/// in a file), creating it — readable by the owner alone from the start —
+/// on first use.
+pub fn signing_key(path: &std::path::Path) -> Result<ed25519_dalek::SigningKey, WorkerError> {
     use base64::Engine as _;
+    use std::io::Write as _;
     let problem = |problem: String| WorkerError::AuditKey {
         path: path.to_owned(),
         problem,
     };
+    if !path.exists() {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| problem(format!("no randomness: {e}")))?;
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| problem(e.to_string()))?;
+        }
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(path)
+            .and_then(|mut file| {
+                file.write_all(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(key.to_bytes())
+                        .as_bytes(),
+                )
+            })
+            .map_err(|e| problem(e.to_string()))?;
+        tracing::info!(key = %path.display(), "created the audit checkpoint key (0600)");
+        return Ok(key);
+    }
     let text = std::fs::read_to_string(path).map_err(|e| problem(e.to_string()))?;
     let seed: [u8; 32] = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
@@ -126,18 +154,11 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
         });
     }
     // Checkpoints need only the database: they go on while Temporal is away.
-    match &config.audit_key {
-        Some(path) => {
-            let settings = checkpoint::CheckpointSettings {
-                key: read_signing_key(path)?,
-                every: config.audit_checkpoint_every,
-            };
-            tokio::spawn(checkpoint::run(pool.clone(), settings, stop.clone()));
-        }
-        None => tracing::warn!(
-            "JIANDU_AUDIT_KEY_FILE is not set: the audit log gets no signed checkpoints"
-        ),
-    }
+    let settings = checkpoint::CheckpointSettings {
+        key: signing_key(&config.audit_key)?,
+        every: config.audit_checkpoint_every,
+    };
+    tokio::spawn(checkpoint::run(pool.clone(), settings, stop.clone()));
     let url = if config.temporal_address.contains("://") {
         config.temporal_address.clone()
     } else {

@@ -278,11 +278,11 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
         wait_listening(&temporal_address, "Temporal")?;
     }
     children.0.push(
-        Command::new(jiandu(root))
-            .args(["worker", "--from", "spin.toml"])
+        Command::new(target_dir(root).join("debug/jiandu-worker"))
+            .arg("run")
             .env("TEMPORAL_ADDRESS", &temporal_address)
             .spawn()
-            .context("starting jiandu worker")?,
+            .context("starting jiandu-worker")?,
     );
     eprintln!(
         "xtask: a staff token per demo person, valid 12 hours (Authorization: Bearer <token>); \

@@ -1,13 +1,14 @@
-//! `jiandu audit verify`: checks a database's audit log offline — every
+//! `jiandu-worker audit verify`: checks a database's audit log offline — every
 //! entry follows from the one before, every stored hash is the entry's own,
 //! and every checkpoint is signed by the given key and vouches for an entry
 //! that is still there, unchanged. It names the first thing that is wrong.
 
-use std::path::Path;
+use std::str::FromStr as _;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use jiandu_domain::audit::{ChainError, GENESIS, checkpoint_message, follow};
-use jiandu_workflows::checkpoint::{entries_after, key_id};
+
+use crate::checkpoint::{entries_after, key_id};
 use sqlx::Row as _;
 
 /// What a verified log holds.
@@ -47,11 +48,10 @@ pub enum Tampered {
     Checkpoint(i64),
 }
 
-/// Verifies the audit log in the SQLite database at `db` against `key`.
-pub async fn verify(db: &Path, key: &VerifyingKey) -> anyhow::Result<Result<Verified, Tampered>> {
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(db)
-        .read_only(true);
+/// Verifies the audit log in the database at `url` against `key`, opening
+/// it read-only.
+pub async fn verify(url: &str, key: &VerifyingKey) -> sqlx::Result<Result<Verified, Tampered>> {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.read_only(true);
     let pool = sqlx::SqlitePool::connect_with(options).await?;
     let entries = entries_after(&pool, 0).await?;
     let checkpoints =
