@@ -12,6 +12,7 @@ use crate::dispatch::ComponentHandler;
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::outbound::OutboundPolicy;
+use crate::postgres::PostgresCtx;
 use crate::routes::Router;
 use crate::runtime_config::RuntimeConfig;
 use crate::sqlite::{Databases, SqliteCtx};
@@ -99,9 +100,11 @@ impl App {
             let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre).map_err(|e| {
                 anyhow::anyhow!("component `{id}` does not export wasi:http/handler@0.3.0 (build it with spin-sdk 7): {e:#}")
             })?;
+            let outbound = OutboundPolicy::new(&component.allowed_outbound_hosts)
+                .map_err(|e| anyhow::anyhow!("component `{id}`: {e}"))?;
             let grants = Grants {
-                outbound: OutboundPolicy::new(&component.allowed_outbound_hosts)
-                    .map_err(anyhow::Error::msg)?,
+                postgres: PostgresCtx::new(outbound.clone()),
+                outbound,
                 sqlite: SqliteCtx::new(
                     databases.clone(),
                     component.sqlite_databases.clone().into(),

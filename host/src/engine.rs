@@ -48,7 +48,7 @@ pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
 }
 
 /// The linker with every interface a component may import: WASI 0.2 and 0.3,
-/// `wasi:http`, `spin:sqlite` and `spin:variables`.
+/// `wasi:http`, `spin:sqlite`, `spin:postgres` and `spin:variables`.
 pub fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -57,6 +57,10 @@ pub fn linker(engine: &Engine) -> anyhow::Result<Linker<StoreState>> {
     crate::bindings::spin::sqlite::sqlite::add_to_linker::<_, crate::sqlite::SpinSqlite>(
         &mut linker,
         StoreState::sqlite,
+    )?;
+    crate::bindings::spin::postgres::postgres::add_to_linker::<_, crate::postgres::SpinPostgres>(
+        &mut linker,
+        StoreState::postgres,
     )?;
     crate::bindings::spin::variables::variables::add_to_linker::<_, crate::variables::Variables>(
         &mut linker,

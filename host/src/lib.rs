@@ -5,7 +5,7 @@
 //! HTTP: each request is routed by Spin's rules to a component instance
 //! (reused for several requests), which runs under a memory limit, a time
 //! limit (epoch interruption) and a body limit. Components get `spin:sqlite`
-//! (sqlx), `spin:variables`, and outbound `wasi:http` to their allowed hosts.
+//! and `spin:postgres` (sqlx), `spin:variables`, and outbound `wasi:http` to their allowed hosts.
 //!
 //! ```no_run
 //! # async fn run() -> anyhow::Result<()> {
@@ -32,9 +32,11 @@ pub mod limits;
 pub mod manifest;
 pub mod migrate;
 pub mod outbound;
+pub mod postgres;
 pub mod routes;
 pub mod runtime_config;
 pub mod server;
+pub mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod variables;
@@ -48,6 +50,8 @@ pub mod bindings {
         imports: { default: async | trappable },
         with: {
             "spin:sqlite/sqlite.connection": crate::sqlite::Connection,
+            "spin:postgres/postgres.connection": crate::postgres::Connection,
+            "spin:postgres/postgres.connection-builder": crate::postgres::Builder,
         },
     });
 }

@@ -1,6 +1,7 @@
-//! Outbound HTTP: a component may call only the hosts its manifest lists in
-//! `allowed_outbound_hosts`; every other request is refused with
-//! `HttpRequestDenied` before any connection is made.
+//! Outbound connections: a component may reach only the hosts its manifest
+//! lists in `allowed_outbound_hosts`. An HTTP request to any other is
+//! refused with `HttpRequestDenied`, a PostgreSQL connection with
+//! `connection-failed`, before any connection is made.
 
 use std::sync::Arc;
 
@@ -35,8 +36,8 @@ impl AllowedHost {
         };
         let scheme = match scheme {
             "*" => None,
-            "http" | "https" => Some(scheme.to_owned()),
-            _ => return bad("has a scheme other than http, https or *"),
+            "http" | "https" | "postgres" => Some(scheme.to_owned()),
+            _ => return bad("has a scheme other than http, https, postgres or *"),
         };
         let rest = rest.trim_end_matches('/');
         if rest.contains('/') {
@@ -53,6 +54,7 @@ impl AllowedHost {
                 match scheme.as_deref() {
                     Some("http") => Some(80),
                     Some("https") => Some(443),
+                    Some("postgres") => Some(5432),
                     _ => None,
                 },
             ),
@@ -101,6 +103,11 @@ impl OutboundPolicy {
         Ok(Self {
             allowed: allowed.into(),
         })
+    }
+
+    /// Whether a connection to `scheme://host:port` is allowed.
+    pub fn allows_address(&self, scheme: &str, host: &str, port: u16) -> bool {
+        self.allowed.iter().any(|a| a.allows(scheme, host, port))
     }
 
     fn allows(&self, uri: &http::Uri) -> bool {
@@ -173,6 +180,22 @@ mod tests {
             ("*://*.example.com:*", "http", "a.example.com", 1, true),
             ("*://*.example.com:*", "http", "badexample.com", 1, false),
             ("https://*", "https", "anything", 443, true),
+            ("postgres://127.0.0.1", "postgres", "127.0.0.1", 5432, true),
+            (
+                "postgres://127.0.0.1:5432",
+                "postgres",
+                "127.0.0.1",
+                5433,
+                false,
+            ),
+            (
+                "postgres://127.0.0.1:5432",
+                "http",
+                "127.0.0.1",
+                5432,
+                false,
+            ),
+            ("https://db.example", "postgres", "db.example", 443, false),
         ];
         for (entry, scheme, host, port, expected) in cases {
             let a = AllowedHost::parse(entry).unwrap();

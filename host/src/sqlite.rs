@@ -23,6 +23,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
 use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
+use crate::sql::{TransactionEffect, transaction_effect};
 
 /// Connection pools for every database label, shared by all components.
 #[derive(Debug, Default)]
@@ -206,30 +207,6 @@ impl Drop for Held {
                 drop(lock);
             });
         }
-    }
-}
-
-/// What a statement does to the connection's transaction.
-#[derive(PartialEq)]
-enum TransactionEffect {
-    Begins,
-    Ends,
-    None,
-}
-
-fn transaction_effect(sql: &str) -> TransactionEffect {
-    let verb = sql
-        .trim_start()
-        .get(..8)
-        .unwrap_or(sql.trim_start())
-        .to_ascii_uppercase();
-    if verb.starts_with("BEGIN") {
-        TransactionEffect::Begins
-    } else if verb.starts_with("COMMIT") || verb.starts_with("END") || verb.starts_with("ROLLBACK")
-    {
-        TransactionEffect::Ends
-    } else {
-        TransactionEffect::None
     }
 }
 
@@ -474,29 +451,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statements_are_classified_for_transactions_and_columns() {
+    fn statements_that_may_return_columns_are_told_apart() {
         let cases = [
-            ("BEGIN IMMEDIATE", TransactionEffect::Begins, false),
-            ("  begin", TransactionEffect::Begins, false),
-            ("COMMIT", TransactionEffect::Ends, false),
-            ("rollback", TransactionEffect::Ends, false),
-            ("END TRANSACTION", TransactionEffect::Ends, false),
-            ("INSERT INTO t VALUES (1)", TransactionEffect::None, false),
-            (
-                "insert into t values (1) returning id",
-                TransactionEffect::None,
-                true,
-            ),
-            ("SELECT 1", TransactionEffect::None, true),
-            (
-                "WITH x AS (SELECT 1) SELECT * FROM x",
-                TransactionEffect::None,
-                true,
-            ),
-            ("PRAGMA journal_mode", TransactionEffect::None, true),
+            ("BEGIN IMMEDIATE", false),
+            ("COMMIT", false),
+            ("INSERT INTO t VALUES (1)", false),
+            ("insert into t values (1) returning id", true),
+            ("SELECT 1", true),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", true),
+            ("PRAGMA journal_mode", true),
         ];
-        for (sql, effect, columns) in cases {
-            assert!(transaction_effect(sql) == effect, "{sql}");
+        for (sql, columns) in cases {
             assert_eq!(may_return_columns(sql), columns, "{sql}");
         }
     }

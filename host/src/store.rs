@@ -8,6 +8,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::outbound::OutboundPolicy;
+use crate::postgres::{PostgresCtx, PostgresView};
 use crate::sqlite::{SqliteCtx, SqliteView};
 use crate::variables::ComponentVariables;
 
@@ -18,6 +19,7 @@ pub struct StoreState {
     http: WasiHttpCtx,
     outbound: OutboundPolicy,
     sqlite: SqliteCtx,
+    postgres: PostgresCtx,
     variables: Arc<ComponentVariables>,
     /// Memory and instance limits enforced by the store's limiter.
     pub limits: StoreLimits,
@@ -30,6 +32,8 @@ pub struct Grants {
     pub outbound: OutboundPolicy,
     /// SQLite databases it may open.
     pub sqlite: SqliteCtx,
+    /// PostgreSQL addresses it may open, and its pools.
+    pub postgres: PostgresCtx,
     /// Its resolved variables.
     pub variables: Arc<ComponentVariables>,
     /// Its environment variables.
@@ -51,6 +55,7 @@ impl StoreState {
             http: WasiHttpCtx::new(),
             outbound: grants.outbound.clone(),
             sqlite: grants.sqlite.clone(),
+            postgres: grants.postgres.clone(),
             variables: grants.variables.clone(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(memory_bytes)
@@ -64,6 +69,14 @@ impl StoreState {
         SqliteView {
             table: &mut self.table,
             ctx: &self.sqlite,
+        }
+    }
+
+    /// The view `spin:postgres` works on.
+    pub fn postgres(&mut self) -> PostgresView<'_> {
+        PostgresView {
+            table: &mut self.table,
+            ctx: &self.postgres,
         }
     }
 

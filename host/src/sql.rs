@@ -1,0 +1,59 @@
+//! What the host needs to know of guests' SQL, whatever the database: which
+//! statements open and close a transaction.
+
+/// What a statement does to its connection's transaction.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TransactionEffect {
+    /// `BEGIN` or `START TRANSACTION`.
+    Begins,
+    /// `COMMIT`, `END`, `ROLLBACK` or `ABORT` (not `ROLLBACK TO` a savepoint).
+    Ends,
+    /// Anything else.
+    None,
+}
+
+/// Classifies a statement by its first words.
+pub fn transaction_effect(sql: &str) -> TransactionEffect {
+    let mut words = sql.split_whitespace().map(str::to_ascii_uppercase);
+    let first = words.next().unwrap_or_default();
+    let first = first.trim_end_matches(';');
+    match first {
+        "BEGIN" => TransactionEffect::Begins,
+        "START" if words.next().is_some_and(|w| w.starts_with("TRANSACTION")) => {
+            TransactionEffect::Begins
+        }
+        "ROLLBACK" if words.any(|w| w == "TO") => TransactionEffect::None,
+        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => TransactionEffect::Ends,
+        _ => TransactionEffect::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_classified_for_transactions() {
+        let cases = [
+            ("BEGIN IMMEDIATE", TransactionEffect::Begins),
+            ("  begin", TransactionEffect::Begins),
+            ("BEGIN;", TransactionEffect::Begins),
+            (
+                "start transaction isolation level serializable",
+                TransactionEffect::Begins,
+            ),
+            ("COMMIT", TransactionEffect::Ends),
+            ("rollback", TransactionEffect::Ends),
+            ("ROLLBACK TO SAVEPOINT a", TransactionEffect::None),
+            ("rollback transaction to a", TransactionEffect::None),
+            ("END TRANSACTION", TransactionEffect::Ends),
+            ("abort", TransactionEffect::Ends),
+            ("INSERT INTO t VALUES (1)", TransactionEffect::None),
+            ("SELECT 1", TransactionEffect::None),
+            ("beginning", TransactionEffect::None),
+        ];
+        for (sql, effect) in cases {
+            assert_eq!(transaction_effect(sql), effect, "{sql}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `spin:postgres` on the real host: the `testbed` component against the
+//! PostgreSQL the machine runs, each test on a database of its own.
+
+use std::time::Duration;
+
+use jiandu_tests::postgres::PgDatabase;
+use jiandu_tests::{Host, Reply, testbed_manifest};
+
+const SERVER: &str = "postgres://127.0.0.1:5432";
+
+fn testbed(allowed: &[&str]) -> (Host, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = testbed_manifest(dir.path(), allowed);
+    (Host::start(&manifest, &[]), dir)
+}
+
+/// Runs each line of `script` as a statement on one connection.
+fn script(host: &Host, address: &str, script: &str) -> Reply {
+    plain(host.send(
+        "POST",
+        "/testbed/pg",
+        &[("x-pg-address", address)],
+        Some(script.as_bytes()),
+    ))
+}
+
+/// The reply with the interface's values written without their type names
+/// (`Int32(1)` for `DbValue::Int32(1)`).
+fn plain(mut reply: Reply) -> Reply {
+    for prefix in ["DbDataType::", "DbValue::", "QueryError::", "Error::"] {
+        reply.text = reply.text.replace(prefix, "");
+    }
+    reply
+}
+
+#[test]
+fn every_supported_type_goes_in_as_a_parameter_and_comes_back() {
+    let db = PgDatabase::create();
+    let (host, _dir) = testbed(&[SERVER]);
+    let reply = plain(host.send(
+        "POST",
+        "/testbed/pg/types",
+        &[("x-pg-address", &db.url())],
+        None,
+    ));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let json = format!("Jsonb({:?})", "{\"kind\": \"三资\"}".as_bytes().to_vec());
+    let expected = format!(
+        "([Boolean, Int16, Int32, Int64, Floating32, Floating64, Str, Str, Binary, Date, Time, \
+         Datetime, Datetime, Uuid, Jsonb, Decimal, ArrayInt32, ArrayInt64, ArrayStr, ArrayDecimal, \
+         Interval, Str], [[Boolean(true), Int16(-12), Int32(70000), Int64(-9000000000), \
+         Floating32(1.5), Floating64(-2.25), Str(\"问题线索\"), Str(\"村务\"), Binary([0, 1, 255]), \
+         Date((2026, 11, 27)), Time((13, 5, 9, 250000000)), \
+         Datetime((2026, 11, 27, 23, 59, 58, 123456000)), \
+         Datetime((2026, 12, 27, 23, 59, 59, 0)), \
+         Uuid(\"0f8fad5b-d9cb-469f-a165-70867728950e\"), {json}, Decimal(\"-12345.6789\"), \
+         ArrayInt32([Some(1), None, Some(3)]), ArrayInt64([Some(-1)]), \
+         ArrayStr([Some(\"a\"), None]), ArrayDecimal([Some(\"0.5\")]), \
+         Interval(Interval {{ micros: 1500000, days: 2, months: 3 }}), DbNull]])"
+    );
+    assert_eq!(reply.text, expected);
+}
+
+#[test]
+fn a_transaction_is_one_connection_and_an_abandoned_one_is_rolled_back() {
+    let db = PgDatabase::create();
+    let (host, _dir) = testbed(&[SERVER]);
+    let url = db.url();
+    let reply = script(
+        &host,
+        &url,
+        "CREATE TABLE t (n int)\nBEGIN\nINSERT INTO t VALUES (1)\nROLLBACK\n\
+         BEGIN\nINSERT INTO t VALUES (2)\nCOMMIT\nSELECT n FROM t",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.text.lines().last(),
+        Some("ok ([Int32], [[Int32(2)]])"),
+        "{}",
+        reply.text
+    );
+    // The component returns with a transaction open: the host rolls it back
+    // before the connection serves anyone else.
+    let reply = script(&host, &url, "BEGIN\nINSERT INTO t VALUES (3)");
+    assert_eq!(reply.text, "ok ([], [])\nok ([], [])\n");
+    let idle_in_transaction = "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND state LIKE 'idle in transaction%'";
+    let rolled_back = host.wait_for(Duration::from_secs(30), || {
+        script(&host, &url, idle_in_transaction).text == "ok ([Int64], [[Int64(0)]])\n"
+    });
+    assert!(rolled_back, "a transaction stayed open:\n{}", host.logs());
+    for _ in 0..3 {
+        assert_eq!(
+            script(&host, &url, "SELECT count(*) FROM t").text,
+            "ok ([Int64], [[Int64(1)]])\n"
+        );
+    }
+}
+
+#[test]
+fn errors_carry_postgres_codes_and_addresses_take_both_forms() {
+    let db = PgDatabase::create();
+    let (host, _dir) = testbed(&[SERVER]);
+    let reply = script(
+        &host,
+        &db.url(),
+        "SELEC 1\nCREATE TABLE u (id int PRIMARY KEY)\nINSERT INTO u VALUES (1)\nINSERT INTO u VALUES (1)",
+    );
+    let lines: Vec<&str> = reply.text.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", reply.text);
+    assert!(
+        lines[0].starts_with("err PgError(QueryFailed(DbError(DbError {")
+            && lines[0].contains("code: \"42601\""),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[3].contains("code: \"23505\"") && lines[3].contains("(\"constraint\", \"u_pkey\")"),
+        "{}",
+        lines[3]
+    );
+    let pairs = format!(
+        "host=127.0.0.1 port=5432 user=postgres dbname={}",
+        db.name()
+    );
+    assert_eq!(
+        script(&host, &pairs, "SELECT count(*) FROM u").text,
+        "ok ([Int64], [[Int64(1)]])\n"
+    );
+}
+
+#[test]
+fn postgres_reaches_only_allowed_addresses() {
+    let db = PgDatabase::create();
+    for allowed in [
+        &[][..],
+        &["postgres://127.0.0.1:5433"],
+        &["https://127.0.0.1:5432"],
+    ] {
+        let (host, _dir) = testbed(allowed);
+        let reply = script(&host, &db.url(), "SELECT 1");
+        assert_eq!(reply.status, 502, "{allowed:?}: {}", reply.text);
+        assert!(
+            reply.text.contains("ConnectionFailed")
+                && reply
+                    .text
+                    .contains("postgres://127.0.0.1:5432 is not allowed"),
+            "{allowed:?}: {}",
+            reply.text
+        );
+        let logged = host.wait_for(Duration::from_secs(10), || {
+            host.logs().contains("not in allowed_outbound_hosts")
+        });
+        assert!(logged, "{}", host.logs());
+    }
+    let (host, _dir) = testbed(&["postgres://127.0.0.1:*"]);
+    assert_eq!(
+        script(&host, &db.url(), "SELECT 1").text,
+        "ok ([Int32], [[Int32(1)]])\n"
+    );
+}
