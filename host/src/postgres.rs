@@ -36,7 +36,7 @@ use crate::bindings::spin::postgres::postgres::{
     self, Column, DbError, DbValue, Error, ParameterValue, QueryError, RowSet,
 };
 use crate::outbound::OutboundPolicy;
-use crate::sql::{TransactionEffect, transaction_effect};
+use crate::sql::{TransactionEffect, stream_rows, transaction_effect};
 
 /// Connections one component keeps open to one address at most.
 const POOL_SIZE: u32 = 8;
@@ -457,8 +457,7 @@ impl<T> postgres::HostConnectionWithStore<T> for SpinPostgres {
             Err(e) => return Ok(Err(e)),
         };
         accessor.with(|mut a| {
-            let rows = StreamReader::new(&mut a, rows)?;
-            let done = FutureReader::new(&mut a, async { wasmtime::error::Ok(Ok(())) })?;
+            let (rows, done) = stream_rows(&mut a, rows)?;
             Ok(Ok((columns, rows, done)))
         })
     }

@@ -1,5 +1,9 @@
-//! What the host needs to know of guests' SQL, whatever the database: which
-//! statements open and close a transaction.
+//! What `spin:sqlite` and `spin:postgres` share: which statements open and
+//! close a transaction, and how result rows reach a guest that asked for a
+//! stream.
+
+use wasmtime::AsContextMut;
+use wasmtime::component::{FutureReader, Lift, Lower, StreamProducer, StreamReader};
 
 /// What a statement does to its connection's transaction.
 #[derive(Debug, PartialEq, Eq)]
@@ -26,6 +30,24 @@ pub fn transaction_effect(sql: &str) -> TransactionEffect {
         "COMMIT" | "END" | "ROLLBACK" | "ABORT" => TransactionEffect::Ends,
         _ => TransactionEffect::None,
     }
+}
+
+/// Rows streamed to a guest, and the future that says how the stream ended.
+pub type RowStream<R, E> = (StreamReader<R>, FutureReader<Result<(), E>>);
+
+/// Result rows, all fetched already, as the stream an `-async` query
+/// returns, with the future that reports how the stream ended (always well,
+/// since every row is in hand).
+pub fn stream_rows<S, R, E>(mut store: S, rows: Vec<R>) -> wasmtime::Result<RowStream<R, E>>
+where
+    S: AsContextMut,
+    R: Lower + Lift + Send + Sync + 'static,
+    E: Lower + Lift + Send + Sync + 'static,
+    Vec<R>: StreamProducer<S::Data, Item = R>,
+{
+    let rows = StreamReader::new(&mut store, rows)?;
+    let done = FutureReader::new(&mut store, async { wasmtime::error::Ok(Ok(())) })?;
+    Ok((rows, done))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
 use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
-use crate::sql::{TransactionEffect, transaction_effect};
+use crate::sql::{TransactionEffect, stream_rows, transaction_effect};
 
 /// Connection pools for every database label, shared by all components.
 #[derive(Debug, Default)]
@@ -423,8 +423,7 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
             Err(e) => return Ok(Err(e)),
         };
         accessor.with(|mut a| {
-            let rows = StreamReader::new(&mut a, rows)?;
-            let done = FutureReader::new(&mut a, async { wasmtime::error::Ok(Ok(())) })?;
+            let (rows, done) = stream_rows(&mut a, rows)?;
             Ok(Ok((columns, rows, done)))
         })
     }
