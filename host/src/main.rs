@@ -45,8 +45,8 @@ enum Command {
         #[arg(long, env = "JIANDU_COMPILE_CACHE")]
         cache_dir: Option<PathBuf>,
     },
-    /// Apply database migrations to a SQLite database label, and load the
-    /// org tree (validated; a changed file becomes a new version that
+    /// Apply database migrations (to a SQLite label, or to `--database-url`,
+    /// SQLite or PostgreSQL), and load the org tree (validated; a changed file becomes a new version that
     /// running components pick up).
     Migrate {
         #[command(flatten)]
@@ -124,9 +124,14 @@ enum KeysCommand {
     Private,
 }
 
-/// Which SQLite database, as `spin up` would find it.
+/// Which database: `--database-url`, or the SQLite file of a label as
+/// `spin up` would find it.
 #[derive(clap::Args)]
 struct Database {
+    /// The database's URL (`sqlite://FILE` or `postgres://...`); instead of
+    /// the manifest's label.
+    #[arg(long, env = "JIANDU_DATABASE_URL")]
+    database_url: Option<String>,
     /// The Spin manifest (relative database paths are resolved against it).
     #[arg(long = "from", short = 'f', default_value = "spin.toml")]
     manifest: PathBuf,
@@ -139,7 +144,15 @@ struct Database {
 }
 
 impl Database {
-    /// Where the database file lives.
+    /// The database's URL.
+    fn url(&self) -> anyhow::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => Ok(format!("sqlite://{}", self.path()?.display())),
+        }
+    }
+
+    /// Where the label's database file lives.
     fn path(&self) -> anyhow::Result<PathBuf> {
         let config = match &self.runtime_config_file {
             Some(path) => RuntimeConfig::from_file(path)?,
@@ -188,18 +201,14 @@ async fn main() -> anyhow::Result<()> {
             jiandu_host::server::serve(app, listener, shutdown_signal()).await?;
         }
         Command::Migrate { database, orgs } => {
-            let path = database.path()?;
-            let label = &database.label;
-            jiandu_host::migrate::sqlite(&path)
+            let url = database.url()?;
+            jiandu_host::migrate::migrate(&url)
                 .await
-                .with_context(|| format!("migrating {}", path.display()))?;
-            println!(
-                "jiandu: database `{label}` at {} is up to date",
-                path.display()
-            );
+                .with_context(|| format!("migrating {url}"))?;
+            println!("jiandu: database {url} is up to date");
             let default = manifest_dir(&database.manifest).join("orgs/zaozhuang.json");
             match orgs.or_else(|| default.exists().then_some(default)) {
-                Some(file) => match jiandu_host::migrate::org_tree(&path, &file).await? {
+                Some(file) => match jiandu_host::migrate::org_tree(&url, &file).await? {
                     TreeLoad::Unchanged { version } => {
                         println!(
                             "jiandu: org tree {} unchanged (version {version})",
@@ -217,7 +226,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::TrustList { database, issuers } => {
-            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let tree = jiandu_host::migrate::stored_tree(&database.url()?).await?;
             let trust = DemoIssuers::new(issuers).trust_list(&tree)?;
             println!("{}", serde_json::to_string(&trust)?);
         }
@@ -229,7 +238,7 @@ async fn main() -> anyhow::Result<()> {
             sub,
             hours,
         } => {
-            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let tree = jiandu_host::migrate::stored_tree(&database.url()?).await?;
             let roles = roles
                 .iter()
                 .map(|r| {
@@ -244,7 +253,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", signer.token(&sub, &org, &roles, now(), hours * 3600));
         }
         Command::DemoTokens { database, issuers } => {
-            let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+            let tree = jiandu_host::migrate::stored_tree(&database.url()?).await?;
             let issuers = DemoIssuers::new(issuers);
             for org in tree.iter() {
                 for person in &org.people {
@@ -274,7 +283,7 @@ async fn keys(store: KeyStore, command: KeysCommand) -> anyhow::Result<()> {
             database,
         } => {
             let orgs = if missing {
-                let tree = jiandu_host::migrate::stored_tree(&database.path()?).await?;
+                let tree = jiandu_host::migrate::stored_tree(&database.url()?).await?;
                 let mut orgs = Vec::new();
                 for org in tree.iter().filter(|o| o.kind == OrgKind::Commission) {
                     if !store.has(&org.id)? {

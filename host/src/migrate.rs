@@ -1,19 +1,46 @@
-//! Schema migrations for the SQLite database the components share
-//! (`migrations/sqlite`, embedded at build time), and loading the org tree.
+//! Schema migrations for the database the components share — SQLite
+//! (`migrations/sqlite`) or PostgreSQL (`migrations/postgres`), both
+//! embedded at build time and chosen by the database URL — and loading the
+//! org tree. The org tree's SQL is written once, with `$N` placeholders,
+//! which both databases take.
 
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use jiandu_domain::org::OrgTree;
 use sha2::Digest as _;
-use sqlx::{Row as _, SqlitePool};
+use sqlx::AnyPool;
+use sqlx::Row as _;
 
-/// Applies every pending migration to the SQLite file at `path`, creating it if needed.
-pub async fn sqlite(path: &Path) -> anyhow::Result<()> {
-    let pool = crate::sqlite::pool(path).await?;
-    sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-    pool.close().await;
+/// Applies every pending migration to the database at `url`: a
+/// `sqlite://` file (created if needed) or a `postgres://` database.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    if let Some(path) = sqlite_path(url) {
+        let pool = crate::sqlite::pool(Path::new(path)).await?;
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        pool.close().await;
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let pool = sqlx::PgPool::connect(url).await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        pool.close().await;
+    } else {
+        bail!("{url} is neither a sqlite:// nor a postgres:// URL");
+    }
     Ok(())
+}
+
+/// The file a `sqlite:` URL names.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    Some(rest.strip_prefix("//").unwrap_or(rest))
+}
+
+/// A pool on the database at `url`, whichever it is.
+async fn connect(url: &str) -> anyhow::Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    AnyPool::connect(url)
+        .await
+        .with_context(|| format!("opening {url}"))
 }
 
 /// What loading the org tree did.
@@ -35,13 +62,13 @@ pub enum TreeLoad {
 
 /// Reads, validates (schema, then the tree's own rules) and stores the org
 /// tree in `file`. Readers pick up a changed tree by its version.
-pub async fn org_tree(db: &Path, file: &Path) -> anyhow::Result<TreeLoad> {
+pub async fn org_tree(url: &str, file: &Path) -> anyhow::Result<TreeLoad> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("reading the org tree {}", file.display()))?;
     let tree =
         validate(&text).with_context(|| format!("{} is not a valid org tree", file.display()))?;
     let sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
-    let pool = crate::sqlite::pool(db).await?;
+    let pool = connect(url).await?;
     let result = store(
         &pool,
         &text,
@@ -76,7 +103,7 @@ pub fn validate(text: &str) -> anyhow::Result<OrgTree> {
 }
 
 async fn store(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     text: &str,
     sha256: &str,
     source: &str,
@@ -99,7 +126,7 @@ async fn store(
         .format(&time::format_description::well_known::Rfc3339)
         .expect("UTC formats");
     sqlx::query(
-        "INSERT INTO org_tree (id, version, sha256, tree, source, loaded_at) VALUES (1, ?, ?, ?, ?, ?)
+        "INSERT INTO org_tree (id, version, sha256, tree, source, loaded_at) VALUES (1, $1, $2, $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, sha256 = excluded.sha256,
              tree = excluded.tree, source = excluded.source, loaded_at = excluded.loaded_at",
     )
@@ -114,9 +141,9 @@ async fn store(
     Ok(TreeLoad::Loaded { version, orgs })
 }
 
-/// The org tree stored in the database at `db`.
-pub async fn stored_tree(db: &Path) -> anyhow::Result<OrgTree> {
-    let pool = crate::sqlite::pool(db).await?;
+/// The org tree stored in the database at `url`.
+pub async fn stored_tree(url: &str) -> anyhow::Result<OrgTree> {
+    let pool = connect(url).await?;
     let row = sqlx::query("SELECT tree FROM org_tree WHERE id = 1")
         .fetch_optional(&pool)
         .await?;

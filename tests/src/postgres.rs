@@ -17,7 +17,8 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
-fn block_on<T>(f: impl Future<Output = T>) -> T {
+/// Runs `f` to completion on a runtime of its own (tests are synchronous).
+pub fn block_on<T>(f: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,9 +1,11 @@
-//! `spin:postgres` on the real host: the `testbed` component against the
-//! PostgreSQL the machine runs, each test on a database of its own.
+//! PostgreSQL behind the same product: `spin:postgres` on the real host (the
+//! `testbed` component) and `jiandu migrate` on the PostgreSQL the machine
+//! runs, each test on a database of its own.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use jiandu_tests::postgres::PgDatabase;
+use jiandu_tests::postgres::{PgDatabase, block_on};
 use jiandu_tests::{Host, Reply, testbed_manifest};
 
 const SERVER: &str = "postgres://127.0.0.1:5432";
@@ -158,4 +160,155 @@ fn postgres_reaches_only_allowed_addresses() {
         script(&host, &db.url(), "SELECT 1").text,
         "ok ([Int32], [[Int32(1)]])\n"
     );
+}
+
+/// Runs `jiandu migrate --database-url URL [--orgs FILE]`; its stdout.
+fn migrate(url: &str, orgs: Option<&std::path::Path>) -> String {
+    let mut command = std::process::Command::new(jiandu_tests::jiandu_bin());
+    command.args(["migrate", "--database-url", url]);
+    if let Some(file) = orgs {
+        command.arg("--orgs").arg(file);
+    }
+    let out = command.output().expect("run jiandu migrate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Rows of one text column.
+async fn strings<'c, E: sqlx::Executor<'c>>(e: E, sql: &'static str) -> BTreeSet<String>
+where
+    String: for<'r> sqlx::Decode<'r, E::Database> + sqlx::Type<E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments: sqlx::IntoArguments<E::Database>,
+    usize: sqlx::ColumnIndex<<E::Database as sqlx::Database>::Row>,
+{
+    sqlx::query_scalar::<_, String>(sql)
+        .fetch_all(e)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn jiandu_migrate_gives_postgres_the_schema_and_the_rules_sqlite_has() {
+    use sqlx::Connection as _;
+    let db = PgDatabase::create();
+    let orgs = jiandu_tests::repo().join("orgs/zaozhuang.json");
+    let first = migrate(&db.url(), Some(&orgs));
+    assert!(first.contains("loaded as version 1"), "{first}");
+    let again = migrate(&db.url(), Some(&orgs));
+    assert!(again.contains("unchanged (version 1)"), "{again}");
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("twin.db").display());
+    migrate(&sqlite, None);
+
+    block_on(async {
+        let mut lite = sqlx::SqliteConnection::connect(&sqlite).await.unwrap();
+        let mut pg = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+        // Every table and column, and whether it may be NULL (a key may not).
+        let lite_columns = strings(
+            &mut lite,
+            "SELECT m.name || '.' || p.name || CASE WHEN p.\"notnull\" = 1 OR p.pk > 0 \
+             THEN ' not null' ELSE '' END \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\'",
+        )
+        .await;
+        let pg_columns = strings(
+            &mut pg,
+            "SELECT table_name || '.' || column_name || CASE WHEN is_nullable = 'NO' \
+             THEN ' not null' ELSE '' END \
+             FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+        )
+        .await;
+        assert!(lite_columns.len() > 150, "{lite_columns:?}");
+        assert_eq!(pg_columns, lite_columns);
+        // Every index a migration names.
+        let lite_indexes = strings(
+            &mut lite,
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+        )
+        .await;
+        let pg_indexes = strings(
+            &mut pg,
+            "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' \
+             AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+        )
+        .await;
+        assert_eq!(pg_indexes, lite_indexes);
+        // The rules: history tables refuse UPDATE, DELETE and TRUNCATE.
+        let triggers = strings(
+            &mut pg,
+            "SELECT tgname::text FROM pg_trigger WHERE NOT tgisinternal",
+        )
+        .await;
+        for table in [
+            "audit_log",
+            "audit_checkpoints",
+            "task_events",
+            "problem_events",
+            "campaign_events",
+        ] {
+            for trigger in [
+                format!("{table}_append_only"),
+                format!("{table}_no_truncate"),
+            ] {
+                assert!(triggers.contains(&trigger), "{trigger}: {triggers:?}");
+            }
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, actor_org, actor_roles, action, object, \
+             request_id, outcome, prev_hash, hash) \
+             VALUES (1, 't', 'a', 'o', 'r', 'report.read', 'report:x', 'req', 'done', '\\x00', '\\x01')",
+        )
+        .execute(&mut pg)
+        .await
+        .unwrap();
+        for change in [
+            "UPDATE audit_log SET detail = 'edited'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "TRUNCATE task_events",
+        ] {
+            let refused = sqlx::query(change).execute(&mut pg).await.unwrap_err();
+            assert!(
+                refused.to_string().contains("append-only"),
+                "{change}: {refused}"
+            );
+        }
+        // A 提级监督 listing is only ever unlisted, once.
+        sqlx::query(
+            "INSERT INTO elevated_villages (village, county, starts_on, ends_on, reason, listed_by, listed_at) \
+             VALUES ('v', 'c', '2026-01-01', '2026-12-31', 'r', 'p', 't')",
+        )
+        .execute(&mut pg)
+        .await
+        .unwrap();
+        for change in [
+            "UPDATE elevated_villages SET reason = 'other'",
+            "DELETE FROM elevated_villages",
+        ] {
+            assert!(
+                sqlx::query(change).execute(&mut pg).await.is_err(),
+                "{change}"
+            );
+        }
+        sqlx::query("UPDATE elevated_villages SET unlisted_at = 't2', unlisted_by = 'p', unlist_reason = 'done'")
+            .execute(&mut pg)
+            .await
+            .unwrap();
+        let again = sqlx::query("UPDATE elevated_villages SET unlist_reason = 'again'")
+            .execute(&mut pg)
+            .await
+            .unwrap_err();
+        assert!(
+            again.to_string().contains("only ever unlisted, once"),
+            "{again}"
+        );
+    });
 }
