@@ -101,8 +101,120 @@ pub struct HttpTrigger {
     pub id: Option<String>,
     /// The route, e.g. `/api/v1/reports/...`.
     pub route: String,
-    /// The id of the component that handles it.
+    /// The id of the component that handles it. A component written inline
+    /// in the trigger (`component = { source = "..." }`) is moved to
+    /// `[component.<id>]` when the manifest is read, as Spin does.
     pub component: String,
+}
+
+/// `[[trigger.http]]` as written: the component is an id or a table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenHttpTrigger {
+    #[serde(default)]
+    id: Option<String>,
+    route: String,
+    component: ComponentSpec,
+}
+
+/// A trigger's component: a reference to `[component.<id>]`, or inline.
+enum ComponentSpec {
+    Reference(String),
+    Inline(Box<Component>),
+}
+
+impl<'de> Deserialize<'de> for ComponentSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(id) => Ok(Self::Reference(id)),
+            // Read as a component, so a wrong field is named as in `[component.<id>]`.
+            table @ toml::Value::Table(_) => Component::deserialize(table)
+                .map(|c| Self::Inline(Box::new(c)))
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "a trigger's `component` is a component id or an inline component table, not a {}",
+                other.type_str()
+            ))),
+        }
+    }
+}
+
+/// `spin.toml` as written, before inline components get ids.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenManifest {
+    spin_manifest_version: u32,
+    application: Application,
+    #[serde(default)]
+    variables: BTreeMap<String, Variable>,
+    #[serde(default)]
+    trigger: WrittenTriggers,
+    #[serde(default)]
+    component: BTreeMap<String, Component>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenTriggers {
+    #[serde(default)]
+    http: Vec<WrittenHttpTrigger>,
+}
+
+impl WrittenManifest {
+    /// Moves inline components to the component table under the id Spin
+    /// would give them: `<trigger id>-component` (a trigger without an id
+    /// counts as `http-trigger<N>`), or `inline-component<N>` when that is
+    /// not a valid id or is taken.
+    fn normalize(self) -> Manifest {
+        let mut components = self.component;
+        let mut unnamed = 0;
+        let mut counter = 1;
+        let http = self
+            .trigger
+            .http
+            .into_iter()
+            .map(|t| {
+                let component = match t.component {
+                    ComponentSpec::Reference(id) => id,
+                    ComponentSpec::Inline(component) => {
+                        let trigger_id = t.id.clone().unwrap_or_else(|| {
+                            unnamed += 1;
+                            format!("http-trigger{unnamed}")
+                        });
+                        let natural = format!("{trigger_id}-component");
+                        let id = if check_id(&natural, '-', false).is_ok()
+                            && !components.contains_key(&natural)
+                        {
+                            natural
+                        } else {
+                            loop {
+                                let id = format!("inline-component{counter}");
+                                counter += 1;
+                                if !components.contains_key(&id) {
+                                    break id;
+                                }
+                            }
+                        };
+                        components.insert(id.clone(), *component);
+                        id
+                    }
+                };
+                HttpTrigger {
+                    id: t.id,
+                    route: t.route,
+                    component,
+                }
+            })
+            .collect();
+        Manifest {
+            spin_manifest_version: self.spin_manifest_version,
+            application: self.application,
+            variables: self.variables,
+            trigger: Triggers { http },
+            component: components,
+        }
+    }
 }
 
 /// `[component.<id>]`.
@@ -163,13 +275,14 @@ impl Manifest {
 
     /// Parses and validates manifest text.
     pub fn parse(text: &str) -> Result<Self, ManifestError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
+        let written: WrittenManifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
             path: PathBuf::new(),
             message: format!(
                 "{} (this host supports the Spin manifest v2 fields listed in ARCHITECTURE.md; check the spelling)",
                 e.message()
             ),
         })?;
+        let manifest = written.normalize();
         manifest.validate()?;
         Ok(manifest)
     }
@@ -202,6 +315,11 @@ impl Manifest {
             crate::routes::Route::parse(&trigger.route).map_err(ManifestError::Invalid)?;
         }
         for (id, component) in &self.component {
+            check_id(id, '-', false).map_err(|why| {
+                ManifestError::Invalid(format!(
+                    "component id `{id}` is invalid: {why}; use kebab-case, e.g. `report-intake`"
+                ))
+            })?;
             for (name, template) in &component.variables {
                 check_variable_name(name)?;
                 for reference in template_references(template).map_err(ManifestError::Invalid)? {
@@ -225,34 +343,64 @@ impl Manifest {
     }
 }
 
-/// Variable names are lower-case letters, digits and underscores, starting with a letter (as in Spin).
-fn check_variable_name(name: &str) -> Result<(), ManifestError> {
-    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(ManifestError::Invalid(format!(
-            "variable name `{name}` is invalid: use lower-case letters, digits and `_`, starting with a letter"
-        )))
+/// Spin's rule for names: words joined by `delim` (`-` for kebab-case,
+/// `_` for snake_case), each non-empty, starting with an ASCII letter, of
+/// ASCII letters and digits, and all lower-case or all upper-case — or, when
+/// `lower`, all lower-case.
+fn check_id(id: &str, delim: char, lower: bool) -> Result<(), String> {
+    let other = if delim == '-' { '_' } else { '-' };
+    if id.is_empty() {
+        return Err("it is empty".into());
     }
+    if id.contains(other) {
+        return Err(format!("words are joined by `{delim}`, not `{other}`"));
+    }
+    for word in id.split(delim) {
+        let Some(first) = word.chars().next() else {
+            return Err(format!(
+                "it has an empty word (a leading, trailing or doubled `{delim}`)"
+            ));
+        };
+        if !first.is_ascii_alphabetic() {
+            return Err(format!("the word `{word}` does not start with a letter"));
+        }
+        if !word.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "the word `{word}` has a character other than a letter or digit"
+            ));
+        }
+        let upper = first.is_ascii_uppercase();
+        if word
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && c.is_ascii_uppercase() != upper)
+        {
+            return Err(format!("the word `{word}` mixes upper and lower case"));
+        }
+        if lower && upper {
+            return Err(format!("the word `{word}` is not lower-case"));
+        }
+    }
+    Ok(())
 }
 
-/// A database label becomes a file name (`data/<label>.db` by default), so
-/// it is a plain name: letters, digits, `_` and `-`, starting with a letter.
+/// Variable names are lower snake_case, as in Spin.
+fn check_variable_name(name: &str) -> Result<(), ManifestError> {
+    check_id(name, '_', true).map_err(|why| {
+        ManifestError::Invalid(format!(
+            "variable name `{name}` is invalid: {why}; use lower-case letters and digits, words joined by `_`, each starting with a letter"
+        ))
+    })
+}
+
+/// A database label is kebab-case or snake_case, as in Spin, and at most 64
+/// characters: it becomes a file name (`data/<label>.db` by default).
 fn check_label(label: &str) -> Result<(), String> {
-    let ok = label.starts_with(|c: char| c.is_ascii_alphabetic())
-        && label.len() <= 64
-        && label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if ok {
+    let spin_ok = check_id(label, '-', false).is_ok() || check_id(label, '_', false).is_ok();
+    if spin_ok && label.len() <= 64 {
         Ok(())
     } else {
         Err(format!(
-            "sqlite database label `{label}` is invalid: use letters, digits, `_` and `-`, starting with a letter"
+            "sqlite database label `{label}` is invalid: use kebab-case or snake_case (letters and digits, words joined by `-` or `_`, each starting with a letter), at most 64 characters"
         ))
     }
 }
@@ -270,4 +418,25 @@ pub(crate) fn template_references(template: &str) -> Result<Vec<&str>, String> {
         rest = &after[end + 2..];
     }
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_spins_rules() {
+        for ok in ["a", "hello-world", "API-v2", "x1y2-z3", "HTTP-trigger1"] {
+            assert!(check_id(ok, '-', false).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "1a", "a_b", "aPi", "a.b", "héllo"] {
+            assert!(check_id(bad, '-', false).is_err(), "{bad}");
+        }
+        for ok in ["db_key", "a1", "x_y_z"] {
+            assert!(check_id(ok, '_', true).is_ok(), "{ok}");
+        }
+        for bad in ["DB_KEY", "db-key", "_x", "x__y", "x_1"] {
+            assert!(check_id(bad, '_', true).is_err(), "{bad}");
+        }
+    }
 }
