@@ -111,6 +111,19 @@ impl App {
                 ),
                 variables: Arc::new(variables.get(&id).cloned().unwrap_or_default()),
                 environment: component.environment.clone().into_iter().collect(),
+                files: component
+                    .files
+                    .iter()
+                    .map(|mount| {
+                        let source = manifest_dir.join(&mount.source);
+                        anyhow::ensure!(
+                            source.is_dir(),
+                            "component `{id}`: files source {} is not a directory",
+                            source.display()
+                        );
+                        Ok((source, mount.destination.clone()))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
             };
             let id: Arc<str> = id.into();
             let handler = ProxyHandler::new(ComponentHandler {

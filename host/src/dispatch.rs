@@ -42,7 +42,7 @@ impl HandlerState for ComponentHandler {
     async fn instantiate(&self) -> wasmtime::Result<Instance<StoreState, Expiry, Worker>> {
         let mut store = Store::new(
             &self.engine,
-            StoreState::new(&self.grants, self.limits.memory_bytes),
+            StoreState::new(&self.grants, self.limits.memory_bytes)?,
         );
         store.limiter(|state| &mut state.limits);
         // Yield to the event loop at every epoch tick, so a guest that loops

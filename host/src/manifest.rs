@@ -238,9 +238,49 @@ pub struct Component {
     /// Hosts the component may call, e.g. `http://127.0.0.1:8080`.
     #[serde(default)]
     pub allowed_outbound_hosts: Vec<String>,
+    /// Directories the component may read, each mounted read-only where it
+    /// says (`files = [{ source = "pages/dist", destination = "/" }]`).
+    #[serde(default)]
+    pub files: Vec<FilesMount>,
     /// How `spin build` builds it.
     #[serde(default)]
     pub build: Option<Build>,
+}
+
+/// One entry of a component's `files`: a directory of the application,
+/// relative to the manifest, seen by the component at `destination`.
+///
+/// Spin also takes glob patterns (`"static/**/*"`); this host does not yet,
+/// and says so.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilesMount {
+    /// The directory, relative to the manifest.
+    pub source: PathBuf,
+    /// Where the component sees it; absolute.
+    pub destination: String,
+}
+
+impl<'de> Deserialize<'de> for FilesMount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Placement {
+            source: PathBuf,
+            destination: String,
+        }
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(pattern) => Err(D::Error::custom(format!(
+                "files pattern `{pattern}` is not supported by this host yet; mount a directory with `{{ source = \"dir\", destination = \"/\" }}`"
+            ))),
+            other => Placement::deserialize(other)
+                .map(|p| Self {
+                    source: p.source,
+                    destination: p.destination,
+                })
+                .map_err(D::Error::custom),
+        }
+    }
 }
 
 /// `[component.<id>.build]`.
@@ -333,6 +373,25 @@ impl Manifest {
             for label in &component.sqlite_databases {
                 check_label(label)
                     .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
+            }
+            for mount in &component.files {
+                if !mount.destination.starts_with('/') {
+                    return invalid(format!(
+                        "component `{id}`: files destination `{}` is not absolute; write it like `/` or `/static`",
+                        mount.destination
+                    ));
+                }
+                if mount.source.is_absolute()
+                    || mount
+                        .source
+                        .components()
+                        .any(|c| matches!(c, std::path::Component::ParentDir))
+                {
+                    return invalid(format!(
+                        "component `{id}`: files source `{}` must be a directory inside the application, relative to the manifest",
+                        mount.source.display()
+                    ));
+                }
             }
             for host in &component.allowed_outbound_hosts {
                 crate::outbound::AllowedHost::parse(host)

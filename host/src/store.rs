@@ -38,18 +38,24 @@ pub struct Grants {
     pub variables: Arc<ComponentVariables>,
     /// Its environment variables.
     pub environment: Vec<(String, String)>,
+    /// Directories it reads, mounted read-only: where each is on the host
+    /// and where the component sees it.
+    pub files: Vec<(std::path::PathBuf, String)>,
 }
 
 impl StoreState {
-    /// Fresh state for one instance.
-    pub fn new(grants: &Grants, memory_bytes: usize) -> Self {
-        let wasi = WasiCtx::builder()
-            // Guest output goes to the host's stderr, never to its stdout.
-            .stdout(std::io::stderr())
+    /// Fresh state for one instance; fails if a mounted directory is gone.
+    pub fn new(grants: &Grants, memory_bytes: usize) -> wasmtime::Result<Self> {
+        let mut wasi = WasiCtx::builder();
+        // Guest output goes to the host's stderr, never to its stdout.
+        wasi.stdout(std::io::stderr())
             .stderr(std::io::stderr())
-            .envs(&grants.environment)
-            .build();
-        Self {
+            .envs(&grants.environment);
+        for (host, guest) in &grants.files {
+            wasi.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)?;
+        }
+        let wasi = wasi.build();
+        Ok(Self {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
@@ -61,7 +67,7 @@ impl StoreState {
                 .memory_size(memory_bytes)
                 .trap_on_grow_failure(false)
                 .build(),
-        }
+        })
     }
 
     /// The view `spin:sqlite` works on.

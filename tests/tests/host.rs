@@ -292,3 +292,37 @@ fn slow_clients_and_json_floods_do_not_stop_a_normal_client() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(host.get("/healthz", &[]).status, 200);
 }
+
+#[test]
+fn files_mounts_are_readable_where_the_manifest_says_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pages/css")).unwrap();
+    std::fs::write(dir.path().join("pages/index.html"), "<h1>监督</h1>").unwrap();
+    std::fs::write(dir.path().join("pages/css/site.css"), "body{}").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "not for components").unwrap();
+    let manifest = testbed_manifest(dir.path(), &[]);
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "sqlite_databases = [\"default\"]",
+        "sqlite_databases = [\"default\"]\nfiles = [{ source = \"pages\", destination = \"/site\" }]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let host = Host::start(&manifest, &[]);
+
+    let page = host.get("/testbed/file?path=/site/index.html", &[]);
+    assert_eq!((page.status, page.text.as_str()), (200, "<h1>监督</h1>"));
+    let nested = host.get("/testbed/file?path=/site/css/site.css", &[]);
+    assert_eq!((nested.status, nested.text.as_str()), (200, "body{}"));
+    for outside in ["/site/../secret.txt", "/secret.txt", "/etc/passwd"] {
+        let refused = host.get(&format!("/testbed/file?path={outside}"), &[]);
+        assert_eq!(refused.status, 404, "{outside}: {}", refused.text);
+    }
+    let write = host.get("/testbed/file-write?path=/site/index.html", &[]);
+    assert_eq!(write.status, 403, "{}", write.text);
+    let created = host.get("/testbed/file-write?path=/site/new.txt", &[]);
+    assert_eq!(created.status, 403, "{}", created.text);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pages/index.html")).unwrap(),
+        "<h1>监督</h1>"
+    );
+    assert!(!dir.path().join("pages/new.txt").exists());
+}

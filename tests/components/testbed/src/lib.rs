@@ -8,6 +8,8 @@
 //! in the `x-pg-address` header, over one connection, and answers a line per
 //! statement (`ok` and the rows, or `err` and the error); `/pg/types` writes a
 //! row of every supported type through parameters and reads it back.
+//! `/file?path=` reads a file (200 and its text, or 404 and the error) and
+//! `/file-write?path=` tries to write one (200, or 403 and the error).
 
 use spin_sdk::http::body::IncomingBodyExt;
 use spin_sdk::http::{EmptyBody, Request, Response, StatusCode};
@@ -90,6 +92,14 @@ async fn handle(req: Request) -> (StatusCode, String) {
                 Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
             }
         }
+        "/file" => match std::fs::read_to_string(param("path")) {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::NOT_FOUND, e.to_string()),
+        },
+        "/file-write" => match std::fs::write(param("path"), "changed") {
+            Ok(()) => (StatusCode::OK, "written".into()),
+            Err(e) => (StatusCode::FORBIDDEN, e.to_string()),
+        },
         "/echo" => match req.into_body().bytes().await {
             Ok(b) => (StatusCode::OK, b.len().to_string()),
             Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
