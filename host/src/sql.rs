@@ -16,19 +16,29 @@ pub enum TransactionEffect {
     None,
 }
 
-/// Classifies a statement by its first words.
+/// Classifies a statement by its first words, without allocating: it runs
+/// for every statement a guest sends.
 pub fn transaction_effect(sql: &str) -> TransactionEffect {
-    let mut words = sql.split_whitespace().map(str::to_ascii_uppercase);
-    let first = words.next().unwrap_or_default();
-    let first = first.trim_end_matches(';');
-    match first {
-        "BEGIN" => TransactionEffect::Begins,
-        "START" if words.next().is_some_and(|w| w.starts_with("TRANSACTION")) => {
-            TransactionEffect::Begins
+    let mut words = sql.split_whitespace();
+    let first = words.next().unwrap_or_default().trim_end_matches(';');
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+    if is(first, "BEGIN") {
+        TransactionEffect::Begins
+    } else if is(first, "START") {
+        // `get`, not slicing: a guest's word may not split at byte 11.
+        match words.next().and_then(|w| w.get(..11)) {
+            Some(w) if is(w, "TRANSACTION") => TransactionEffect::Begins,
+            _ => TransactionEffect::None,
         }
-        "ROLLBACK" if words.any(|w| w == "TO") => TransactionEffect::None,
-        "COMMIT" | "END" | "ROLLBACK" | "ABORT" => TransactionEffect::Ends,
-        _ => TransactionEffect::None,
+    } else if is(first, "ROLLBACK") && words.any(|w| is(w, "TO")) {
+        TransactionEffect::None
+    } else if ["COMMIT", "END", "ROLLBACK", "ABORT"]
+        .iter()
+        .any(|k| is(first, k))
+    {
+        TransactionEffect::Ends
+    } else {
+        TransactionEffect::None
     }
 }
 
@@ -73,6 +83,7 @@ mod tests {
             ("INSERT INTO t VALUES (1)", TransactionEffect::None),
             ("SELECT 1", TransactionEffect::None),
             ("beginning", TransactionEffect::None),
+            ("START 交易事务", TransactionEffect::None),
         ];
         for (sql, effect) in cases {
             assert_eq!(transaction_effect(sql), effect, "{sql}");
