@@ -15,6 +15,7 @@ use jiandu_guest::seal::{
     PrivateKeyEntry, PrivateKeyList, PublicKeyEntry, PublicKeyList, key_pair,
 };
 
+pub mod browser;
 pub mod postgres;
 pub mod system;
 pub mod temporal;

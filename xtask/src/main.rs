@@ -17,6 +17,7 @@ const COMPONENTS: &[&str] = &[
     "clues",
     "intake",
     "orgs",
+    "pages",
     "reports",
     "supervision",
     "testbed",
@@ -168,6 +169,32 @@ fn ensure_pypi_tool(root: &Path, bin: &str, requirement: &str) -> anyhow::Result
     }
     run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", requirement]))?;
     Ok(path)
+}
+
+/// Headless Chromium and ChromeDriver for the pages' tests: Debian's
+/// `chromium` and `chromium-driver` (with a Chinese font, so screenshots show
+/// the pages as people see them), installed with apt when missing (as root),
+/// unless `JIANDU_CHROMIUM_BIN` and `JIANDU_CHROMEDRIVER_BIN` name others.
+fn ensure_browser() -> anyhow::Result<()> {
+    let present = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map_or_else(|| PathBuf::from(default), PathBuf::from)
+            .exists()
+    };
+    if present("JIANDU_CHROMIUM_BIN", "/usr/bin/chromium")
+        && present("JIANDU_CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
+    {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian's chromium and chromium-driver for the pages' tests");
+    let mut apt = Command::new("apt-get");
+    apt.args(["install", "--yes", "--no-install-recommends"])
+        .args(["chromium", "chromium-driver", "fonts-wqy-microhei"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(&mut apt).context(
+        "the pages' tests need chromium and chromedriver: install Debian's `chromium` and \
+         `chromium-driver` (as root), or set JIANDU_CHROMIUM_BIN and JIANDU_CHROMEDRIVER_BIN",
+    )
 }
 
 fn jiandu(root: &Path) -> PathBuf {
@@ -339,6 +366,17 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(deny))?;
     let temporal = ensure_temporal(root)?;
     let schemathesis = ensure_schemathesis(root)?;
+    ensure_browser()?;
+    let mut totals = Totals::default();
+    // The mini-program's request layer and the validation it shares with the
+    // web pages, under Node (no WeChat tooling).
+    run_counting_tests(
+        Command::new("node")
+            .args(["--test", "--test-reporter=tap", "tests/"])
+            .current_dir(root.join("clients/miniprogram")),
+        &mut totals,
+    )
+    .context("the mini-program's tests need Node.js 20 or later (`node` on PATH)")?;
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])
@@ -347,12 +385,51 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .env("JIANDU_BIN", jiandu(root))
         .env("JIANDU_TEMPORAL_BIN", temporal)
         .env("JIANDU_SCHEMATHESIS_BIN", schemathesis);
-    run_counting_tests(&mut tests)
+    run_counting_tests(&mut tests, &mut totals)?;
+    println!(
+        "total: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    Ok(())
 }
 
-/// Runs `cargo test`, passing its output through, and ends with one line
-/// totalling every suite's results.
-fn run_counting_tests(cmd: &mut Command) -> anyhow::Result<()> {
+/// Tests passed, failed and skipped, over every runner.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Totals {
+    /// Reads one line of `cargo test` (`test result: ok. 5 passed; 0 failed; 1 ignored; …`)
+    /// or of `node --test` (`# pass 5`, `# fail 0`, `# skipped 1`).
+    fn read(&mut self, line: &str) {
+        if let Some(summary) = line.strip_prefix("test result: ") {
+            for part in summary.split(';') {
+                let mut words = part.split_whitespace().rev();
+                if let (Some(kind), Some(n)) = (words.next(), words.next()) {
+                    self.add(kind, n);
+                }
+            }
+        } else if let Some((kind, n)) = line.strip_prefix("# ").and_then(|c| c.split_once(' ')) {
+            self.add(kind, n);
+        }
+    }
+
+    fn add(&mut self, kind: &str, n: &str) {
+        let Ok(n) = n.parse::<u64>() else { return };
+        match kind {
+            "passed" | "pass" => self.passed += n,
+            "failed" | "fail" => self.failed += n,
+            "ignored" | "skipped" => self.ignored += n,
+            _ => {}
+        }
+    }
+}
+
+/// Runs a test command, passing its output through and counting its results.
+fn run_counting_tests(cmd: &mut Command, totals: &mut Totals) -> anyhow::Result<()> {
     use std::io::BufRead as _;
     eprintln!(
         "xtask: running {:?} {:?}",
@@ -360,29 +437,17 @@ fn run_counting_tests(cmd: &mut Command) -> anyhow::Result<()> {
         cmd.get_args()
     );
     let mut child = cmd.stdout(std::process::Stdio::piped()).spawn()?;
-    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
     for line in std::io::BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line?;
         println!("{line}");
-        if let Some(summary) = line.strip_prefix("test result: ") {
-            for part in summary.split(';') {
-                let mut words = part.split_whitespace().rev();
-                let (Some(kind), Some(n)) = (words.next(), words.next()) else {
-                    continue;
-                };
-                let n: u64 = n.parse().unwrap_or(0);
-                match kind {
-                    "passed" => passed += n,
-                    "failed" => failed += n,
-                    "ignored" => ignored += n,
-                    _ => {}
-                }
-            }
-        }
+        totals.read(&line);
     }
     let status = child.wait()?;
-    println!("total: {passed} passed, {failed} failed, {ignored} skipped");
     if !status.success() {
+        println!(
+            "total: {} passed, {} failed, {} skipped",
+            totals.passed, totals.failed, totals.ignored
+        );
         bail!("tests failed ({status})");
     }
     Ok(())
