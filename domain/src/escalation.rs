@@ -78,6 +78,40 @@ impl Stage {
     }
 }
 
+crate::wire::wire_enum! {
+    /// 四色管理 — an open step's standing on the four-colour scale that boards
+    /// and ledgers show. It follows the ladder's rungs, so no threshold of its
+    /// own is invented: a step is due soon once its reminder (催办) is sent.
+    pub enum Colour {
+        /// 绿 — on time: no rung reached.
+        OnTime = "on_time",
+        /// 黄 — due soon: reminded (催办), not yet due.
+        DueSoon = "due_soon",
+        /// 红 — overdue and pressed by the supervising level (逾期督办).
+        Overdue = "overdue",
+        /// 紫 — elevated to the next level up (提级).
+        Elevated = "elevated",
+    }
+}
+
+impl Colour {
+    /// The colour of a step with this much of its ladder climbed:
+    /// `past_due` when its due time has passed (even before the timer that
+    /// records 督办 has fired), `reminders_sent` and `escalation_level` as
+    /// the task records them.
+    pub fn of(past_due: bool, reminders_sent: i64, escalation_level: i64) -> Colour {
+        if escalation_level >= i64::from(Stage::Elevated.level()) {
+            Colour::Elevated
+        } else if past_due || escalation_level >= i64::from(Stage::Overdue.level()) {
+            Colour::Overdue
+        } else if reminders_sent > 0 {
+            Colour::DueSoon
+        } else {
+            Colour::OnTime
+        }
+    }
+}
+
 /// How fast deadlines run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pace {
@@ -196,6 +230,19 @@ fn hours_to_duration(hours: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_follow_the_rungs_reached() {
+        assert_eq!(Colour::of(false, 0, 0), Colour::OnTime);
+        assert_eq!(Colour::of(false, 1, 0), Colour::DueSoon);
+        assert_eq!(
+            Colour::of(true, 0, 0),
+            Colour::Overdue,
+            "due, timer not yet fired"
+        );
+        assert_eq!(Colour::of(false, 1, 1), Colour::Overdue);
+        assert_eq!(Colour::of(true, 1, 2), Colour::Elevated);
+    }
     use crate::deadline::{DETENTION_NOTICE, INQUIRY_REPLY};
     use time::macros::datetime;
 

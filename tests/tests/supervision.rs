@@ -587,6 +587,7 @@ fn a_campaign_runs_each_department_and_a_missed_self_inspection_climbs_the_ladde
         .find(|r| r["task_id"] == *task)
         .unwrap_or_else(|| panic!("{task} not in {rows:#?}"));
     assert_eq!(row["escalation_level"], 2);
+    assert_eq!(row["colour"], "elevated", "四色: 提级");
     assert_eq!(
         row["links"]["subject"],
         format!("/api/v1/campaigns/{campaign}")

@@ -8,10 +8,10 @@ use jiandu_domain::escalation::Stage;
 use jiandu_domain::org::Role;
 use jiandu_domain::step::SubjectKind;
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::clock;
 use jiandu_guest::db::{Db, Row};
 use jiandu_guest::query::{self, bad};
 use jiandu_guest::staff::Staff;
+use jiandu_guest::{clock, lateness};
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 use time::OffsetDateTime;
@@ -176,6 +176,7 @@ fn row_json(caller: &Staff, r: &Row, now: OffsetDateTime) -> serde_json::Value {
         "status": r.str("status"),
         "reminders_sent": r.int("reminders_sent").unwrap_or(0),
         "escalation_level": r.int("escalation_level").unwrap_or(0),
+        "colour": lateness::colour(r, now),
         "supervised_by": r.text("supervised_by"),
         "elevated_to": r.text("elevated_to"),
         "links": {

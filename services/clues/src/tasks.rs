@@ -11,7 +11,7 @@ use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, Row, Value, in_list, text};
 use jiandu_guest::query;
 use jiandu_guest::staff::{self, Staff};
-use jiandu_guest::{clock, outbox};
+use jiandu_guest::{clock, lateness, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
@@ -50,6 +50,7 @@ pub(crate) fn task_json(r: &Row) -> serde_json::Value {
         "status": r.text("status"),
         "reminders_sent": r.int("reminders_sent"),
         "escalation_level": r.int("escalation_level"),
+        "colour": lateness::colour(r, clock::now()),
         "supervised_by": r.text("supervised_by"),
         "elevated_to": r.text("elevated_to"),
         "requested_by": r.text("requested_by"),

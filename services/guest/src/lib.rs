@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod idempotency;
+pub mod lateness;
 pub mod orgs;
 pub mod outbox;
 pub mod query;
