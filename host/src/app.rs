@@ -53,6 +53,8 @@ pub struct App {
     pub limits: Arc<Limits>,
     /// Set once the server stops accepting requests.
     pub shutting_down: Arc<AtomicBool>,
+    /// `/dev/sign-in`, when `jiandu up --dev-sign-in` asks for it.
+    pub dev_sign_in: Option<crate::dev_sign_in::DevSignIn>,
 }
 
 impl App {
@@ -149,6 +151,7 @@ impl App {
             router,
             limits,
             shutting_down,
+            dev_sign_in: None,
         })
     }
 }

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod app;
+pub mod dev_sign_in;
 pub mod dispatch;
 pub mod engine;
 pub mod issuers;

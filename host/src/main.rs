@@ -44,6 +44,12 @@ enum Command {
         /// Where compiled components are cached.
         #[arg(long, env = "JIANDU_COMPILE_CACHE")]
         cache_dir: Option<PathBuf>,
+        /// For demonstrations on your own machine only: serve `/dev/sign-in`,
+        /// which mints a token for any person of the stored org tree with
+        /// the demo issuers' keys in this directory. Anyone who reaches it
+        /// can act as anyone.
+        #[arg(long, value_name = "ISSUERS_DIR")]
+        dev_sign_in: Option<PathBuf>,
     },
     /// Apply database migrations (to a SQLite label, or to `--database-url`,
     /// SQLite or PostgreSQL), and load the org tree (validated; a changed file becomes a new version that
@@ -178,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
             listen,
             runtime_config_file,
             cache_dir,
+            dev_sign_in,
         } => {
             let cache_dir =
                 cache_dir.unwrap_or_else(|| manifest_dir(&manifest).join("data").join("compiled"));
@@ -187,7 +194,24 @@ async fn main() -> anyhow::Result<()> {
                 cache_dir,
             };
             let limits = Limits::from_env().map_err(anyhow::Error::msg)?;
-            let app = Arc::new(App::load(&options, limits).await?);
+            let mut app = App::load(&options, limits).await?;
+            if let Some(issuers) = dev_sign_in {
+                let database = Database {
+                    database_url: None,
+                    manifest: options.manifest.clone(),
+                    runtime_config_file: options.runtime_config.clone(),
+                    label: "default".into(),
+                };
+                tracing::warn!(
+                    "dev sign-in is on at {}: anyone who reaches this address can act as any person of the org tree",
+                    jiandu_host::dev_sign_in::PATH
+                );
+                app.dev_sign_in = Some(jiandu_host::dev_sign_in::DevSignIn::new(
+                    DemoIssuers::new(issuers),
+                    database.url()?,
+                ));
+            }
+            let app = Arc::new(app);
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| {

@@ -151,6 +151,25 @@ async fn route(
             None,
         );
     }
+    if path == crate::dev_sign_in::PATH
+        && let Some(dev) = &app.dev_sign_in
+    {
+        let method = req.method().clone();
+        let body = Limited::new(req.into_body(), 4096)
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let (status, answer) = dev.answer(&method, &body, now).await;
+        return (
+            json(status, answer.to_string()),
+            Some(crate::dev_sign_in::PATH.into()),
+            None,
+        );
+    }
     let Some(matched) = app.router.route(&path) else {
         return (
             error(StatusCode::NOT_FOUND, &format!("no route matches {path}")),

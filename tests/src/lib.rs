@@ -249,6 +249,11 @@ impl Reply {
 impl Host {
     /// Starts the host on `manifest` with a fresh database; `env` adds to its environment.
     pub fn start(manifest: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(manifest, env, &[])
+    }
+
+    /// As [`Host::start`], with `args` added to `jiandu up`.
+    pub fn start_with(manifest: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let runtime_config = dir.path().join("runtime-config.toml");
         std::fs::write(
@@ -276,6 +281,7 @@ impl Host {
             .arg(&runtime_config)
             .arg("--cache-dir")
             .arg(target_debug().join("jiandu-compiled"))
+            .args(args)
             .env("SPIN_VARIABLE_RECEIPT_KEY", RECEIPT_KEY)
             .env("SPIN_VARIABLE_TRUST_LIST", trust_list())
             .env("SPIN_VARIABLE_SEALING_KEYS", sealing_keys())
