@@ -142,6 +142,23 @@ impl Browser {
         }
     }
 
+    /// Clicks `refresh` once a second until the expression `condition` is
+    /// true, for up to `within`: for what the workflows change behind the page.
+    pub fn wait_refreshing(&self, condition: &str, refresh: &str, within: Duration, what: &str) {
+        let started = Instant::now();
+        let script = format!("return Boolean({condition});");
+        while self.script(&script, json!([])) != json!(true) {
+            assert!(
+                started.elapsed() < within,
+                "waited {within:?} for {what} ({condition}); the page shows:\n{}\nits console:\n{}",
+                self.text("body"),
+                self.console()
+            );
+            self.click(refresh);
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
     /// What the page wrote to its console so far (errors included).
     pub fn console(&self) -> String {
         let entries = self.command("POST", "/se/log", json!({ "type": "browser" }));

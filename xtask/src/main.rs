@@ -338,12 +338,16 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
     );
     run(Command::new(jiandu(root)).args(["demo-tokens", "--from", "spin.toml"]))?;
     let mut host = Command::new(jiandu(root));
+    // The board's sign-in page offers the demo people: a local demonstration only.
     host.args(["up", "--from", "spin.toml", "--listen", &listen])
+        .args(["--dev-sign-in", "data/issuers"])
         .env("SPIN_VARIABLE_RECEIPT_KEY", receipt_key)
         .env("SPIN_VARIABLE_TRUST_LIST", trust_list)
         .env("SPIN_VARIABLE_SEALING_KEYS", sealing_keys)
         .env("SPIN_VARIABLE_READER_KEYS", reader_keys);
-    eprintln!("xtask: serving on http://{listen} until Ctrl-C");
+    eprintln!(
+        "xtask: serving on http://{listen} until Ctrl-C: the report page at /, the board at /board/ (sign in as a demo person)"
+    );
     run(&mut host)
 }
 

@@ -171,6 +171,11 @@ export const TEXTS = {
   },
 };
 
+/** Adds a page's own words (`{ zh: {...}, en: {...} }`) to the table. */
+export function addTexts(more) {
+  for (const lang of Object.keys(TEXTS)) Object.assign(TEXTS[lang], more[lang]);
+}
+
 /** The text for `key` in `lang`, `{n}`-style parameters filled in; Chinese, then the key itself, if missing. */
 export function text(lang, key, params = {}) {
   const found = TEXTS[lang]?.[key] ?? TEXTS.zh[key] ?? key;
