@@ -66,6 +66,11 @@ fn a_department_completes_its_step_and_the_head_watches_another_turn_overdue() {
         "!document.querySelector('#inbox-list .notice').hidden",
         "the completion notice",
     );
+    assert!(
+        browser.text("#inbox-list li.card strong").contains("自查"),
+        "{}",
+        browser.text("#inbox-list")
+    );
     browser.screenshot("board-inbox");
     let subject = format!("{campaign}/{PROMPT}");
     let done = s.host.wait_for(PATIENCE, || {
@@ -83,6 +88,17 @@ fn a_department_completes_its_step_and_the_head_watches_another_turn_overdue() {
     browser.wait_until(
         "!document.getElementById('overdue').hidden",
         "the head's board",
+    );
+    let fit = browser.script(
+        "return [document.documentElement.scrollWidth <= window.innerWidth,
+                 [...document.querySelectorAll('input, select, textarea')]
+                   .filter((el) => el.labels.length === 0).map((el) => el.outerHTML)];",
+        json!([]),
+    );
+    assert_eq!(
+        fit,
+        json!([true, []]),
+        "fits the phone, every field labelled"
     );
     let late_subject = format!("{campaign}/{LATE}");
     let card = format!(
@@ -163,6 +179,29 @@ fn a_department_completes_its_step_and_the_head_watches_another_turn_overdue() {
     );
     assert!(!browser.text("#task-facts").is_empty());
     browser.screenshot("board-timeline");
+
+    // The campaign's progress per participant: one has moved on, the other is late.
+    browser.click("#task-campaign");
+    browser.wait_until(
+        "!document.getElementById('campaign').hidden && document.querySelector('#campaign-participants tr')",
+        "the campaign's progress",
+    );
+    let stages = browser.script(
+        "return Object.fromEntries([...document.querySelectorAll('#campaign-participants tr')]
+           .map((tr) => [tr.dataset.participant, tr.dataset.stage]));",
+        json!([]),
+    );
+    assert_eq!(stages[LATE], "self_inspection", "{stages}");
+    assert_ne!(stages[PROMPT], "self_inspection", "{stages}");
+    let late_step = browser.script(
+        &format!("return document.querySelector('#campaign-participants tr[data-participant=\"{LATE}\"] .chip').dataset.colour;"),
+        json!([]),
+    );
+    assert!(
+        late_step == json!("overdue") || late_step == json!("elevated"),
+        "{late_step}"
+    );
+    browser.screenshot("board-campaign");
 
     // The figures, as a chart.
     browser.click("a[href='#stats']");

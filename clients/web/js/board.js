@@ -10,7 +10,7 @@ import { call, newIdempotencyKey } from "./api.js";
 import { showErrors } from "./form.js";
 
 const TOKEN = "jiandu.token";
-const SECTIONS = ["signin", "overdue", "inbox", "task", "stats", "exports"];
+const SECTIONS = ["signin", "overdue", "inbox", "task", "campaign", "stats", "exports"];
 const ROLES = ["petitions", "case_management", "supervision", "investigation", "review", "office", "head", "party_head", "staff"];
 const KINDS = ["report", "clue", "detention", "problem", "campaign_participant"];
 const COLOURS = ["on_time", "due_soon", "overdue", "elevated"];
@@ -133,8 +133,8 @@ function card(task) {
     { class: `card colour-${colour}`, "data-task": id, "data-subject": task.subject?.id, "data-colour": colour },
     el("span", { class: `chip colour-${colour}` }, t(`colour.${colour}`)),
     " ",
-    el("strong", {}, task.duty ?? task.step),
-    el("div", { class: "meta" }, `${t(`kind.${task.subject?.kind}`)} · ${task.step}`),
+    el("strong", {}, t(`step.${task.step}`)),
+    el("div", { class: "meta" }, `${t(`kind.${task.subject?.kind}`)} · ${task.duty}`),
     el("div", {}, `${t("board.assignee")}: ${assignee.org_name ?? orgName(assignee.org)} · ${t(`role.${assignee.role}`)}`),
     el("div", {}, `${t("board.due")}: ${when(task.due_at)}${late}`),
     el("div", { class: "meta" }, `${t("board.article")}: ${task.article}`),
@@ -188,9 +188,10 @@ async function loadTask(id) {
   heading.replaceChildren(
     colour ? el("span", { class: `chip colour-${colour}` }, t(`colour.${colour}`)) : "",
     " ",
-    task.duty,
+    t(`step.${task.step}`),
   );
   const facts = [
+    [t("board.duty"), task.duty],
     [t("board.filter.kind"), `${t(`kind.${task.subject.kind}`)} · ${task.subject.id}`],
     [t("board.assignee"), `${orgName(task.assignee.org)} · ${t(`role.${task.assignee.role}`)}`],
     [t("board.due"), when(task.due_at)],
@@ -208,7 +209,40 @@ async function loadTask(id) {
       ),
     ),
   );
+  // A campaign participant's step links to the campaign's progress.
+  const campaignLink = $("task-campaign");
+  campaignLink.hidden = task.subject.kind !== "campaign_participant";
+  campaignLink.href = `#campaign/${encodeURIComponent(task.subject.id.split("/")[0])}`;
   heading.focus();
+}
+
+// ——— A campaign's progress per participant ———
+
+async function loadCampaign(id) {
+  const answer = await api("GET", `/api/v1/campaigns/${encodeURIComponent(id)}`);
+  if (answer.status !== 200) return showApiError(answer);
+  const campaign = answer.body;
+  $("campaign-topic").textContent = `${campaign.topic} · ${campaign.period.from} – ${campaign.period.to}`;
+  $("campaign-participants").replaceChildren(
+    ...campaign.participants.map((p) => {
+      const steps = p.open_steps.map((s) => {
+        return el(
+          "a",
+          { href: `#task/${encodeURIComponent(s.task_id)}`, class: `chip colour-${s.colour}`, "data-colour": s.colour },
+          `${t(`step.${s.step}`)} · ${t(`colour.${s.colour}`)}`,
+        );
+      });
+      return el(
+        "tr",
+        { "data-participant": p.org, "data-stage": p.state },
+        el("th", { scope: "row" }, p.org_name ?? orgName(p.org)),
+        el("td", {}, t(`stage.${p.state}`)),
+        el("td", {}, ...(steps.length ? steps : ["—"])),
+        el("td", {}, String(p.problems)),
+      );
+    }),
+  );
+  $("campaign-heading").focus();
 }
 
 // ——— The inbox ———
@@ -217,7 +251,7 @@ function inboxCard(task) {
   const item = card(task);
   const form = el("form", { class: "complete", "data-task": task.id });
   const outcome = el("select", { id: `outcome-${task.id}`, name: "outcome", "data-pointer": "/outcome" });
-  outcome.append(...task.outcomes.map((o) => new Option(o, o)));
+  outcome.append(...task.outcomes.map((o) => new Option(t(`outcome.${o}`), o)));
   const note = el("textarea", { id: `note-${task.id}`, name: "note", rows: "3", "data-pointer": "/note" });
   form.append(
     el("p", { class: "error form-error", role: "alert", hidden: "" }),
@@ -371,6 +405,10 @@ async function route() {
     case "task":
       show("task");
       await loadTask(decodeURIComponent(argument ?? ""));
+      break;
+    case "campaign":
+      show("campaign");
+      await loadCampaign(decodeURIComponent(argument ?? ""));
       break;
     case "stats":
       show("stats");

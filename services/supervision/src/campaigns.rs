@@ -13,7 +13,7 @@ use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
 use jiandu_guest::seal::new_id;
 use jiandu_guest::staff::{self, Staff};
-use jiandu_guest::{clock, outbox};
+use jiandu_guest::{clock, lateness, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
@@ -137,6 +137,7 @@ pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, Api
     let c = visible(db, caller, id).await?;
     let steps = store::campaign_open_steps(db, id).await?;
     let problems = store::problems_found(db, FoundBy::Campaign(id)).await?;
+    let now = clock::now();
     let participants: Vec<_> = c
         .participants
         .iter()
@@ -153,6 +154,7 @@ pub(crate) async fn show(caller: &Staff, db: &Db, id: &str) -> Result<Reply, Api
                         "due_date": t.text("due_date"),
                         "status": t.text("status"),
                         "escalation_level": t.int("escalation_level"),
+                        "colour": lateness::colour(t, now),
                         "link": format!("/api/v1/tasks/{}", t.str("id")),
                     })
                 })

@@ -579,7 +579,8 @@ pub(crate) async fn campaign(db: &Db, id: &str) -> Result<Option<Campaign>, DbEr
 pub(crate) async fn campaign_open_steps(db: &Db, id: &str) -> Result<Vec<Row>, DbError> {
     db.query(
         "reading a campaign's open steps",
-        "SELECT id, subject_id, step, assignee_org, due_date, status, escalation_level
+        "SELECT id, subject_id, step, assignee_org, due_date, due_at, status, reminders_sent,
+                escalation_level
          FROM tasks
          WHERE subject_kind = 'campaign_participant'
            AND substr(subject_id, 1, length(?) + 1) = ? || '/'
