@@ -55,6 +55,9 @@ pub struct App {
     pub shutting_down: Arc<AtomicBool>,
     /// `/dev/sign-in`, when `jiandu up --dev-sign-in` asks for it.
     pub dev_sign_in: Option<crate::dev_sign_in::DevSignIn>,
+    /// Where files matched by `files` patterns are copied for the
+    /// components to read; removed when the app is dropped.
+    _staging: tempfile::TempDir,
 }
 
 impl App {
@@ -63,6 +66,10 @@ impl App {
     pub async fn load(options: &AppOptions, limits: Limits) -> anyhow::Result<Self> {
         let manifest = Manifest::from_file(&options.manifest)?;
         let manifest_dir = manifest_dir(&options.manifest);
+        let staging = tempfile::Builder::new()
+            .prefix("jiandu-files-")
+            .tempdir()
+            .context("creating the staging directory for components' files")?;
         let runtime_config = match &options.runtime_config {
             Some(path) => RuntimeConfig::from_file(path)?,
             None => RuntimeConfig::default(),
@@ -113,19 +120,13 @@ impl App {
                 ),
                 variables: Arc::new(variables.get(&id).cloned().unwrap_or_default()),
                 environment: component.environment.clone().into_iter().collect(),
-                files: component
-                    .files
-                    .iter()
-                    .map(|mount| {
-                        let source = manifest_dir.join(&mount.source);
-                        anyhow::ensure!(
-                            source.is_dir(),
-                            "component `{id}`: files source {} is not a directory",
-                            source.display()
-                        );
-                        Ok((source, mount.destination.clone()))
-                    })
-                    .collect::<anyhow::Result<_>>()?,
+                files: crate::files::preopens(
+                    &component.files,
+                    &component.exclude_files,
+                    &manifest_dir,
+                    &staging.path().join(&id),
+                )
+                .with_context(|| format!("component `{id}`: its files"))?,
             };
             let id: Arc<str> = id.into();
             let handler = ProxyHandler::new(ComponentHandler {
@@ -152,6 +153,7 @@ impl App {
             limits,
             shutting_down,
             dev_sign_in: None,
+            _staging: staging,
         })
     }
 }

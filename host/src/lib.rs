@@ -26,6 +26,7 @@ pub mod app;
 pub mod dev_sign_in;
 pub mod dispatch;
 pub mod engine;
+pub mod files;
 pub mod issuers;
 pub mod keyfile;
 pub mod keys;

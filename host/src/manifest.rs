@@ -238,20 +238,32 @@ pub struct Component {
     /// Hosts the component may call, e.g. `http://127.0.0.1:8080`.
     #[serde(default)]
     pub allowed_outbound_hosts: Vec<String>,
-    /// Directories the component may read, each mounted read-only where it
-    /// says (`files = [{ source = "pages/dist", destination = "/" }]`).
+    /// What the component may read, read-only: directories mounted where
+    /// they say (`{ source = "pages/dist", destination = "/" }`) and glob
+    /// patterns (`"static/**/*"`) seen at their own paths.
     #[serde(default)]
-    pub files: Vec<FilesMount>,
+    pub files: Vec<FilesEntry>,
+    /// Glob patterns of files left out of `files`.
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
     /// How `spin build` builds it.
     #[serde(default)]
     pub build: Option<Build>,
 }
 
-/// One entry of a component's `files`: a directory of the application,
-/// relative to the manifest, seen by the component at `destination`.
-///
-/// Spin also takes glob patterns (`"static/**/*"`); this host does not yet,
-/// and says so.
+/// One entry of a component's `files`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FilesEntry {
+    /// Files of the application matching a glob, relative to the manifest
+    /// (`"static/**/*"`), each seen at its own path.
+    Pattern(String),
+    /// A directory of the application mounted at a path.
+    Mount(FilesMount),
+}
+
+/// A directory of the application, relative to the manifest, seen by the
+/// component at `destination`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FilesMount {
     /// The directory, relative to the manifest.
@@ -260,7 +272,7 @@ pub struct FilesMount {
     pub destination: String,
 }
 
-impl<'de> Deserialize<'de> for FilesMount {
+impl<'de> Deserialize<'de> for FilesEntry {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         #[derive(Deserialize)]
@@ -270,13 +282,13 @@ impl<'de> Deserialize<'de> for FilesMount {
             destination: String,
         }
         match toml::Value::deserialize(d)? {
-            toml::Value::String(pattern) => Err(D::Error::custom(format!(
-                "files pattern `{pattern}` is not supported by this host yet; mount a directory with `{{ source = \"dir\", destination = \"/\" }}`"
-            ))),
+            toml::Value::String(pattern) => Ok(Self::Pattern(pattern)),
             other => Placement::deserialize(other)
-                .map(|p| Self {
-                    source: p.source,
-                    destination: p.destination,
+                .map(|p| {
+                    Self::Mount(FilesMount {
+                        source: p.source,
+                        destination: p.destination,
+                    })
                 })
                 .map_err(D::Error::custom),
         }
@@ -374,7 +386,22 @@ impl Manifest {
                 check_label(label)
                     .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
             }
-            for mount in &component.files {
+            let patterns = component.files.iter().filter_map(|e| match e {
+                FilesEntry::Pattern(p) => Some(p),
+                FilesEntry::Mount(_) => None,
+            });
+            for pattern in patterns.chain(&component.exclude_files) {
+                if pattern.starts_with('/') || pattern.split('/').any(|s| s == "..") {
+                    return invalid(format!(
+                        "component `{id}`: files pattern `{pattern}` must stay inside the application, relative to the manifest"
+                    ));
+                }
+            }
+            let mounts = component.files.iter().filter_map(|e| match e {
+                FilesEntry::Mount(m) => Some(m),
+                FilesEntry::Pattern(_) => None,
+            });
+            for mount in mounts {
                 if !mount.destination.starts_with('/') {
                     return invalid(format!(
                         "component `{id}`: files destination `{}` is not absolute; write it like `/` or `/static`",

@@ -326,3 +326,32 @@ fn files_mounts_are_readable_where_the_manifest_says_and_nowhere_else() {
     );
     assert!(!dir.path().join("pages/new.txt").exists());
 }
+
+#[test]
+fn files_patterns_keep_their_paths_less_what_is_excluded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("static/css")).unwrap();
+    std::fs::create_dir_all(dir.path().join("other")).unwrap();
+    std::fs::write(dir.path().join("static/index.html"), "<h1>监督</h1>").unwrap();
+    std::fs::write(dir.path().join("static/css/site.css"), "body{}").unwrap();
+    std::fs::write(dir.path().join("static/notes.md"), "draft").unwrap();
+    std::fs::write(dir.path().join("other/secret.txt"), "not matched").unwrap();
+    let manifest = testbed_manifest(dir.path(), &[]);
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "sqlite_databases = [\"default\"]",
+        "sqlite_databases = [\"default\"]\nfiles = [\"static/**/*\"]\nexclude_files = [\"**/*.md\"]",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let host = Host::start(&manifest, &[]);
+
+    let page = host.get("/testbed/file?path=/static/index.html", &[]);
+    assert_eq!((page.status, page.text.as_str()), (200, "<h1>监督</h1>"));
+    let nested = host.get("/testbed/file?path=/static/css/site.css", &[]);
+    assert_eq!((nested.status, nested.text.as_str()), (200, "body{}"));
+    for left_out in ["/static/notes.md", "/other/secret.txt", "/spin.toml"] {
+        let refused = host.get(&format!("/testbed/file?path={left_out}"), &[]);
+        assert_eq!(refused.status, 404, "{left_out}: {}", refused.text);
+    }
+    let write = host.get("/testbed/file-write?path=/static/index.html", &[]);
+    assert_eq!(write.status, 403, "{}", write.text);
+}
