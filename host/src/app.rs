@@ -109,7 +109,16 @@ impl App {
             let pre = wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre).map_err(|e| {
                 anyhow::anyhow!("component `{id}` does not export wasi:http/handler@0.3.0 (build it with spin-sdk 7): {e:#}")
             })?;
-            let outbound = OutboundPolicy::new(&component.allowed_outbound_hosts)
+            let allowed_hosts = component
+                .allowed_outbound_hosts
+                .iter()
+                .map(|entry| {
+                    variables.expand(entry).ok_or_else(|| {
+                        anyhow::anyhow!("component `{id}`: allowed_outbound_hosts entry `{entry}` refers to a variable with no value; give it one")
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let outbound = OutboundPolicy::new(&allowed_hosts)
                 .map_err(|e| anyhow::anyhow!("component `{id}`: {e}"))?;
             let grants = Grants {
                 postgres: PostgresCtx::new(outbound.clone()),
@@ -118,7 +127,7 @@ impl App {
                     databases.clone(),
                     component.sqlite_databases.clone().into(),
                 ),
-                variables: Arc::new(variables.get(&id).cloned().unwrap_or_default()),
+                variables: Arc::new(variables.components.get(&id).cloned().unwrap_or_default()),
                 environment: component.environment.clone().into_iter().collect(),
                 files: crate::files::preopens(
                     &component.files,

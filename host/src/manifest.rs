@@ -421,8 +421,21 @@ impl Manifest {
                 }
             }
             for host in &component.allowed_outbound_hosts {
-                crate::outbound::AllowedHost::parse(host)
-                    .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
+                // As in Spin, an entry may name application variables; one
+                // that does is checked once they have values, at load.
+                let references = template_references(host).map_err(ManifestError::Invalid)?;
+                if let Some(missing) = references
+                    .iter()
+                    .find(|r| !self.variables.contains_key(**r))
+                {
+                    return invalid(format!(
+                        "component `{id}`: allowed_outbound_hosts entry `{host}` refers to `{{{{ {missing} }}}}`, which is not in [variables]; declare it there"
+                    ));
+                }
+                if references.is_empty() {
+                    crate::outbound::AllowedHost::parse(host)
+                        .map_err(|e| ManifestError::Invalid(format!("component `{id}`: {e}")))?;
+                }
             }
         }
         Ok(())

@@ -36,17 +36,40 @@ pub struct MissingVariable {
     upper: String,
 }
 
-/// Resolves every component's variables from the manifest and `env`.
+/// The application's variables, resolved from the environment and the
+/// manifest's defaults, and every component's variables over them.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    app: BTreeMap<String, Value>,
+    /// Each component's variables, by component id.
+    pub components: BTreeMap<String, ComponentVariables>,
+}
+
+impl Resolved {
+    /// `template` with each `{{ name }}` replaced by the application
+    /// variable's value; `None` when one it refers to has no value.
+    pub fn expand(&self, template: &str) -> Option<String> {
+        // References were checked when the manifest was validated.
+        let mut value = template.to_owned();
+        for reference in template_references(template).unwrap_or_default() {
+            value = replace_reference(&value, reference, &self.app.get(reference)?.0);
+        }
+        Some(value)
+    }
+}
+
+/// Resolves the application's variables from `env` and the manifest's
+/// defaults, and every component's variables from them.
 pub fn resolve(
     manifest: &Manifest,
     env: impl Fn(&str) -> Option<String>,
-) -> Result<BTreeMap<String, ComponentVariables>, MissingVariable> {
-    let mut app = BTreeMap::new();
+) -> Result<Resolved, MissingVariable> {
+    let mut resolved = Resolved::default();
     for (name, var) in &manifest.variables {
         let upper = name.to_ascii_uppercase();
         match env(&format!("SPIN_VARIABLE_{upper}")).or_else(|| var.default.clone()) {
             Some(value) => {
-                app.insert(name.as_str(), value);
+                resolved.app.insert(name.clone(), Value(value));
             }
             None if var.required => {
                 return Err(MissingVariable {
@@ -57,30 +80,22 @@ pub fn resolve(
             None => {}
         }
     }
-    let mut out = BTreeMap::new();
     for (id, component) in &manifest.component {
-        let mut vars = BTreeMap::new();
-        for (name, template) in &component.variables {
-            // References were checked when the manifest was validated.
-            let mut value = template.clone();
-            for reference in template_references(template).unwrap_or_default() {
-                let Some(resolved) = app.get(reference) else {
-                    // Optional application variable without a value: the
-                    // component variable is undefined too.
-                    value.clear();
-                    break;
-                };
-                value = replace_reference(&value, reference, resolved);
-            }
-            if !value.is_empty() || template.is_empty() {
-                vars.insert(name.clone(), Value(value));
-            }
-        }
-        out.insert(id.clone(), ComponentVariables(vars));
+        // A template over an optional application variable without a value
+        // leaves the component variable undefined.
+        let vars = component
+            .variables
+            .iter()
+            .filter_map(|(name, template)| Some((name.clone(), Value(resolved.expand(template)?))))
+            .collect();
+        resolved
+            .components
+            .insert(id.clone(), ComponentVariables(vars));
     }
-    Ok(out)
+    Ok(resolved)
 }
 
+/// `template` with `{{ name }}` replaced by `value`.
 fn replace_reference(template: &str, name: &str, value: &str) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -157,13 +172,18 @@ optional = "{{ unset }}"
     fn templates_resolve_from_env_then_defaults() {
         let m = Manifest::parse(MANIFEST).unwrap();
         let vars = resolve(&m, |n| (n == "SPIN_VARIABLE_KEY").then(|| "s3cret".into())).unwrap();
-        let c = &vars["c"];
+        let c = &vars.components["c"];
         assert_eq!(c.get("key").unwrap(), "s3cret");
         assert_eq!(c.get("url").unwrap(), "https://cn.example/s3cret");
         assert!(matches!(c.get("optional"), Err(Error::Undefined(_))));
         assert!(matches!(c.get("nope"), Err(Error::Undefined(_))));
         assert!(matches!(c.get("Bad-Name"), Err(Error::InvalidName(_))));
         assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(
+            vars.expand("postgres://{{ region }}:5432").as_deref(),
+            Some("postgres://cn:5432")
+        );
+        assert_eq!(vars.expand("postgres://{{ unset }}"), None);
     }
 
     #[test]

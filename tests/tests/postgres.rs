@@ -162,6 +162,34 @@ fn postgres_reaches_only_allowed_addresses() {
     );
 }
 
+#[test]
+fn an_allowed_address_may_name_an_application_variable() {
+    let db = PgDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = testbed_manifest(dir.path(), &["postgres://{{ database_host }}"]);
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[variables]\n",
+        "[variables]\ndatabase_host = { default = \"unused.invalid:5432\" }\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+
+    let host = Host::start(
+        &manifest,
+        &[("SPIN_VARIABLE_DATABASE_HOST", "127.0.0.1:5432")],
+    );
+    assert_eq!(
+        script(&host, &db.url(), "SELECT 1").text,
+        "ok ([Int32], [[Int32(1)]])\n"
+    );
+    drop(host);
+
+    // The default names no real server, so nothing is reachable.
+    let host = Host::start(&manifest, &[]);
+    let reply = script(&host, &db.url(), "SELECT 1");
+    assert_eq!(reply.status, 502, "{}", reply.text);
+    assert!(reply.text.contains("is not allowed"), "{}", reply.text);
+}
+
 /// Runs `jiandu migrate --database-url URL [--orgs FILE]`; its stdout.
 fn migrate(url: &str, orgs: Option<&std::path::Path>) -> String {
     let mut command = std::process::Command::new(jiandu_tests::jiandu_bin());
