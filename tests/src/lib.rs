@@ -20,6 +20,13 @@ pub mod postgres;
 pub mod system;
 pub mod temporal;
 
+/// Whether this run keeps the hosts' data on PostgreSQL
+/// (`JIANDU_TEST_DATABASE=postgres`, as `cargo xtask test`'s second pass
+/// sets it) rather than SQLite; each host then gets a database of its own.
+pub fn on_postgres() -> bool {
+    std::env::var("JIANDU_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
 /// A test receipt key (32 bytes, base64): follow-up secrets are derived under it.
 pub const RECEIPT_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
 
@@ -200,8 +207,10 @@ pub struct Host {
     pub dir: tempfile::TempDir,
     /// The manifest it serves.
     pub manifest: PathBuf,
-    /// Its runtime configuration (where the database lives).
+    /// Its runtime configuration (where the SQLite database lives).
     pub runtime_config: PathBuf,
+    /// Its PostgreSQL database, when the suite runs on PostgreSQL.
+    postgres: Option<postgres::PgDatabase>,
     stderr: Arc<Mutex<String>>,
     agent: ureq::Agent,
 }
@@ -261,11 +270,22 @@ impl Host {
             "[sqlite_database.default]\ntype = \"spin\"\npath = \"jiandu.db\"\n",
         )
         .expect("runtime config");
+        let postgres = on_postgres().then(postgres::PgDatabase::create);
+        let mut database_env = Vec::new();
+        if let Some(db) = &postgres {
+            database_env.push(("SPIN_VARIABLE_DATABASE_URL", db.url()));
+            database_env.push(("SPIN_VARIABLE_DATABASE_HOST", db.host_port()));
+        }
         let migrate = Command::new(jiandu_bin())
             .args(["migrate", "--from"])
             .arg(manifest)
             .arg("--runtime-config-file")
             .arg(&runtime_config)
+            .args(
+                postgres
+                    .iter()
+                    .flat_map(|db| ["--database-url".to_owned(), db.url()]),
+            )
             .output()
             .expect("run jiandu migrate");
         assert!(
@@ -289,6 +309,7 @@ impl Host {
             // Suites send the same anonymous report many times; the limiter's
             // own test sets its limits.
             .env("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000000,1000000,60")
+            .envs(database_env)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -324,6 +345,7 @@ impl Host {
             dir,
             manifest: manifest.to_owned(),
             runtime_config,
+            postgres,
             stderr,
             agent,
         }
@@ -410,6 +432,11 @@ impl Host {
             .arg(&self.manifest)
             .arg("--runtime-config-file")
             .arg(&self.runtime_config)
+            .args(
+                self.postgres
+                    .iter()
+                    .flat_map(|db| ["--database-url".to_owned(), db.url()]),
+            )
             .arg("--orgs")
             .arg(file)
             .output()
@@ -421,25 +448,42 @@ impl Host {
         );
     }
 
-    /// The host's SQLite database file.
+    /// The host's SQLite database file (unused on PostgreSQL).
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("jiandu.db")
     }
 
-    /// Every byte the database holds on disk (main file and write-ahead log).
+    /// Every byte the database holds: on SQLite the files on disk (main
+    /// file and write-ahead log); on PostgreSQL every stored value of every
+    /// table, byte strings as they are.
     pub fn db_bytes(&self) -> Vec<u8> {
-        let mut bytes = std::fs::read(self.db_path()).unwrap_or_default();
-        bytes.extend(std::fs::read(self.dir.path().join("jiandu.db-wal")).unwrap_or_default());
-        bytes
+        match &self.postgres {
+            Some(db) => db.every_value(),
+            None => {
+                let mut bytes = std::fs::read(self.db_path()).unwrap_or_default();
+                bytes.extend(
+                    std::fs::read(self.dir.path().join("jiandu.db-wal")).unwrap_or_default(),
+                );
+                bytes
+            }
+        }
     }
 
-    /// Runs a query returning one integer.
+    /// The database's URL, for `jiandu` and the worker.
+    pub fn database_url(&self) -> String {
+        match &self.postgres {
+            Some(db) => db.url(),
+            None => format!("sqlite://{}", self.db_path().display()),
+        }
+    }
+
+    /// Runs a query returning one integer, in the SQL both databases share.
     pub fn count(&self, sql: &str) -> i64 {
         let rows: Vec<i64> = self.column(sql);
         rows.first().copied().expect("a row")
     }
 
-    /// Runs a query returning one text column.
+    /// Runs a query returning one text column, in the SQL both databases share.
     pub fn strings(&self, sql: &str) -> Vec<String> {
         self.column(sql)
     }
@@ -447,18 +491,14 @@ impl Host {
     /// Runs a query and reads its first column from every row.
     fn column<T>(&self, sql: &str) -> Vec<T>
     where
-        T: Send
-            + Unpin
-            + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
-            + sqlx::Type<sqlx::Sqlite>
-            + 'static,
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + 'static,
     {
-        let path = self.db_path();
-        let sql = sql.to_owned();
+        let (url, sql) = (self.database_url(), sql.to_owned());
         runtime().block_on(async move {
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::any::AnyPoolOptions::new()
                 .max_connections(1)
-                .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path))
+                .connect(&url)
                 .await
                 .expect("open the test database");
             let rows: Vec<T> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
@@ -516,6 +556,9 @@ impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- the host's log ---\n{}", self.logs());
+        }
     }
 }
 

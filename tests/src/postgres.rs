@@ -64,6 +64,55 @@ impl PgDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The server's `host:port`, as an `allowed_outbound_hosts` entry names it.
+    pub fn host_port(&self) -> String {
+        let options: sqlx::postgres::PgConnectOptions =
+            self.url().parse().expect("a PostgreSQL URL");
+        format!("{}:{}", options.get_host(), options.get_port())
+    }
+
+    /// Every value stored in every table of the database, concatenated:
+    /// text as UTF-8, byte strings as they are, numbers in decimal. What
+    /// someone who can read the database would see.
+    pub fn every_value(&self) -> Vec<u8> {
+        use sqlx::{Column as _, Row as _, ValueRef as _};
+        let url = self.url();
+        block_on(async move {
+            let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT quote_ident(table_name) FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .expect("list tables");
+            let mut out = Vec::new();
+            for table in tables {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("read a table");
+                for row in rows {
+                    for column in row.columns() {
+                        let i = column.ordinal();
+                        if row.try_get_raw(i).is_ok_and(|v| v.is_null()) {
+                            continue;
+                        }
+                        if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                            out.extend(bytes);
+                        } else if let Ok(text) = row.try_get::<String, _>(i) {
+                            out.extend(text.into_bytes());
+                        } else if let Ok(n) = row.try_get::<i64, _>(i) {
+                            out.extend(n.to_string().into_bytes());
+                        }
+                        out.push(b'\n');
+                    }
+                }
+            }
+            out
+        })
+    }
 }
 
 impl Drop for PgDatabase {

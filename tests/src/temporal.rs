@@ -202,10 +202,7 @@ impl Worker {
             std::fs::write(&audit_key, crate::AUDIT_KEY).expect("audit key");
         }
         let mut vars = vec![
-            (
-                "JIANDU_DATABASE_URL".to_owned(),
-                format!("sqlite://{}", host.db_path().display()),
-            ),
+            ("JIANDU_DATABASE_URL".to_owned(), host.database_url()),
             (
                 "JIANDU_AUDIT_KEY_FILE".to_owned(),
                 audit_key.display().to_string(),

@@ -356,6 +356,11 @@ fn each_component(flag: &'static str) -> impl Iterator<Item = &'static str> {
     COMPONENTS.iter().flat_map(move |c| [flag, *c])
 }
 
+/// The end-to-end suites that run a second time with the components' data
+/// on PostgreSQL: those whose flows need no worker, which keeps its data in
+/// SQLite still.
+const ON_POSTGRES: &[&str] = &["intake", "idempotency", "pages"];
+
 fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
     build(root)?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
@@ -387,9 +392,20 @@ fn test(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .args(each_component("--exclude"))
         .args(args)
         .env("JIANDU_BIN", jiandu(root))
-        .env("JIANDU_TEMPORAL_BIN", temporal)
-        .env("JIANDU_SCHEMATHESIS_BIN", schemathesis);
+        .env("JIANDU_TEMPORAL_BIN", &temporal)
+        .env("JIANDU_SCHEMATHESIS_BIN", &schemathesis);
     run_counting_tests(&mut tests, &mut totals)?;
+    let mut on_postgres = cargo();
+    on_postgres
+        .args(["test", "-p", "jiandu-tests"])
+        .args(ON_POSTGRES.iter().flat_map(|suite| ["--test", suite]))
+        .args(args)
+        .env("JIANDU_TEST_DATABASE", "postgres")
+        .env("JIANDU_BIN", jiandu(root))
+        .env("JIANDU_TEMPORAL_BIN", &temporal)
+        .env("JIANDU_SCHEMATHESIS_BIN", &schemathesis);
+    run_counting_tests(&mut on_postgres, &mut totals)
+        .context("the PostgreSQL pass needs the server at 127.0.0.1:5432 (trust auth, database `test`), or JIANDU_TEST_POSTGRES")?;
     println!(
         "total: {} passed, {} failed, {} skipped",
         totals.passed, totals.failed, totals.ignored

@@ -1,31 +1,120 @@
-//! The component's database, through Spin's `spin:sqlite` interface (so the
-//! same component runs on real Spin), with typed row access and transactions.
+//! The component's database, with typed row access and transactions: SQLite
+//! through Spin's `spin:sqlite` interface (the default) or PostgreSQL through
+//! `spin:postgres`, so the same component runs on real Spin against either.
+//!
+//! Which one is the component variable `database_url`: `sqlite:<label>`
+//! (`sqlite:default` when the variable is absent) or a `postgres://` address,
+//! which the component's `allowed_outbound_hosts` must allow. Statements are
+//! written once, in the SQL both share, with `?` placeholders; on PostgreSQL
+//! they become `$1`, `$2`, … and values keep SQLite's five kinds (integer,
+//! real, text, blob, null), which the PostgreSQL migrations' column types
+//! (`BIGINT`, `DOUBLE PRECISION`, `TEXT`, `BYTEA`) match.
 
-use spin_sdk::sqlite::{Connection, Error as SqliteError, RowResult};
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use spin_sdk::pg::{self, DbValue, ParameterValue, PgError, QueryError};
+use spin_sdk::sqlite::{self, Error as SqliteError, RowResult};
 
 pub use spin_sdk::sqlite::Value;
 
 use crate::api::ApiError;
+
+/// The component variable naming the database.
+const DATABASE_URL: &str = "database_url";
+/// The database when `database_url` is not set.
+const DEFAULT_DATABASE: &str = "sqlite:default";
+/// The advisory lock every PostgreSQL write transaction holds, so that
+/// writes run one at a time as they do on SQLite (`BEGIN IMMEDIATE`): the
+/// components' read-then-write steps rely on it. The number is arbitrary
+/// but fixed ("jiandu" in ASCII).
+const WRITE_LOCK: i64 = 0x6a69_616e_6475;
+/// SQLSTATE `unique_violation`.
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// Where the component's data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Database {
+    /// A `spin:sqlite` database by its label.
+    Sqlite(String),
+    /// A PostgreSQL address for `spin:postgres`.
+    Postgres(String),
+}
+
+impl Database {
+    fn parse(url: &str) -> Result<Self, String> {
+        if let Some(label) = url.strip_prefix("sqlite:") {
+            if label.is_empty() {
+                return Err("`sqlite:` needs a database label, e.g. `sqlite:default`".into());
+            }
+            Ok(Self::Sqlite(label.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err("it is neither `sqlite:<label>` nor a `postgres://` address".into())
+        }
+    }
+
+    /// The database this instance was configured with, read once.
+    async fn configured() -> Result<&'static Self, DbError> {
+        static DATABASE: OnceLock<Database> = OnceLock::new();
+        if let Some(database) = DATABASE.get() {
+            return Ok(database);
+        }
+        let url = match spin_sdk::variables::get(DATABASE_URL).await {
+            Ok(url) => url,
+            Err(spin_sdk::variables::Error::Undefined(_)) => DEFAULT_DATABASE.to_owned(),
+            Err(e) => return Err(DbError::config(format!("{DATABASE_URL}: {e:?}"))),
+        };
+        let database =
+            Self::parse(&url).map_err(|why| DbError::config(format!("{DATABASE_URL}: {why}")))?;
+        Ok(DATABASE.get_or_init(|| database))
+    }
+}
+
+/// What failed underneath.
+#[derive(Debug)]
+enum Failure {
+    Sqlite(SqliteError),
+    Postgres(pg::Error),
+    Config(String),
+}
 
 /// A database failure.
 #[derive(Debug)]
 pub struct DbError {
     /// What was being done.
     pub context: &'static str,
-    /// The host's error.
-    pub error: SqliteError,
+    failure: Failure,
 }
 
 impl DbError {
+    fn config(why: String) -> Self {
+        Self {
+            context: "choosing the database",
+            failure: Failure::Config(why),
+        }
+    }
+
     /// Whether a UNIQUE constraint was violated (e.g. a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(&self.error, SqliteError::Io(m) if m.contains("UNIQUE constraint failed"))
+        match &self.failure {
+            Failure::Sqlite(SqliteError::Io(m)) => m.contains("UNIQUE constraint failed"),
+            Failure::Postgres(pg::Error::PgError(PgError::QueryFailed(QueryError::DbError(e)))) => {
+                e.code == UNIQUE_VIOLATION
+            }
+            _ => false,
+        }
     }
 }
 
 impl std::fmt::Display for DbError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {:?}", self.context, self.error)
+        match &self.failure {
+            Failure::Sqlite(e) => write!(f, "{}: {e:?}", self.context),
+            Failure::Postgres(e) => write!(f, "{}: {e:?}", self.context),
+            Failure::Config(why) => write!(f, "{}: {why}", self.context),
+        }
     }
 }
 
@@ -35,8 +124,13 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// An open connection to the `default` database.
+/// An open connection to the component's database.
 pub struct Db(Connection);
+
+enum Connection {
+    Sqlite(sqlite::Connection),
+    Postgres(pg::Connection),
+}
 
 /// One result row; columns are read by name.
 pub struct Row {
@@ -107,15 +201,26 @@ pub fn opt_text(s: Option<impl Into<String>>) -> Value {
 }
 
 impl Db {
-    /// Opens the `default` database.
+    /// Opens the component's database.
     pub async fn open() -> Result<Self, DbError> {
-        Connection::open_default()
-            .await
-            .map(Self)
-            .map_err(|error| DbError {
-                context: "opening the database",
-                error,
-            })
+        let context = "opening the database";
+        let connection = match Database::configured().await? {
+            Database::Sqlite(label) => sqlite::Connection::open(label)
+                .await
+                .map(Connection::Sqlite)
+                .map_err(|e| DbError {
+                    context,
+                    failure: Failure::Sqlite(e),
+                })?,
+            Database::Postgres(address) => pg::Connection::open(address.as_str())
+                .await
+                .map(Connection::Postgres)
+                .map_err(|e| DbError {
+                    context,
+                    failure: Failure::Postgres(e),
+                })?,
+        };
+        Ok(Self(connection))
     }
 
     /// Runs a statement and returns its rows.
@@ -125,23 +230,42 @@ impl Db {
         sql: &str,
         params: impl IntoIterator<Item = Value>,
     ) -> Result<Vec<Row>, DbError> {
-        let result = self
-            .0
-            .execute(sql, params)
-            .await
-            .map_err(|error| DbError { context, error })?;
-        let columns: std::rc::Rc<[String]> = result.columns().into();
-        let rows: Vec<RowResult> = result
-            .collect()
-            .await
-            .map_err(|error| DbError { context, error })?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Row {
-                columns: columns.clone(),
-                values: r.values,
-            })
-            .collect())
+        match &self.0 {
+            Connection::Sqlite(conn) => {
+                let fail = |e| DbError {
+                    context,
+                    failure: Failure::Sqlite(e),
+                };
+                let result = conn.execute(sql, params).await.map_err(fail)?;
+                let columns: std::rc::Rc<[String]> = result.columns().into();
+                let rows: Vec<RowResult> = result.collect().await.map_err(fail)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| Row {
+                        columns: columns.clone(),
+                        values: r.values,
+                    })
+                    .collect())
+            }
+            Connection::Postgres(conn) => {
+                let fail = |e| DbError {
+                    context,
+                    failure: Failure::Postgres(e),
+                };
+                let params: Vec<ParameterValue> = params.into_iter().map(to_postgres).collect();
+                let result = conn.query(numbered(sql), params).await.map_err(fail)?;
+                let columns: std::rc::Rc<[String]> =
+                    result.columns().iter().map(|c| c.name.clone()).collect();
+                let rows = result.collect().await.map_err(fail)?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Row {
+                        columns: columns.clone(),
+                        values: (0..columns.len()).map(|i| from_postgres(&r[i])).collect(),
+                    })
+                    .collect())
+            }
+        }
     }
 
     /// Runs a statement that returns no rows.
@@ -154,12 +278,24 @@ impl Db {
         self.query(context, sql, params).await.map(drop)
     }
 
-    /// Starts a write transaction (`BEGIN IMMEDIATE`). It is rolled back
-    /// unless [`Db::commit`] is called: by [`Db::rollback`], or by the host
-    /// when the connection is dropped.
+    /// Starts a write transaction that runs alone, as SQLite's
+    /// `BEGIN IMMEDIATE` does (on PostgreSQL: `BEGIN` and a transaction-wide
+    /// advisory lock). It is rolled back unless [`Db::commit`] is called: by
+    /// [`Db::rollback`], or by the host when the connection is dropped.
     pub async fn begin(&self) -> Result<(), DbError> {
-        self.exec("beginning a transaction", "BEGIN IMMEDIATE", [])
-            .await
+        let context = "beginning a transaction";
+        match &self.0 {
+            Connection::Sqlite(_) => self.exec(context, "BEGIN IMMEDIATE", []).await,
+            Connection::Postgres(_) => {
+                self.exec(context, "BEGIN", []).await?;
+                self.exec(
+                    context,
+                    "SELECT pg_advisory_xact_lock(?)",
+                    [Value::Integer(WRITE_LOCK)],
+                )
+                .await
+            }
+        }
     }
 
     /// Commits the open transaction; once this returns, the writes are durable.
@@ -175,6 +311,91 @@ impl Db {
     }
 }
 
+/// `sql` with its placeholders (`?` and `?NNN`) numbered as PostgreSQL
+/// takes them (`$1`, `$2`, …); a `?` inside a string literal, a quoted
+/// name or a comment stays as it is.
+fn numbered(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('?') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut next: u32 = 1;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '?' => {
+                // SQLite's rules: `?NNN` is parameter NNN; a bare `?` is one
+                // more than the largest number given so far.
+                let mut digits = String::new();
+                while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                    digits.push(d);
+                }
+                let number = digits.parse().unwrap_or(next);
+                next = next.max(number + 1);
+                out.push('$');
+                out.push_str(&number.to_string());
+            }
+            '\'' | '"' => {
+                out.push(c);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    // A doubled quote closes and reopens: both halves copy.
+                    if inner == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                out.push(c);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A parameter as PostgreSQL takes it.
+fn to_postgres(value: Value) -> ParameterValue {
+    match value {
+        Value::Integer(n) => ParameterValue::Int64(n),
+        Value::Real(x) => ParameterValue::Floating64(x),
+        Value::Text(s) => ParameterValue::Str(s),
+        Value::Blob(b) => ParameterValue::Binary(b),
+        Value::Null => ParameterValue::DbNull,
+    }
+}
+
+/// A PostgreSQL result as one of SQLite's kinds: booleans and the integer
+/// widths are integers, a `numeric` (what `SUM` of integers gives) an
+/// integer when it is whole, JSON its text. Types the schema never uses
+/// come back as NULL.
+fn from_postgres(value: &DbValue) -> Value {
+    match value {
+        DbValue::Boolean(b) => Value::Integer(i64::from(*b)),
+        DbValue::Int8(n) => Value::Integer(i64::from(*n)),
+        DbValue::Int16(n) => Value::Integer(i64::from(*n)),
+        DbValue::Int32(n) => Value::Integer(i64::from(*n)),
+        DbValue::Int64(n) => Value::Integer(*n),
+        DbValue::Floating32(x) => Value::Real(f64::from(*x)),
+        DbValue::Floating64(x) => Value::Real(*x),
+        DbValue::Str(s) | DbValue::Uuid(s) => Value::Text(s.clone()),
+        DbValue::Binary(b) => Value::Blob(b.clone()),
+        DbValue::Jsonb(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+        DbValue::Decimal(d) => d
+            .parse::<i64>()
+            .map(Value::Integer)
+            .or_else(|_| d.parse::<f64>().map(Value::Real))
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +408,38 @@ mod tests {
         let (marks, params) = in_list(std::iter::empty());
         assert_eq!(marks, "?");
         assert!(matches!(params.as_slice(), [Value::Null]));
+    }
+
+    #[test]
+    fn placeholders_are_numbered_outside_literals_names_and_comments() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ? AND c IN (?, ?)"),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"
+        );
+        assert_eq!(
+            numbered("SELECT '?', 'it''s ?', \"odd?\" FROM t -- why?\nWHERE x = ?"),
+            "SELECT '?', 'it''s ?', \"odd?\" FROM t -- why?\nWHERE x = $1"
+        );
+        assert_eq!(
+            numbered("UPDATE t SET a = ?2, b = ?3 WHERE k = ?1 AND c = ?"),
+            "UPDATE t SET a = $2, b = $3 WHERE k = $1 AND c = $4"
+        );
+        assert!(matches!(numbered("SELECT 1"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn database_urls_name_sqlite_labels_or_postgres_addresses() {
+        assert_eq!(
+            Database::parse("sqlite:default"),
+            Ok(Database::Sqlite("default".into()))
+        );
+        assert_eq!(
+            Database::parse("postgres://jiandu@db:5432/jiandu"),
+            Ok(Database::Postgres(
+                "postgres://jiandu@db:5432/jiandu".into()
+            ))
+        );
+        assert!(Database::parse("sqlite:").is_err());
+        assert!(Database::parse("mysql://db/jiandu").is_err());
     }
 }

@@ -71,8 +71,8 @@ pub(crate) async fn count(
                 "counting an anonymous submission",
                 "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES (?1, ?2, 1)
                  ON CONFLICT (bucket) DO UPDATE SET
-                   submissions = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE submissions + 1 END,
-                   window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END
+                   submissions = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN 1 ELSE submission_windows.submissions + 1 END,
+                   window_start = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN ?2 ELSE submission_windows.window_start END
                  RETURNING window_start, submissions",
                 [text(&bucket), Value::Integer(now), Value::Integer(limits.window_secs)],
             )

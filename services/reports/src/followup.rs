@@ -118,8 +118,8 @@ async fn record_failure(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
         "recording a follow-up failure",
         "INSERT INTO followup_failures (receipt_code, window_start, failures) VALUES (?1, ?2, 1)
          ON CONFLICT (receipt_code) DO UPDATE SET
-           failures = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE failures + 1 END,
-           window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END",
+           failures = CASE WHEN ?2 - followup_failures.window_start >= ?3 THEN 1 ELSE followup_failures.failures + 1 END,
+           window_start = CASE WHEN ?2 - followup_failures.window_start >= ?3 THEN ?2 ELSE followup_failures.window_start END",
         [text(code), Value::Integer(now), Value::Integer(WINDOW_SECS)],
     )
     .await?;
