@@ -55,6 +55,9 @@ pub struct App {
     pub shutting_down: Arc<AtomicBool>,
     /// `/dev/sign-in`, when `jiandu up --dev-sign-in` asks for it.
     pub dev_sign_in: Option<crate::dev_sign_in::DevSignIn>,
+    /// The application variable `database_url` when it names a PostgreSQL
+    /// database: where the product's components keep their data.
+    pub postgres_url: Option<String>,
     /// Where files matched by `files` patterns are copied for the
     /// components to read; removed when the app is dropped.
     _staging: tempfile::TempDir,
@@ -162,6 +165,10 @@ impl App {
             limits,
             shutting_down,
             dev_sign_in: None,
+            postgres_url: variables
+                .value("database_url")
+                .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+                .map(str::to_owned),
             _staging: staging,
         })
     }

@@ -197,7 +197,7 @@ async fn main() -> anyhow::Result<()> {
             let mut app = App::load(&options, limits).await?;
             if let Some(issuers) = dev_sign_in {
                 let database = Database {
-                    database_url: None,
+                    database_url: app.postgres_url.clone(),
                     manifest: options.manifest.clone(),
                     runtime_config_file: options.runtime_config.clone(),
                     label: "default".into(),

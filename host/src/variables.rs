@@ -46,6 +46,11 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// The application variable `name`'s value, if it has one.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.app.get(name).map(|v| v.0.as_str())
+    }
+
     /// `template` with each `{{ name }}` replaced by the application
     /// variable's value; `None` when one it refers to has no value.
     pub fn expand(&self, template: &str) -> Option<String> {

@@ -150,7 +150,7 @@ pub(crate) async fn outbox_counts(db: &Db) -> Result<Vec<Row>, DbError> {
                            WHEN EXISTS (SELECT 1 FROM outbox d WHERE d.workflow_id = o.workflow_id
                                           AND d.dead_at IS NOT NULL AND d.id < o.id) THEN 'waiting'
                            ELSE 'pending' END AS state
-               FROM outbox o WHERE o.delivered_at IS NULL)
+               FROM outbox o WHERE o.delivered_at IS NULL) AS undelivered
              GROUP BY org, state"
         ),
         row_org_params(),

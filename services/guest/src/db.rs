@@ -360,11 +360,14 @@ fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A parameter as PostgreSQL takes it.
+/// A parameter as PostgreSQL takes it. PostgreSQL text cannot hold U+0000,
+/// so it goes as U+FFFD, the character Unicode keeps for one that cannot be
+/// represented: written, it is stored so; in a filter, it matches what was.
 fn to_postgres(value: Value) -> ParameterValue {
     match value {
         Value::Integer(n) => ParameterValue::Int64(n),
         Value::Real(x) => ParameterValue::Floating64(x),
+        Value::Text(s) if s.contains('\0') => ParameterValue::Str(s.replace('\0', "\u{fffd}")),
         Value::Text(s) => ParameterValue::Str(s),
         Value::Blob(b) => ParameterValue::Binary(b),
         Value::Null => ParameterValue::DbNull,
@@ -425,6 +428,14 @@ mod tests {
             "UPDATE t SET a = $2, b = $3 WHERE k = $1 AND c = $4"
         );
         assert!(matches!(numbered("SELECT 1"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn text_parameters_reach_postgres_without_nul() {
+        assert!(matches!(
+            to_postgres(text("a\0b")),
+            ParameterValue::Str(s) if s == "a\u{fffd}b"
+        ));
     }
 
     #[test]
