@@ -69,7 +69,15 @@ fn intake_holds_public_keys_only() {
         .unwrap()
         .keys()
         .collect();
-    assert_eq!(intake, ["anonymous_limits", "receipt_key", "sealing_keys"]);
+    assert_eq!(
+        intake,
+        [
+            "anonymous_limits",
+            "database_url",
+            "receipt_key",
+            "sealing_keys"
+        ]
+    );
     let holders: Vec<&String> = components
         .iter()
         .filter(|(_, c)| {

@@ -627,7 +627,7 @@ fn loses_nothing(s: &mut System, stop: fn(&mut System), resume: fn(&mut System))
     }
     assert_eq!(
         s.host.count(
-            "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1)"
+            "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1) AS dup"
         ),
         0,
         "every step projected once"

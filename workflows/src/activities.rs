@@ -3,7 +3,6 @@
 //! schedules from the calendar. Each is idempotent, because Temporal runs an
 //! activity again whenever it cannot tell whether it finished.
 
-use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,8 +16,7 @@ use jiandu_domain::flow::{
 use jiandu_domain::org::{OrgTree, Role};
 use jiandu_domain::step::{Outcome, StepName, SubjectKind, TaskStatus};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::Row as _;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -27,6 +25,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::Mutex;
 
 use crate::config::WorkerConfig;
+use crate::store::Pool;
 
 /// Which org must act on a step, as the workflow names it; the activity
 /// finds the org in the tree and records it on the task.
@@ -199,7 +198,7 @@ pub struct Notice {
 
 /// The activities, with the database and configuration they use.
 pub struct Projections {
-    pool: SqlitePool,
+    pool: Pool,
     config: WorkerConfig,
     /// The org tree as last read, and its version.
     tree: Mutex<Option<(i64, Arc<OrgTree>)>>,
@@ -209,18 +208,6 @@ pub struct Projections {
 /// is on the subject's timeline.
 fn bad_input(message: String) -> ActivityError {
     ActivityError::application(ApplicationFailure::non_retryable(anyhow::anyhow!(message)))
-}
-
-/// Opens the database the projections go to.
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(Duration::from_secs(30))
-        .foreign_keys(true);
-    sqlx::pool::PoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
 }
 
 pub(crate) fn now() -> OffsetDateTime {
@@ -238,7 +225,7 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, ActivityError> {
 
 impl Projections {
     /// Activities over `pool`, configured by `config`.
-    pub fn new(pool: SqlitePool, config: WorkerConfig) -> Self {
+    pub fn new(pool: Pool, config: WorkerConfig) -> Self {
         Self {
             pool,
             config,
@@ -337,28 +324,28 @@ impl Projections {
                 "reports",
                 "id",
                 "status",
-                "INSERT INTO report_events (report_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO report_events (report_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT DO NOTHING",
             ),
             SubjectKind::Clue => (
                 "clues",
                 "id",
                 "state",
-                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT DO NOTHING",
             ),
             SubjectKind::Detention => (
                 "detentions",
                 "clue_id",
                 "state",
-                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT DO NOTHING",
             ),
             SubjectKind::Problem => (
                 "problems",
                 "id",
                 "state",
-                "INSERT INTO problem_events (problem_id, at, event, note, dedup_key) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO problem_events (problem_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT DO NOTHING",
             ),
             SubjectKind::CampaignParticipant => (
@@ -366,7 +353,7 @@ impl Projections {
                 "id",
                 "state",
                 "INSERT INTO campaign_events (participant_id, at, event, note, dedup_key)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             ),
         };
         let fresh = sqlx::query(events)
@@ -380,7 +367,7 @@ impl Projections {
             .rows_affected()
             == 1;
         if fresh && let Some(state) = &change.state {
-            let update = format!("UPDATE {table} SET {state_column} = ? WHERE {id_column} = ?");
+            let update = format!("UPDATE {table} SET {state_column} = $1 WHERE {id_column} = $2");
             sqlx::query(sqlx::AssertSqlSafe(update))
                 .bind(state)
                 .bind(&change.subject_id)
@@ -432,7 +419,7 @@ impl Projections {
                                 article, statutory, assignee_org, assignee_role, outcomes, opened_at,
                                 due_date, due_at, due_estimated, status, requested_by, withheld_from,
                                 assignment_basis)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open', $18, $19, $20)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&spec.task_id)
@@ -444,14 +431,14 @@ impl Projections {
         .bind(policy.map_or("no statutory time limit", |p| p.duty))
         .bind(&spec.policy)
         .bind(&spec.article)
-        .bind(policy.is_some_and(|p| p.statutory))
+        .bind(i64::from(policy.is_some_and(|p| p.statutory)))
         .bind(&org)
         .bind(spec.role.as_str())
         .bind(serde_json::to_string(&spec.outcomes)?)
         .bind(rfc3339(opened_at))
         .bind(schedule.as_ref().map(|s| s.due_date.to_string()))
         .bind(schedule.as_ref().map(|s| rfc3339(s.due_at)))
-        .bind(schedule.as_ref().is_some_and(|s| s.estimated))
+        .bind(i64::from(schedule.as_ref().is_some_and(|s| s.estimated)))
         .bind(&spec.requested_by)
         .bind(spec.withheld_from.map(Role::as_str))
         .bind(&spec.basis)
@@ -485,7 +472,7 @@ impl Projections {
         }
         tx.commit().await?;
         // A retried attempt finds the task already open; count from its first opening.
-        let row = sqlx::query("SELECT opened_at, assignee_org FROM tasks WHERE id = ?")
+        let row = sqlx::query("SELECT opened_at, assignee_org FROM tasks WHERE id = $1")
             .bind(&spec.task_id)
             .fetch_one(&self.pool)
             .await?;
@@ -548,7 +535,7 @@ impl Projections {
         _ctx: ActivityContext,
         rung: RungReached,
     ) -> Result<(), ActivityError> {
-        let row = sqlx::query("SELECT assignee_org FROM tasks WHERE id = ?")
+        let row = sqlx::query("SELECT assignee_org FROM tasks WHERE id = $1")
             .bind(&rung.task_id)
             .fetch_one(&self.pool)
             .await?;
@@ -593,18 +580,17 @@ impl Projections {
         {
             sqlx::query(
                 "UPDATE tasks SET
-                    reminders_sent = reminders_sent + (? = 'reminder'),
-                    escalation_level = max(escalation_level, ?),
-                    supervised_by = coalesce(?, supervised_by),
-                    elevated_to = coalesce(?, elevated_to),
-                    status = CASE WHEN status = 'open' AND ? > 0 THEN 'overdue' ELSE status END
-                 WHERE id = ? AND status IN ('open', 'overdue')",
+                    reminders_sent = reminders_sent + CASE WHEN $1 = 'reminder' THEN 1 ELSE 0 END,
+                    escalation_level = CASE WHEN escalation_level > $2 THEN escalation_level ELSE $2 END,
+                    supervised_by = coalesce($3, supervised_by),
+                    elevated_to = coalesce($4, elevated_to),
+                    status = CASE WHEN status = 'open' AND $2 > 0 THEN 'overdue' ELSE status END
+                 WHERE id = $5 AND status IN ('open', 'overdue')",
             )
             .bind(rung.stage.event())
-            .bind(rung.stage.level())
+            .bind(i64::from(rung.stage.level()))
             .bind(&supervised_by)
             .bind(&elevated_to)
-            .bind(rung.stage.level())
             .bind(&rung.task_id)
             .execute(&mut *tx)
             .await?;
@@ -624,7 +610,7 @@ impl Projections {
         _ctx: ActivityContext,
         redirect: Redirect,
     ) -> Result<Option<Vec<(Stage, u64)>>, ActivityError> {
-        let row = sqlx::query("SELECT assignee_role, elevated_to FROM tasks WHERE id = ?")
+        let row = sqlx::query("SELECT assignee_role, elevated_to FROM tasks WHERE id = $1")
             .bind(&redirect.task_id)
             .fetch_one(&self.pool)
             .await?;
@@ -659,7 +645,7 @@ impl Projections {
                 .await?;
                 if fresh {
                     sqlx::query(
-                        "UPDATE tasks SET due_date = ?, due_at = ?, status = 'open' WHERE id = ?
+                        "UPDATE tasks SET due_date = $1, due_at = $2, status = 'open' WHERE id = $3
                          AND status IN ('open', 'overdue')",
                     )
                     .bind(date.to_string())
@@ -689,7 +675,7 @@ impl Projections {
                 .await?;
                 if fresh {
                     sqlx::query(
-                        "UPDATE tasks SET assignee_org = ?, assignee_role = ? WHERE id = ?",
+                        "UPDATE tasks SET assignee_org = $1, assignee_role = $2 WHERE id = $3",
                     )
                     .bind(&commission)
                     .bind(to.as_str())
@@ -725,7 +711,7 @@ impl Projections {
         .await?
         {
             sqlx::query(
-                "UPDATE tasks SET status = ?, outcome = ?, note = ?, closed_at = ? WHERE id = ?",
+                "UPDATE tasks SET status = $1, outcome = $2, note = $3, closed_at = $4 WHERE id = $5",
             )
             .bind(status)
             .bind(closed.outcome.as_str())
@@ -759,11 +745,11 @@ impl Projections {
         term: DetentionTerm,
     ) -> Result<(), ActivityError> {
         sqlx::query(
-            "UPDATE detentions SET announced_at = ?, extensions = ?, term_ends_on = ?, updated_at = ?
-             WHERE clue_id = ?",
+            "UPDATE detentions SET announced_at = $1, extensions = $2, term_ends_on = $3, updated_at = $4
+             WHERE clue_id = $5",
         )
         .bind(&term.announced_at)
-        .bind(term.extensions)
+        .bind(i64::from(term.extensions))
         .bind(&term.ends_on)
         .bind(rfc3339(now()))
         .bind(&term.clue_id)
@@ -792,7 +778,7 @@ impl Projections {
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO clues (id, source, report_id, org, summary, state, registered_by, registered_at, updated_at)
-             VALUES (?, ?, ?, ?, 'registered from an accepted report', ?, 'ReportWorkflow', ?, ?)
+             VALUES ($1, $2, $3, $4, 'registered from an accepted report', $5, 'ReportWorkflow', $6, $7)
              ON CONFLICT (id) DO NOTHING",
         )
         .bind(&from.clue_id)
@@ -856,7 +842,7 @@ impl Projections {
         sqlx::query(
             "UPDATE reports SET content = '', subject = '{}', attachments = '[]', identity_sealed = NULL,
                                 real_name = 0
-             WHERE id = ?",
+             WHERE id = $1",
         )
         .bind(&report_id)
         .execute(&self.pool)
@@ -868,14 +854,14 @@ impl Projections {
 
 /// Appends a task event; false if it was already there.
 async fn event(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     task_id: &str,
     kind: &str,
     detail: Option<&str>,
     key: &str,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        "INSERT INTO task_events (task_id, at, kind, detail, dedup_key) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO task_events (task_id, at, kind, detail, dedup_key) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedup_key) DO NOTHING",
     )
     .bind(task_id)
@@ -891,7 +877,7 @@ async fn event(
 
 /// Queues work for the relay, once per idempotency key.
 async fn outbox(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     kind: &str,
     workflow_type: &str,
     workflow_id: &str,
@@ -901,7 +887,7 @@ async fn outbox(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO outbox (kind, workflow_type, workflow_id, signal_name, payload, idempotency_key, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(kind)

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
 use jiandu_domain::audit::{Entry, GENESIS, Stored, checkpoint_message, follow};
-use sqlx::{Row as _, SqlitePool};
+use sqlx::Row as _;
+
+use crate::store::Pool;
 use tokio::sync::watch;
 
 use crate::activities::{now, rfc3339};
@@ -29,7 +31,7 @@ pub fn key_id(key: &ed25519_dalek::VerifyingKey) -> String {
 }
 
 /// Makes a checkpoint whenever the log has grown, until `stop`.
-pub async fn run(pool: SqlitePool, settings: CheckpointSettings, mut stop: watch::Receiver<bool>) {
+pub async fn run(pool: Pool, settings: CheckpointSettings, mut stop: watch::Receiver<bool>) {
     let kid = key_id(&settings.key.verifying_key());
     tracing::info!(key_id = %kid, every = ?settings.every, "signing audit checkpoints");
     loop {
@@ -47,7 +49,7 @@ pub async fn run(pool: SqlitePool, settings: CheckpointSettings, mut stop: watch
 
 /// Signs a checkpoint for the newest entry if there are entries after the
 /// last checkpoint; the seq signed, or `None` if there was nothing new.
-async fn checkpoint(pool: &SqlitePool, key: &SigningKey, kid: &str) -> anyhow::Result<Option<i64>> {
+async fn checkpoint(pool: &Pool, key: &SigningKey, kid: &str) -> anyhow::Result<Option<i64>> {
     let last = sqlx::query("SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
         .fetch_optional(pool)
         .await?;
@@ -69,7 +71,7 @@ async fn checkpoint(pool: &SqlitePool, key: &SigningKey, kid: &str) -> anyhow::R
     let at = rfc3339(now());
     let signature = key.sign(&checkpoint_message(seq, &hash, &at));
     sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (seq) DO NOTHING",
     )
     .bind(seq)
@@ -83,10 +85,10 @@ async fn checkpoint(pool: &SqlitePool, key: &SigningKey, kid: &str) -> anyhow::R
 }
 
 /// The entries after `seq`, in order, with their stored hashes.
-pub async fn entries_after(pool: &SqlitePool, seq: i64) -> sqlx::Result<Vec<Stored>> {
+pub async fn entries_after(pool: &Pool, seq: i64) -> sqlx::Result<Vec<Stored>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, prev_hash, hash
-         FROM audit_log WHERE seq > ? ORDER BY seq",
+         FROM audit_log WHERE seq > $1 ORDER BY seq",
     )
     .bind(seq)
     .fetch_all(pool)

@@ -19,8 +19,7 @@ use jiandu_domain::ledger::{
 };
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
+use sqlx::{AssertSqlSafe, Row as _};
 use temporalio_common::RetryPolicy;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -28,6 +27,7 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{now, rfc3339};
+use crate::store::{Pool, Row, placeholders};
 
 /// Rows written between two reports of progress.
 const PROGRESS_EVERY: i64 = 500;
@@ -94,7 +94,7 @@ pub struct ExportFailed {
 /// The export activities, with the database and the directory their work
 /// files go to.
 pub struct Exports {
-    pool: SqlitePool,
+    pool: Pool,
     dir: PathBuf,
 }
 
@@ -170,7 +170,7 @@ impl Sink {
     }
 
     /// Writes data row `n` (1 is the first after the header).
-    fn row(&mut self, n: u32, columns: &[Column], row: &SqliteRow) -> Result<(), WriteError> {
+    fn row(&mut self, n: u32, columns: &[Column], row: &Row) -> Result<(), WriteError> {
         match self {
             Sink::Csv(csv) => {
                 for column in columns {
@@ -225,7 +225,7 @@ impl Sink {
 
 /// A column's value as text: 是/否 for a flag, the number, or the text
 /// (empty when NULL).
-fn cell_text(column: &Column, row: &SqliteRow) -> Result<String, sqlx::Error> {
+fn cell_text(column: &Column, row: &Row) -> Result<String, sqlx::Error> {
     Ok(match column.cell {
         Cell::Text => row
             .try_get::<Option<String>, _>(column.name)?
@@ -282,22 +282,25 @@ fn ledger_count(kind: LedgerKind) -> &'static str {
     }
 }
 
-/// `head` with `orgs` bound as its IN list.
-fn with_orgs(head: &str, orgs: &[String]) -> QueryBuilder<Sqlite> {
-    let mut query = QueryBuilder::new(head);
-    let mut list = query.separated(", ");
+/// `query` with `orgs` bound, in order, to its placeholders.
+fn bind_orgs<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    orgs: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     for org in orgs {
-        list.push_bind(org.as_str());
-    }
-    if orgs.is_empty() {
-        list.push("NULL");
+        query = query.bind(org.as_str());
     }
     query
 }
 
+/// `head` (ending in `IN (`) with `orgs` as its list, closed by `tail`.
+fn with_orgs(head: &str, orgs: &[String], tail: &str) -> String {
+    format!("{head}{}{tail}", placeholders(1, orgs.len()))
+}
+
 impl Exports {
     /// Activities over `pool`, with work files in `dir`.
-    pub fn new(pool: SqlitePool, dir: PathBuf) -> Self {
+    pub fn new(pool: Pool, dir: PathBuf) -> Self {
         Self { pool, dir }
     }
 
@@ -305,7 +308,7 @@ impl Exports {
     /// the commit).
     async fn order(&self, export_id: &str) -> Result<Option<Order>, ActivityError> {
         let row =
-            sqlx::query("SELECT ledger, format, orgs, state FROM ledger_exports WHERE id = ?")
+            sqlx::query("SELECT ledger, format, orgs, state FROM ledger_exports WHERE id = $1")
                 .bind(export_id)
                 .fetch_optional(&self.pool)
                 .await?
@@ -328,20 +331,20 @@ impl Exports {
     }
 
     /// The ledger's rows, in id order.
-    fn ledger_query(order: &Order) -> QueryBuilder<Sqlite> {
+    fn ledger_query(order: &Order) -> String {
         let (head, id) = ledger_select(order.kind);
-        let mut query = with_orgs(head, &order.orgs);
-        query.push(format!(") ORDER BY {id}"));
-        query
+        with_orgs(head, &order.orgs, &format!(") ORDER BY {id}"))
     }
 
     /// Marks the export running with its row count, and returns the count.
     async fn start(&self, export_id: &str, order: &Order) -> Result<i64, sqlx::Error> {
-        let mut query = with_orgs(ledger_count(order.kind), &order.orgs);
-        query.push(")");
-        let total: i64 = query.build().fetch_one(&self.pool).await?.try_get("n")?;
+        let count = with_orgs(ledger_count(order.kind), &order.orgs, ")");
+        let total: i64 = bind_orgs(sqlx::query(AssertSqlSafe(count)), &order.orgs)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
         sqlx::query(
-            "UPDATE ledger_exports SET state = ?, rows_total = ?, rows_written = 0 WHERE id = ?",
+            "UPDATE ledger_exports SET state = $1, rows_total = $2, rows_written = 0 WHERE id = $3",
         )
         .bind(ExportState::Running.as_str())
         .bind(total)
@@ -353,7 +356,7 @@ impl Exports {
 
     /// Records how many rows are written so far.
     async fn progress(&self, export_id: &str, rows: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE ledger_exports SET rows_written = ? WHERE id = ?")
+        sqlx::query("UPDATE ledger_exports SET rows_written = $1 WHERE id = $2")
             .bind(rows)
             .bind(export_id)
             .execute(&self.pool)
@@ -365,7 +368,7 @@ impl Exports {
     /// transaction; chunks of an earlier attempt are replaced.
     async fn store(&self, export_id: &str, mut file: File, rows: i64) -> Result<i64, WriteError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM ledger_export_chunks WHERE export_id = ?")
+        sqlx::query("DELETE FROM ledger_export_chunks WHERE export_id = $1")
             .bind(export_id)
             .execute(&mut *tx)
             .await?;
@@ -376,17 +379,19 @@ impl Exports {
             if n == 0 {
                 break;
             }
-            sqlx::query("INSERT INTO ledger_export_chunks (export_id, seq, data) VALUES (?, ?, ?)")
-                .bind(export_id)
-                .bind(seq)
-                .bind(&chunk[..n])
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO ledger_export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
+            )
+            .bind(export_id)
+            .bind(seq)
+            .bind(&chunk[..n])
+            .execute(&mut *tx)
+            .await?;
             bytes += n as i64;
         }
         sqlx::query(
-            "UPDATE ledger_exports SET state = ?, rows_written = ?, bytes = ?, finished_at = ?, error = NULL
-             WHERE id = ?",
+            "UPDATE ledger_exports SET state = $1, rows_written = $2, bytes = $3, finished_at = $4, error = NULL
+             WHERE id = $5",
         )
         .bind(ExportState::Done.as_str())
         .bind(rows)
@@ -423,7 +428,7 @@ impl Exports {
         export_id: String,
     ) -> Result<ExportWritten, ActivityError> {
         let Some(order) = self.order(&export_id).await? else {
-            let row = sqlx::query("SELECT rows_written, bytes FROM ledger_exports WHERE id = ?")
+            let row = sqlx::query("SELECT rows_written, bytes FROM ledger_exports WHERE id = $1")
                 .bind(&export_id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -438,8 +443,9 @@ impl Exports {
         let columns = order.kind.columns();
         let mut rows: i64 = 0;
         // One query read as a stream: each row is written as it arrives.
-        let mut query = Self::ledger_query(&order);
-        let mut stream = query.build().fetch(&self.pool);
+        let select = Self::ledger_query(&order);
+        let mut stream =
+            bind_orgs(sqlx::query(AssertSqlSafe(select)), &order.orgs).fetch(&self.pool);
         while let Some(row) = stream.try_next().await? {
             rows += 1;
             sink.row(rows as u32, columns, &row)?;
@@ -467,7 +473,7 @@ impl Exports {
     ) -> Result<(), ActivityError> {
         tracing::error!(export = %failed.export_id, error = %failed.error, "ledger export failed");
         sqlx::query(
-            "UPDATE ledger_exports SET state = ?, error = ?, finished_at = ? WHERE id = ? AND state <> ?",
+            "UPDATE ledger_exports SET state = $1, error = $2, finished_at = $3 WHERE id = $4 AND state <> $5",
         )
         .bind(ExportState::Failed.as_str())
         .bind(&failed.error)

@@ -43,6 +43,7 @@ pub mod history;
 pub mod rectification;
 pub mod relay;
 pub mod report;
+pub mod store;
 pub mod verify;
 
 use std::str::FromStr as _;
@@ -134,21 +135,19 @@ pub fn signing_key(path: &std::path::Path) -> Result<ed25519_dalek::SigningKey, 
 
 /// Runs the worker and the relay until `stop` turns true.
 pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<(), WorkerError> {
-    let pool = activities::connect(&config.database_url)
+    let pool = store::connect(&config.database_url)
         .await
         .map_err(|source| WorkerError::Database {
             url: config.database_url.clone(),
             source,
         })?;
-    let migrated: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'tasks'")
-            .fetch_optional(&pool)
-            .await
-            .map_err(|source| WorkerError::Database {
-                url: config.database_url.clone(),
-                source,
-            })?;
-    if migrated.is_none() {
+    let migrated = store::is_migrated(&pool, &config.database_url)
+        .await
+        .map_err(|source| WorkerError::Database {
+            url: config.database_url.clone(),
+            source,
+        })?;
+    if !migrated {
         return Err(WorkerError::NotMigrated {
             url: config.database_url.clone(),
         });

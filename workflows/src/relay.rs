@@ -18,13 +18,13 @@ use std::collections::HashMap;
 use futures::StreamExt as _;
 use std::time::Duration;
 
+use crate::store::Pool;
 use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
     DetentionRequested, EVENT_SIGNAL, EXPORT_WORKFLOW, ExportRequested, FlowEvent,
     RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
 };
 use serde::de::DeserializeOwned;
-use sqlx::SqlitePool;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::tonic;
 use temporalio_client::{
@@ -84,7 +84,7 @@ pub struct RelaySettings {
 
 /// Relays until `stop` turns true.
 pub async fn run(
-    pool: SqlitePool,
+    pool: Pool,
     client: Client,
     settings: RelaySettings,
     mut stop: watch::Receiver<bool>,
@@ -128,11 +128,7 @@ enum PassError {
 const CONCURRENT_WORKFLOWS: usize = 16;
 
 /// One pass over the pending rows; returns how many were delivered.
-async fn pass(
-    pool: &SqlitePool,
-    client: &Client,
-    settings: &RelaySettings,
-) -> Result<usize, PassError> {
+async fn pass(pool: &Pool, client: &Client, settings: &RelaySettings) -> Result<usize, PassError> {
     // Pending rows, but none behind a dead row of the same workflow.
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
@@ -140,9 +136,9 @@ async fn pass(
          WHERE delivered_at IS NULL AND dead_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM outbox d
                            WHERE d.workflow_id = o.workflow_id AND d.dead_at IS NOT NULL AND d.id < o.id)
-         ORDER BY id LIMIT ?",
+         ORDER BY id LIMIT $1",
     )
-    .bind(settings.batch)
+    .bind(i64::from(settings.batch))
     .fetch_all(pool)
     .await?;
     // Group by workflow, keeping each workflow's rows in outbox order.
@@ -170,7 +166,7 @@ async fn pass(
 /// Delivers one workflow's rows in order, stopping at the first that fails:
 /// the rows after it wait, so the workflow never sees them out of order.
 async fn deliver_in_order(
-    pool: &SqlitePool,
+    pool: &Pool,
     client: &Client,
     task_queue: &str,
     rows: Vec<Row>,
@@ -179,7 +175,7 @@ async fn deliver_in_order(
     for row in rows {
         match deliver(client, task_queue, &row).await {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?")
+                sqlx::query("UPDATE outbox SET delivered_at = $1, last_error = NULL WHERE id = $2")
                     .bind(now())
                     .bind(row.id)
                     .execute(pool)
@@ -195,7 +191,7 @@ async fn deliver_in_order(
             }
             Err(Undelivered::Unavailable(e)) => {
                 // An outage is nobody's fault: it counts against no row.
-                sqlx::query("UPDATE outbox SET last_error = ? WHERE id = ?")
+                sqlx::query("UPDATE outbox SET last_error = $1 WHERE id = $2")
                     .bind(&e)
                     .bind(row.id)
                     .execute(pool)
@@ -205,9 +201,9 @@ async fn deliver_in_order(
             Err(e) => {
                 let permanent = matches!(e, Undelivered::Refused(_));
                 let dead: Option<String> = sqlx::query_scalar(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?,
-                            dead_at = CASE WHEN ? OR attempts + 1 >= ? THEN ? END
-                     WHERE id = ? RETURNING dead_at",
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
+                            dead_at = CASE WHEN $2 OR attempts + 1 >= $3 THEN $4 END
+                     WHERE id = $5 RETURNING dead_at",
                 )
                 .bind(e.to_string())
                 .bind(permanent)

@@ -3,8 +3,6 @@
 //! and every checkpoint is signed by the given key and vouches for an entry
 //! that is still there, unchanged. It names the first thing that is wrong.
 
-use std::str::FromStr as _;
-
 use ed25519_dalek::{Signature, VerifyingKey};
 use jiandu_domain::audit::{ChainError, GENESIS, checkpoint_message, follow};
 
@@ -51,8 +49,7 @@ pub enum Tampered {
 /// Verifies the audit log in the database at `url` against `key`, opening
 /// it read-only.
 pub async fn verify(url: &str, key: &VerifyingKey) -> sqlx::Result<Result<Verified, Tampered>> {
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.read_only(true);
-    let pool = sqlx::SqlitePool::connect_with(options).await?;
+    let pool = crate::store::connect_read_only(url).await?;
     let entries = entries_after(&pool, 0).await?;
     let checkpoints =
         sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")
