@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use jiandu_domain::org::Role;
 use jiandu_tests::system::{PATIENCE, System};
+use jiandu_tests::temporal::Worker;
 use jiandu_tests::{
-    HIGHER_ORG, NATIONAL_ORG, ORG, assert_conforms, bearer, issuer, now, person, texts, token_for,
+    HIGHER_ORG, NATIONAL_ORG, ORG, assert_conforms, bearer, issuer, now, on_postgres, person,
+    texts, token_for,
 };
 use serde_json::{Value, json};
 
@@ -643,6 +645,69 @@ fn loses_nothing(s: &mut System, stop: fn(&mut System), resume: fn(&mut System))
 fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
     let mut s = System::start("20s");
     loses_nothing(&mut s, |s| s.worker.kill(), |s| s.worker.restart());
+}
+
+#[test]
+fn three_workers_share_one_outbox_and_one_killed_mid_load_loses_nothing() {
+    let mut s = System::start("20s");
+    let others: Vec<Worker> = (0..2)
+        .map(|_| Worker::start(&s.host, &s.temporal, &[("JIANDU_TIME_SCALE", "20s")]))
+        .collect();
+    const REPORTS: i64 = 300;
+    for i in 0..REPORTS {
+        if i == REPORTS / 3 {
+            s.worker.kill();
+        }
+        let reply = s.host.post_json("/api/v1/reports", &report(false), &[]);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let started = s.host.wait_for(Duration::from_secs(600), || {
+        s.host
+            .count("SELECT count(*) FROM tasks WHERE step = 'triage'")
+            == REPORTS
+    });
+    let logs = || {
+        others
+            .iter()
+            .map(Worker::logs)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(started, "workers' logs:\n{}", logs());
+    assert_eq!(
+        s.host
+            .count("SELECT count(*) FROM outbox WHERE delivered_at IS NULL"),
+        0,
+        "the outbox drains"
+    );
+    assert_eq!(
+        s.host.count(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks GROUP BY subject_id, step HAVING count(*) > 1) AS dup"
+        ),
+        0,
+        "every step projected once"
+    );
+    assert_eq!(
+        s.temporal.workflows("ReportWorkflow").len() as i64,
+        REPORTS,
+        "one workflow per report"
+    );
+    if on_postgres() {
+        // Each workflow is claimed by one worker at a time: the two that
+        // lived never both sent one row.
+        let relayed = |logs: String| -> std::collections::BTreeSet<String> {
+            logs.lines()
+                .filter(|l| l.contains("relayed"))
+                .filter_map(|l| l.split("outbox=").nth(1))
+                .filter_map(|rest| rest.split_whitespace().next())
+                .map(str::to_owned)
+                .collect()
+        };
+        let (a, b) = (relayed(others[0].logs()), relayed(others[1].logs()));
+        assert!(!a.is_empty() && !b.is_empty(), "both relayed:\n{}", logs());
+        let both: Vec<_> = a.intersection(&b).collect();
+        assert!(both.is_empty(), "rows relayed by both workers: {both:?}");
+    }
 }
 
 #[test]

@@ -180,6 +180,7 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
         pool.clone(),
         client.clone(),
         relay::RelaySettings {
+            backend: store::Backend::of(&config.database_url).unwrap_or(store::Backend::Sqlite),
             task_queue: config.task_queue.clone(),
             batch: config.relay_batch,
             poll: config.relay_poll,

@@ -5,6 +5,13 @@
 //! while Temporal is away. A crash between delivering and marking a row only
 //! delivers it again, which both rules make harmless.
 //!
+//! Several workers may relay one outbox. On PostgreSQL each claims a
+//! workflow (a session advisory lock) before delivering its rows and reads
+//! them again once it holds the claim, so a row goes out once and in order
+//! while its claimant lives; a worker that dies drops its claims with its
+//! connection. On SQLite (one machine) every relay may deliver a row, and
+//! the two rules above make the repeats harmless.
+//!
 //! Temporal's answer decides what happens to a row that is not delivered:
 //! while Temporal is away everything waits; a row that fails for a reason
 //! that may pass is retried up to [`MAX_ATTEMPTS`] times; a row refused for
@@ -18,7 +25,7 @@ use std::collections::HashMap;
 use futures::StreamExt as _;
 use std::time::Duration;
 
-use crate::store::Pool;
+use crate::store::{Backend, Pool};
 use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
     DetentionRequested, EVENT_SIGNAL, EXPORT_WORKFLOW, ExportRequested, FlowEvent,
@@ -74,6 +81,9 @@ enum Undelivered {
 /// The relay's settings.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
+    /// The database the outbox is in: on PostgreSQL several workers relay
+    /// together, each workflow's rows claimed by one at a time.
+    pub backend: Backend,
     /// The task queue workflows start on.
     pub task_queue: String,
     /// Rows read per pass.
@@ -151,7 +161,60 @@ async fn pass(pool: &Pool, client: &Client, settings: &RelaySettings) -> Result<
         });
         groups[slot].push(row);
     }
+    match settings.backend {
+        Backend::Sqlite => deliver_groups(pool, client, settings, groups).await,
+        Backend::Postgres => {
+            // Other workers may be relaying too: claim each workflow on a
+            // connection of its own (its session holds the claims), and
+            // release them all whatever happens; a connection that cannot
+            // release them is closed, which does.
+            let mut claims = pool.acquire().await?;
+            let outcome = claim_and_deliver(&mut claims, pool, client, settings, groups).await;
+            let released = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *claims)
+                .await;
+            if released.is_err() {
+                let _ = claims.close().await;
+            }
+            outcome
+        }
+    }
+}
+
+/// Claims each workflow that no other worker holds, reads its rows again
+/// once claimed — from its oldest pending one, so none goes out twice and
+/// none overtakes another — and delivers them.
+async fn claim_and_deliver(
+    claims: &mut sqlx::AnyConnection,
+    pool: &Pool,
+    client: &Client,
+    settings: &RelaySettings,
+    groups: Vec<Vec<Row>>,
+) -> Result<usize, PassError> {
+    let mut claimed = Vec::with_capacity(groups.len());
+    for group in groups {
+        let workflow = &group[0].workflow_id;
+        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+            .bind(RELAY_LOCK_CLASS)
+            .bind(workflow)
+            .fetch_one(&mut *claims)
+            .await?;
+        if won {
+            claimed.push(pending_rows_of(&mut *claims, workflow).await?);
+        }
+    }
+    deliver_groups(pool, client, settings, claimed).await
+}
+
+/// Delivers each workflow's rows in order, several workflows at once.
+async fn deliver_groups(
+    pool: &Pool,
+    client: &Client,
+    settings: &RelaySettings,
+    groups: Vec<Vec<Row>>,
+) -> Result<usize, PassError> {
     let results: Vec<Result<usize, PassError>> = futures::stream::iter(groups)
+        .filter(|group| std::future::ready(!group.is_empty()))
         .map(|group| deliver_in_order(pool, client, &settings.task_queue, group))
         .buffer_unordered(CONCURRENT_WORKFLOWS)
         .collect()
@@ -161,6 +224,28 @@ async fn pass(pool: &Pool, client: &Client, settings: &RelaySettings) -> Result<
         delivered += result?;
     }
     Ok(delivered)
+}
+
+/// The advisory-lock class of the relay's claims on workflows (PostgreSQL's
+/// two-key lock space, apart from the components' one-key write lock).
+const RELAY_LOCK_CLASS: i32 = 0x6a64;
+
+/// One workflow's pending rows, oldest first, none behind a dead one.
+async fn pending_rows_of(
+    conn: &mut sqlx::AnyConnection,
+    workflow: &str,
+) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
+         FROM outbox o
+         WHERE workflow_id = $1 AND delivered_at IS NULL AND dead_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM outbox d
+                           WHERE d.workflow_id = o.workflow_id AND d.dead_at IS NOT NULL AND d.id < o.id)
+         ORDER BY id",
+    )
+    .bind(workflow)
+    .fetch_all(conn)
+    .await
 }
 
 /// Delivers one workflow's rows in order, stopping at the first that fails:
