@@ -222,12 +222,17 @@ fn local_key(root: &Path, file: &str, why: &str) -> anyhow::Result<String> {
     Ok(key)
 }
 
-/// The environment variable `name` if set, else what `jiandu <args>` prints.
-fn variable_or(root: &Path, name: &str, args: &[&str]) -> anyhow::Result<String> {
+/// The environment variable `name` if set, else what `jiandu <args>`
+/// prints (run as `jiandu_at` makes it).
+fn variable_or(
+    jiandu_at: &dyn Fn() -> Command,
+    name: &str,
+    args: &[&str],
+) -> anyhow::Result<String> {
     if let Ok(value) = std::env::var(name) {
         return Ok(value);
     }
-    let out = Command::new(jiandu(root))
+    let out = jiandu_at()
         .args(args)
         .output()
         .with_context(|| format!("running jiandu {}", args.join(" ")))?;
@@ -268,12 +273,51 @@ fn wait_listening(addr: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `host:port` of a `postgres://[user[:password]@]host[:port][/db][?…]` URL.
+fn postgres_host_port(url: &str) -> anyhow::Result<String> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .with_context(|| format!("--postgres takes a postgres:// URL, not `{url}`"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    if host_port.is_empty() {
+        bail!("--postgres URL `{url}` names no host");
+    }
+    Ok(
+        if host_port
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+        {
+            host_port.to_owned()
+        } else {
+            format!("{host_port}:5432")
+        },
+    )
+}
+
 fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
-    let listen = match args {
-        [] => "127.0.0.1:3000".to_owned(),
-        [flag, addr] if flag == "--listen" => addr.clone(),
-        _ => bail!("usage: cargo xtask up [--listen ADDR]"),
+    let usage = "usage: cargo xtask up [--listen ADDR] [--postgres URL]";
+    let (mut listen, mut postgres) = ("127.0.0.1:3000".to_owned(), None);
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().with_context(|| usage)?.clone();
+        match flag.as_str() {
+            "--listen" => listen = value,
+            "--postgres" => postgres = Some(value),
+            _ => bail!(usage),
+        }
+    }
+    // On PostgreSQL every `jiandu` command, the worker and the components
+    // use the database the URL names (migrated by `jiandu migrate` here).
+    let jiandu_at = || {
+        let mut command = Command::new(jiandu(root));
+        if let Some(url) = &postgres {
+            command.env("JIANDU_DATABASE_URL", url);
+        }
+        command
     };
+    let database_host = postgres.as_deref().map(postgres_host_port).transpose()?;
     build(root)?;
     // Follow-up secrets are derived under this key; a checkout from before
     // it had its own name keeps its reporters' secrets valid.
@@ -291,19 +335,27 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
             "keep it: reporters' follow-up secrets are derived under it",
         )
     })?;
-    run(Command::new(jiandu(root)).args(["migrate", "--from", "spin.toml"]))?;
+    run(jiandu_at().args(["migrate", "--from", "spin.toml"]))?;
     // The demo issuers: a key per commission under data/issuers; the
     // components get their public keys only.
     let trust_list = variable_or(
-        root,
+        &jiandu_at,
         "SPIN_VARIABLE_TRUST_LIST",
         &["trust-list", "--from", "spin.toml"],
     )?;
     // A sealing key per commission under data/keys: intake gets the public
     // keys, the reports component the private ones.
-    run(Command::new(jiandu(root)).args(["keys", "rotate", "--missing", "--from", "spin.toml"]))?;
-    let sealing_keys = variable_or(root, "SPIN_VARIABLE_SEALING_KEYS", &["keys", "public"])?;
-    let reader_keys = variable_or(root, "SPIN_VARIABLE_READER_KEYS", &["keys", "private"])?;
+    run(jiandu_at().args(["keys", "rotate", "--missing", "--from", "spin.toml"]))?;
+    let sealing_keys = variable_or(
+        &jiandu_at,
+        "SPIN_VARIABLE_SEALING_KEYS",
+        &["keys", "public"],
+    )?;
+    let reader_keys = variable_or(
+        &jiandu_at,
+        "SPIN_VARIABLE_READER_KEYS",
+        &["keys", "private"],
+    )?;
     let mut children = Children(Vec::new());
     let temporal_address =
         std::env::var("TEMPORAL_ADDRESS").unwrap_or_else(|_| "127.0.0.1:7233".to_owned());
@@ -325,19 +377,24 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
         );
         wait_listening(&temporal_address, "Temporal")?;
     }
-    children.0.push(
-        Command::new(target_dir(root).join("debug/jiandu-worker"))
-            .arg("run")
-            .env("TEMPORAL_ADDRESS", &temporal_address)
-            .spawn()
-            .context("starting jiandu-worker")?,
-    );
+    let mut worker = Command::new(target_dir(root).join("debug/jiandu-worker"));
+    worker.arg("run").env("TEMPORAL_ADDRESS", &temporal_address);
+    if let Some(url) = &postgres {
+        worker.env("JIANDU_DATABASE_URL", url);
+    }
+    children
+        .0
+        .push(worker.spawn().context("starting jiandu-worker")?);
     eprintln!(
         "xtask: a staff token per demo person, valid 12 hours (Authorization: Bearer <token>); \
          `jiandu token --org ORG --role ROLE --sub NAME` mints more:"
     );
-    run(Command::new(jiandu(root)).args(["demo-tokens", "--from", "spin.toml"]))?;
-    let mut host = Command::new(jiandu(root));
+    run(jiandu_at().args(["demo-tokens", "--from", "spin.toml"]))?;
+    let mut host = jiandu_at();
+    if let (Some(url), Some(host_port)) = (&postgres, &database_host) {
+        host.env("SPIN_VARIABLE_DATABASE_URL", url)
+            .env("SPIN_VARIABLE_DATABASE_HOST", host_port);
+    }
     // The board's sign-in page offers the demo people: a local demonstration only.
     host.args(["up", "--from", "spin.toml", "--listen", &listen])
         .args(["--dev-sign-in", "data/issuers"])
@@ -521,4 +578,25 @@ fn bench(root: &Path, args: &[String]) -> anyhow::Result<()> {
         .env("CARGO_MANIFEST_DIR", root.join("tests"))
         .env("JIANDU_BIN", release.join("jiandu"))
         .env("JIANDU_WASMTIME_BIN", wasmtime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_gives_the_host_and_port_components_may_reach() {
+        let of = |url| postgres_host_port(url).unwrap();
+        assert_eq!(
+            of("postgres://u:p@db.example:6432/jiandu"),
+            "db.example:6432"
+        );
+        assert_eq!(
+            of("postgres://127.0.0.1/test?sslmode=disable"),
+            "127.0.0.1:5432"
+        );
+        assert_eq!(of("postgresql://u@db"), "db:5432");
+        assert!(postgres_host_port("sqlite://data/default.db").is_err());
+        assert!(postgres_host_port("postgres:///db").is_err());
+    }
 }
