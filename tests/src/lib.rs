@@ -209,8 +209,9 @@ pub struct Host {
     pub manifest: PathBuf,
     /// Its runtime configuration (where the SQLite database lives).
     pub runtime_config: PathBuf,
-    /// Its PostgreSQL database, when the suite runs on PostgreSQL.
-    postgres: Option<postgres::PgDatabase>,
+    /// Its PostgreSQL database, when the suite runs on PostgreSQL (shared
+    /// with the hosts started beside it).
+    postgres: Option<Arc<postgres::PgDatabase>>,
     stderr: Arc<Mutex<String>>,
     agent: ureq::Agent,
 }
@@ -270,12 +271,7 @@ impl Host {
             "[sqlite_database.default]\ntype = \"spin\"\npath = \"jiandu.db\"\n",
         )
         .expect("runtime config");
-        let postgres = on_postgres().then(postgres::PgDatabase::create);
-        let mut database_env = Vec::new();
-        if let Some(db) = &postgres {
-            database_env.push(("SPIN_VARIABLE_DATABASE_URL", db.url()));
-            database_env.push(("SPIN_VARIABLE_DATABASE_HOST", db.host_port()));
-        }
+        let postgres = on_postgres().then(|| Arc::new(postgres::PgDatabase::create()));
         let migrate = Command::new(jiandu_bin())
             .args(["migrate", "--from"])
             .arg(manifest)
@@ -293,7 +289,37 @@ impl Host {
             "migrate failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
+        Self::serve(manifest, dir, runtime_config, postgres, env, args)
+    }
 
+    /// Another host serving the same manifest and database as this one, as
+    /// a second machine behind the same load balancer would.
+    pub fn start_beside(&self) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::serve(
+            &self.manifest,
+            dir,
+            self.runtime_config.clone(),
+            self.postgres.clone(),
+            &[],
+            &[],
+        )
+    }
+
+    /// Runs `jiandu up` on a migrated database.
+    fn serve(
+        manifest: &Path,
+        dir: tempfile::TempDir,
+        runtime_config: PathBuf,
+        postgres: Option<Arc<postgres::PgDatabase>>,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
+        let mut database_env = Vec::new();
+        if let Some(db) = &postgres {
+            database_env.push(("SPIN_VARIABLE_DATABASE_URL", db.url()));
+            database_env.push(("SPIN_VARIABLE_DATABASE_HOST", db.host_port()));
+        }
         let mut child = Command::new(jiandu_bin())
             .args(["up", "--listen", "127.0.0.1:0", "--from"])
             .arg(manifest)
@@ -448,9 +474,19 @@ impl Host {
         );
     }
 
-    /// The host's SQLite database file (unused on PostgreSQL).
+    /// The host's SQLite database file (unused on PostgreSQL), beside its
+    /// runtime configuration.
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("jiandu.db")
+        self.runtime_config
+            .parent()
+            .expect("the runtime configuration is in a directory")
+            .join("jiandu.db")
+    }
+
+    /// Kills the host with SIGKILL, as a machine that dies would stop.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Every byte the database holds: on SQLite the files on disk (main
@@ -462,7 +498,7 @@ impl Host {
             None => {
                 let mut bytes = std::fs::read(self.db_path()).unwrap_or_default();
                 bytes.extend(
-                    std::fs::read(self.dir.path().join("jiandu.db-wal")).unwrap_or_default(),
+                    std::fs::read(self.db_path().with_extension("db-wal")).unwrap_or_default(),
                 );
                 bytes
             }

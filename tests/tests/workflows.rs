@@ -648,17 +648,27 @@ fn a_worker_killed_mid_workflow_loses_nothing_and_repeats_nothing() {
 }
 
 #[test]
-fn three_workers_share_one_outbox_and_one_killed_mid_load_loses_nothing() {
+fn two_hosts_and_three_workers_lose_nothing_when_one_of_each_is_killed_mid_load() {
     let mut s = System::start("20s");
+    let mut beside = s.host.start_beside();
     let others: Vec<Worker> = (0..2)
         .map(|_| Worker::start(&s.host, &s.temporal, &[("JIANDU_TIME_SCALE", "20s")]))
         .collect();
-    const REPORTS: i64 = 300;
+    const REPORTS: i64 = 1000;
     for i in 0..REPORTS {
         if i == REPORTS / 3 {
             s.worker.kill();
         }
-        let reply = s.host.post_json("/api/v1/reports", &report(false), &[]);
+        if i == REPORTS / 2 {
+            beside.kill();
+        }
+        // Both hosts take reports until the second dies; every 201 counts.
+        let host = if i % 2 == 1 && i < REPORTS / 2 {
+            &beside
+        } else {
+            &s.host
+        };
+        let reply = host.post_json("/api/v1/reports", &report(false), &[]);
         assert_eq!(reply.status, 201, "{}", reply.text);
     }
     let started = s.host.wait_for(Duration::from_secs(600), || {
