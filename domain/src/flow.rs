@@ -139,6 +139,17 @@ pub fn start_key(workflow_id: &str) -> String {
     format!("start:{workflow_id}")
 }
 
+/// The one statement that queues work for the relay, for components and
+/// activities alike: `$1` kind (`start` or `signal`), `$2` workflow type,
+/// `$3` workflow id, `$4` signal name (NULL for a start), `$5` JSON payload,
+/// `$6` idempotency key, `$7` when (RFC 3339). A key already queued is
+/// the same work, so it is written once. Numbered placeholders, which
+/// SQLite and PostgreSQL both take, through `spin:sqlite`, `spin:postgres`
+/// and sqlx alike.
+pub const OUTBOX_INSERT: &str = "INSERT INTO outbox (kind, workflow_type, workflow_id, signal_name, payload, idempotency_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (idempotency_key) DO NOTHING";
+
 /// The workflow id of a clue's detention.
 pub fn detention_workflow_id(clue_id: &str) -> String {
     format!("{clue_id}-detention")

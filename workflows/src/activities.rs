@@ -11,7 +11,7 @@ use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::deadline::{DeadlinePolicy, Span};
 use jiandu_domain::escalation::{Schedule, Stage, until_end_of};
 use jiandu_domain::flow::{
-    CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent, start_key,
+    CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent, OUTBOX_INSERT, start_key,
 };
 use jiandu_domain::org::{OrgTree, Role};
 use jiandu_domain::step::{Outcome, StepName, SubjectKind, TaskStatus};
@@ -885,19 +885,15 @@ async fn outbox(
     payload: &str,
     key: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (kind, workflow_type, workflow_id, signal_name, payload, idempotency_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(kind)
-    .bind(workflow_type)
-    .bind(workflow_id)
-    .bind(signal)
-    .bind(payload)
-    .bind(key)
-    .bind(rfc3339(now()))
-    .execute(tx)
-    .await?;
+    sqlx::query(OUTBOX_INSERT)
+        .bind(kind)
+        .bind(workflow_type)
+        .bind(workflow_id)
+        .bind(signal)
+        .bind(payload)
+        .bind(key)
+        .bind(rfc3339(now()))
+        .execute(tx)
+        .await?;
     Ok(())
 }

@@ -5,10 +5,11 @@
 //! Which one is the component variable `database_url`: `sqlite:<label>`
 //! (`sqlite:default` when the variable is absent) or a `postgres://` address,
 //! which the component's `allowed_outbound_hosts` must allow. Statements are
-//! written once, in the SQL both share, with `?` placeholders; on PostgreSQL
-//! they become `$1`, `$2`, … and values keep SQLite's five kinds (integer,
-//! real, text, blob, null), which the PostgreSQL migrations' column types
-//! (`BIGINT`, `DOUBLE PRECISION`, `TEXT`, `BYTEA`) match.
+//! written once, in the SQL both share, with `?` placeholders (on
+//! PostgreSQL they become `$1`, `$2`, …) or `$N` ones, which both take.
+//! Values keep SQLite's five kinds (integer, real, text, blob, null), which
+//! the PostgreSQL migrations' column types (`BIGINT`, `DOUBLE PRECISION`,
+//! `TEXT`, `BYTEA`) match.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;

@@ -2,10 +2,10 @@
 //! domain row, and relayed to Temporal by the worker. Components never call
 //! Temporal themselves.
 
-use jiandu_domain::flow::{EVENT_SIGNAL, FlowEvent, start_key};
+use jiandu_domain::flow::{EVENT_SIGNAL, FlowEvent, OUTBOX_INSERT, start_key};
 use serde::Serialize;
 
-use crate::db::{Db, DbError, text};
+use crate::db::{Db, DbError, Value, text};
 
 /// Records "start workflow `workflow_type` with id `workflow_id`"; the relay
 /// treats an already-started workflow as success, so this is safe to repeat.
@@ -18,11 +18,12 @@ pub async fn start_workflow(
 ) -> Result<(), DbError> {
     db.exec(
         "writing the outbox",
-        "INSERT INTO outbox (kind, workflow_type, workflow_id, payload, idempotency_key, created_at)
-         VALUES ('start', ?, ?, ?, ?, ?)",
+        OUTBOX_INSERT,
         [
+            text("start"),
             text(workflow_type),
             text(workflow_id),
+            Value::Null,
             text(to_json(payload)),
             text(start_key(workflow_id)),
             text(now),
@@ -42,9 +43,9 @@ pub async fn signal_workflow(
 ) -> Result<(), DbError> {
     db.exec(
         "writing the outbox",
-        "INSERT INTO outbox (kind, workflow_type, workflow_id, signal_name, payload, idempotency_key, created_at)
-         VALUES ('signal', ?, ?, ?, ?, ?, ?)",
+        OUTBOX_INSERT,
         [
+            text("signal"),
             text(workflow_type),
             text(workflow_id),
             text(EVENT_SIGNAL),
