@@ -81,6 +81,26 @@ enum Failure {
     Config(String),
 }
 
+impl From<SqliteError> for Failure {
+    fn from(e: SqliteError) -> Self {
+        Self::Sqlite(e)
+    }
+}
+
+impl From<pg::Error> for Failure {
+    fn from(e: pg::Error) -> Self {
+        Self::Postgres(e)
+    }
+}
+
+/// Wraps either database's error with what was being done.
+fn failed<E: Into<Failure>>(context: &'static str) -> impl Fn(E) -> DbError + Copy {
+    move |e| DbError {
+        context,
+        failure: e.into(),
+    }
+}
+
 /// A database failure.
 #[derive(Debug)]
 pub struct DbError {
@@ -209,17 +229,11 @@ impl Db {
             Database::Sqlite(label) => sqlite::Connection::open(label)
                 .await
                 .map(Connection::Sqlite)
-                .map_err(|e| DbError {
-                    context,
-                    failure: Failure::Sqlite(e),
-                })?,
+                .map_err(failed(context))?,
             Database::Postgres(address) => pg::Connection::open(address.as_str())
                 .await
                 .map(Connection::Postgres)
-                .map_err(|e| DbError {
-                    context,
-                    failure: Failure::Postgres(e),
-                })?,
+                .map_err(failed(context))?,
         };
         Ok(Self(connection))
     }
@@ -233,10 +247,7 @@ impl Db {
     ) -> Result<Vec<Row>, DbError> {
         match &self.0 {
             Connection::Sqlite(conn) => {
-                let fail = |e| DbError {
-                    context,
-                    failure: Failure::Sqlite(e),
-                };
+                let fail = failed::<SqliteError>(context);
                 let result = conn.execute(sql, params).await.map_err(fail)?;
                 let columns: std::rc::Rc<[String]> = result.columns().into();
                 let rows: Vec<RowResult> = result.collect().await.map_err(fail)?;
@@ -249,22 +260,26 @@ impl Db {
                     .collect())
             }
             Connection::Postgres(conn) => {
-                let fail = |e| DbError {
-                    context,
-                    failure: Failure::Postgres(e),
-                };
                 let params: Vec<ParameterValue> = params.into_iter().map(to_postgres).collect();
-                let result = conn.query(numbered(sql), params).await.map_err(fail)?;
+                let mut result =
+                    conn.query(numbered(sql), params)
+                        .await
+                        .map_err(failed::<pg::Error>(context))?;
                 let columns: std::rc::Rc<[String]> =
                     result.columns().iter().map(|c| c.name.clone()).collect();
-                let rows = result.collect().await.map_err(fail)?;
-                Ok(rows
-                    .iter()
-                    .map(|r| Row {
+                // The raw rows, so each value is moved into its row, not copied.
+                let mut rows = Vec::new();
+                while let Some(values) = result.rows().next().await {
+                    rows.push(Row {
                         columns: columns.clone(),
-                        values: (0..columns.len()).map(|i| from_postgres(&r[i])).collect(),
-                    })
-                    .collect())
+                        values: values.into_iter().map(from_postgres).collect(),
+                    });
+                }
+                result
+                    .result()
+                    .await
+                    .map_err(failed::<pg::Error>(context))?;
+                Ok(rows)
             }
         }
     }
@@ -379,18 +394,20 @@ fn to_postgres(value: Value) -> ParameterValue {
 /// widths are integers, a `numeric` (what `SUM` of integers gives) an
 /// integer when it is whole, JSON its text. Types the schema never uses
 /// come back as NULL.
-fn from_postgres(value: &DbValue) -> Value {
+fn from_postgres(value: DbValue) -> Value {
     match value {
-        DbValue::Boolean(b) => Value::Integer(i64::from(*b)),
-        DbValue::Int8(n) => Value::Integer(i64::from(*n)),
-        DbValue::Int16(n) => Value::Integer(i64::from(*n)),
-        DbValue::Int32(n) => Value::Integer(i64::from(*n)),
-        DbValue::Int64(n) => Value::Integer(*n),
-        DbValue::Floating32(x) => Value::Real(f64::from(*x)),
-        DbValue::Floating64(x) => Value::Real(*x),
-        DbValue::Str(s) | DbValue::Uuid(s) => Value::Text(s.clone()),
-        DbValue::Binary(b) => Value::Blob(b.clone()),
-        DbValue::Jsonb(b) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+        DbValue::Boolean(b) => Value::Integer(i64::from(b)),
+        DbValue::Int8(n) => Value::Integer(i64::from(n)),
+        DbValue::Int16(n) => Value::Integer(i64::from(n)),
+        DbValue::Int32(n) => Value::Integer(i64::from(n)),
+        DbValue::Int64(n) => Value::Integer(n),
+        DbValue::Floating32(x) => Value::Real(f64::from(x)),
+        DbValue::Floating64(x) => Value::Real(x),
+        DbValue::Str(s) | DbValue::Uuid(s) => Value::Text(s),
+        DbValue::Binary(b) => Value::Blob(b),
+        DbValue::Jsonb(b) => Value::Text(
+            String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into()),
+        ),
         DbValue::Decimal(d) => d
             .parse::<i64>()
             .map(Value::Integer)
