@@ -11,12 +11,11 @@ use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::deadline::{DeadlinePolicy, Span};
 use jiandu_domain::escalation::{Schedule, Stage, until_end_of};
 use jiandu_domain::flow::{
-    CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent, OUTBOX_INSERT, start_key,
+    CLUE_WORKFLOW, ClueStarted, EVENT_SIGNAL, ElevationAction, FlowEvent, start_key,
 };
 use jiandu_domain::org::{OrgTree, Role};
 use jiandu_domain::step::{Outcome, StepName, SubjectKind, TaskStatus};
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
@@ -26,6 +25,7 @@ use tokio::sync::Mutex;
 
 use crate::config::WorkerConfig;
 use crate::store::Pool;
+use crate::store::projections::{self as sql, NewTask, Queued, ReportClue, SubjectEvent, Term};
 
 /// Which org must act on a step, as the workflow names it; the activity
 /// finds the org in the tree and records it on the task.
@@ -235,26 +235,20 @@ impl Projections {
 
     /// The org tree, read again only when `jiandu migrate` loaded a new version.
     async fn tree(&self) -> Result<Arc<OrgTree>, ActivityError> {
-        let row = sqlx::query("SELECT version FROM org_tree WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!("no org tree is loaded: run `jiandu migrate --orgs FILE`")
-            })?;
-        let version: i64 = row.get("version");
+        let version = sql::org_tree_version(&self.pool).await?.ok_or_else(|| {
+            anyhow::anyhow!("no org tree is loaded: run `jiandu migrate --orgs FILE`")
+        })?;
         let mut cache = self.tree.lock().await;
         if let Some((cached, tree)) = cache.as_ref()
             && *cached == version
         {
             return Ok(tree.clone());
         }
-        let row = sqlx::query("SELECT version, tree FROM org_tree WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        let tree = OrgTree::parse(row.get("tree"))
+        let (version, tree) = sql::org_tree(&self.pool).await?;
+        let tree = OrgTree::parse(&tree)
             .map_err(|e| anyhow::anyhow!("the stored org tree is invalid: {e:?}"))?;
         let tree = Arc::new(tree);
-        *cache = Some((row.get("version"), tree.clone()));
+        *cache = Some((version, tree.clone()));
         Ok(tree)
     }
 
@@ -319,60 +313,17 @@ impl Projections {
     async fn write_state(&self, change: &StateChange) -> Result<(), ActivityError> {
         let at = rfc3339(now());
         let mut tx = self.pool.begin().await?;
-        let (table, id_column, state_column, events) = match change.subject_kind {
-            SubjectKind::Report => (
-                "reports",
-                "id",
-                "status",
-                "INSERT INTO report_events (report_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT DO NOTHING",
-            ),
-            SubjectKind::Clue => (
-                "clues",
-                "id",
-                "state",
-                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT DO NOTHING",
-            ),
-            SubjectKind::Detention => (
-                "detentions",
-                "clue_id",
-                "state",
-                "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT DO NOTHING",
-            ),
-            SubjectKind::Problem => (
-                "problems",
-                "id",
-                "state",
-                "INSERT INTO problem_events (problem_id, at, event, note, dedup_key) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT DO NOTHING",
-            ),
-            SubjectKind::CampaignParticipant => (
-                "campaign_participants",
-                "id",
-                "state",
-                "INSERT INTO campaign_events (participant_id, at, event, note, dedup_key)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            ),
+        let event = SubjectEvent {
+            kind: change.subject_kind,
+            id: &change.subject_id,
+            at: &at,
+            event: &change.event,
+            note: change.note.as_deref(),
+            key: &change.key,
         };
-        let fresh = sqlx::query(events)
-            .bind(&change.subject_id)
-            .bind(&at)
-            .bind(&change.event)
-            .bind(&change.note)
-            .bind(&change.key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let fresh = sql::insert_subject_event(&mut tx, &event).await?;
         if fresh && let Some(state) = &change.state {
-            let update = format!("UPDATE {table} SET {state_column} = $1 WHERE {id_column} = $2");
-            sqlx::query(sqlx::AssertSqlSafe(update))
-                .bind(state)
-                .bind(&change.subject_id)
-                .execute(&mut *tx)
-                .await?;
+            sql::set_subject_state(&mut tx, change.subject_kind, &change.subject_id, state).await?;
         }
         tx.commit().await?;
         tracing::info!(kind = %change.subject_kind, id = %change.subject_id, state = ?change.state, event = %change.event, "state changed");
@@ -414,38 +365,29 @@ impl Projections {
             )
         });
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO tasks (id, workflow_type, workflow_id, subject_kind, subject_id, step, duty, policy,
-                                article, statutory, assignee_org, assignee_role, outcomes, opened_at,
-                                due_date, due_at, due_estimated, status, requested_by, withheld_from,
-                                assignment_basis)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'open', $18, $19, $20)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&spec.task_id)
-        .bind(&spec.workflow_type)
-        .bind(&spec.workflow_id)
-        .bind(spec.subject_kind.as_str())
-        .bind(&spec.subject_id)
-        .bind(spec.step.as_str())
-        .bind(policy.map_or("no statutory time limit", |p| p.duty))
-        .bind(&spec.policy)
-        .bind(&spec.article)
-        .bind(i64::from(policy.is_some_and(|p| p.statutory)))
-        .bind(&org)
-        .bind(spec.role.as_str())
-        .bind(serde_json::to_string(&spec.outcomes)?)
-        .bind(rfc3339(opened_at))
-        .bind(schedule.as_ref().map(|s| s.due_date.to_string()))
-        .bind(schedule.as_ref().map(|s| rfc3339(s.due_at)))
-        .bind(i64::from(schedule.as_ref().is_some_and(|s| s.estimated)))
-        .bind(&spec.requested_by)
-        .bind(spec.withheld_from.map(Role::as_str))
-        .bind(&spec.basis)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let task = NewTask {
+            id: &spec.task_id,
+            workflow_type: &spec.workflow_type,
+            workflow_id: &spec.workflow_id,
+            subject_kind: spec.subject_kind.as_str(),
+            subject_id: &spec.subject_id,
+            step: spec.step.as_str(),
+            duty: policy.map_or("no statutory time limit", |p| p.duty),
+            policy: spec.policy.as_deref(),
+            article: &spec.article,
+            statutory: policy.is_some_and(|p| p.statutory),
+            assignee_org: &org,
+            assignee_role: spec.role.as_str(),
+            outcomes: serde_json::to_string(&spec.outcomes)?,
+            opened_at: rfc3339(opened_at),
+            due_date: schedule.as_ref().map(|s| s.due_date.to_string()),
+            due_at: schedule.as_ref().map(|s| rfc3339(s.due_at)),
+            due_estimated: schedule.as_ref().is_some_and(|s| s.estimated),
+            requested_by: spec.requested_by.as_deref(),
+            withheld_from: spec.withheld_from.map(Role::as_str),
+            assignment_basis: spec.basis.as_deref(),
+        };
+        let inserted = sql::insert_task(&mut tx, task).await?;
         if inserted {
             let mut detail = match &schedule {
                 Some(s) if s.estimated => format!(
@@ -472,12 +414,9 @@ impl Projections {
         }
         tx.commit().await?;
         // A retried attempt finds the task already open; count from its first opening.
-        let row = sqlx::query("SELECT opened_at, assignee_org FROM tasks WHERE id = $1")
-            .bind(&spec.task_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let first_opened = parse_time(row.get("opened_at"))?;
-        let org: String = row.get("assignee_org");
+        let opened = sql::task_assignment(&self.pool, &spec.task_id).await?;
+        let first_opened = parse_time(&opened.opened_at)?;
+        let org = opened.assignee_org;
         let start = spec
             .counted_from
             .as_deref()
@@ -535,11 +474,9 @@ impl Projections {
         _ctx: ActivityContext,
         rung: RungReached,
     ) -> Result<(), ActivityError> {
-        let row = sqlx::query("SELECT assignee_org FROM tasks WHERE id = $1")
-            .bind(&rung.task_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let assignee: String = row.get("assignee_org");
+        let assignee = sql::task_assignment(&self.pool, &rung.task_id)
+            .await?
+            .assignee_org;
         let tree = self.tree().await?;
         let escalation = tree.escalation(&assignee);
         let top = |what: &str| {
@@ -578,21 +515,14 @@ impl Projections {
         )
         .await?
         {
-            sqlx::query(
-                "UPDATE tasks SET
-                    reminders_sent = reminders_sent + CASE WHEN $1 = 'reminder' THEN 1 ELSE 0 END,
-                    escalation_level = CASE WHEN escalation_level > $2 THEN escalation_level ELSE $2 END,
-                    supervised_by = coalesce($3, supervised_by),
-                    elevated_to = coalesce($4, elevated_to),
-                    status = CASE WHEN status = 'open' AND $2 > 0 THEN 'overdue' ELSE status END
-                 WHERE id = $5 AND status IN ('open', 'overdue')",
+            sql::record_rung(
+                &mut tx,
+                &rung.task_id,
+                rung.stage.event(),
+                rung.stage.level(),
+                supervised_by.as_deref(),
+                elevated_to.as_deref(),
             )
-            .bind(rung.stage.event())
-            .bind(i64::from(rung.stage.level()))
-            .bind(&supervised_by)
-            .bind(&elevated_to)
-            .bind(&rung.task_id)
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
@@ -610,18 +540,14 @@ impl Projections {
         _ctx: ActivityContext,
         redirect: Redirect,
     ) -> Result<Option<Vec<(Stage, u64)>>, ActivityError> {
-        let row = sqlx::query("SELECT assignee_role, elevated_to FROM tasks WHERE id = $1")
-            .bind(&redirect.task_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let elevated_to: Option<String> = row.get("elevated_to");
-        let Some(commission) = elevated_to else {
+        let task = sql::task_assignment(&self.pool, &redirect.task_id).await?;
+        let Some(commission) = task.elevated_to else {
             return Err(bad_input(format!(
                 "task {} was not elevated",
                 redirect.task_id
             )));
         };
-        let role: String = row.get("assignee_role");
+        let role = task.assignee_role;
         let role = Role::parse(&role).ok_or_else(|| bad_input(format!("unknown role `{role}`")))?;
         let key = format!("{}:redirect:{}", redirect.task_id, redirect.key);
         let mut tx = self.pool.begin().await?;
@@ -644,14 +570,12 @@ impl Projections {
                 )
                 .await?;
                 if fresh {
-                    sqlx::query(
-                        "UPDATE tasks SET due_date = $1, due_at = $2, status = 'open' WHERE id = $3
-                         AND status IN ('open', 'overdue')",
+                    sql::reschedule_task(
+                        &mut tx,
+                        &redirect.task_id,
+                        &date.to_string(),
+                        &rfc3339(start + due_in),
                     )
-                    .bind(date.to_string())
-                    .bind(rfc3339(start + due_in))
-                    .bind(&redirect.task_id)
-                    .execute(&mut *tx)
                     .await?;
                 }
                 (
@@ -674,14 +598,8 @@ impl Projections {
                 )
                 .await?;
                 if fresh {
-                    sqlx::query(
-                        "UPDATE tasks SET assignee_org = $1, assignee_role = $2 WHERE id = $3",
-                    )
-                    .bind(&commission)
-                    .bind(to.as_str())
-                    .bind(&redirect.task_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    sql::reassign_task(&mut tx, &redirect.task_id, &commission, to.as_str())
+                        .await?;
                 }
                 (None, "taken_over", format!("{to} of {commission}"))
             }
@@ -710,15 +628,14 @@ impl Projections {
         )
         .await?
         {
-            sqlx::query(
-                "UPDATE tasks SET status = $1, outcome = $2, note = $3, closed_at = $4 WHERE id = $5",
+            sql::close_task(
+                &mut tx,
+                &closed.task_id,
+                status,
+                closed.outcome.as_str(),
+                closed.note.as_deref(),
+                &rfc3339(now()),
             )
-            .bind(status)
-            .bind(closed.outcome.as_str())
-            .bind(&closed.note)
-            .bind(rfc3339(now()))
-            .bind(&closed.task_id)
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
@@ -744,16 +661,16 @@ impl Projections {
         _ctx: ActivityContext,
         term: DetentionTerm,
     ) -> Result<(), ActivityError> {
-        sqlx::query(
-            "UPDATE detentions SET announced_at = $1, extensions = $2, term_ends_on = $3, updated_at = $4
-             WHERE clue_id = $5",
+        sql::record_term(
+            &self.pool,
+            Term {
+                clue_id: &term.clue_id,
+                announced_at: &term.announced_at,
+                extensions: term.extensions,
+                ends_on: &term.ends_on,
+                at: &rfc3339(now()),
+            },
         )
-        .bind(&term.announced_at)
-        .bind(i64::from(term.extensions))
-        .bind(&term.ends_on)
-        .bind(rfc3339(now()))
-        .bind(&term.clue_id)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -776,22 +693,15 @@ impl Projections {
             basis: None,
         };
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO clues (id, source, report_id, org, summary, state, registered_by, registered_at, updated_at)
-             VALUES ($1, $2, $3, $4, 'registered from an accepted report', $5, 'ReportWorkflow', $6, $7)
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&from.clue_id)
-        .bind(ClueSource::Report.as_str())
-        .bind(&from.report_id)
-        .bind(&from.org)
-        .bind(ClueState::Assignment.as_str())
-        .bind(&at)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
+        let clue = ReportClue {
+            id: &from.clue_id,
+            source: ClueSource::Report.as_str(),
+            report_id: &from.report_id,
+            org: &from.org,
+            state: ClueState::Assignment.as_str(),
+            at: &at,
+        };
+        let inserted = sql::insert_report_clue(&mut tx, clue).await?;
         if inserted {
             outbox(
                 &mut tx,
@@ -839,20 +749,13 @@ impl Projections {
         _ctx: ActivityContext,
         report_id: String,
     ) -> Result<(), ActivityError> {
-        sqlx::query(
-            "UPDATE reports SET content = '', subject = '{}', attachments = '[]', identity_sealed = NULL,
-                                real_name = 0
-             WHERE id = $1",
-        )
-        .bind(&report_id)
-        .execute(&self.pool)
-        .await?;
+        sql::erase_report(&self.pool, &report_id).await?;
         tracing::info!(report = %report_id, "report erased after being sent up (检控 Art. 15)");
         Ok(())
     }
 }
 
-/// Appends a task event; false if it was already there.
+/// Appends a task event now; false if it was already there.
 async fn event(
     tx: &mut sqlx::AnyConnection,
     task_id: &str,
@@ -860,22 +763,10 @@ async fn event(
     detail: Option<&str>,
     key: &str,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "INSERT INTO task_events (task_id, at, kind, detail, dedup_key) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (dedup_key) DO NOTHING",
-    )
-    .bind(task_id)
-    .bind(rfc3339(now()))
-    .bind(kind)
-    .bind(detail)
-    .bind(key)
-    .execute(tx)
-    .await?
-    .rows_affected()
-        == 1)
+    sql::insert_task_event(tx, task_id, &rfc3339(now()), kind, detail, key).await
 }
 
-/// Queues work for the relay, once per idempotency key.
+/// Queues work for the relay now, once per idempotency key.
 async fn outbox(
     tx: &mut sqlx::AnyConnection,
     kind: &str,
@@ -885,15 +776,15 @@ async fn outbox(
     payload: &str,
     key: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(OUTBOX_INSERT)
-        .bind(kind)
-        .bind(workflow_type)
-        .bind(workflow_id)
-        .bind(signal)
-        .bind(payload)
-        .bind(key)
-        .bind(rfc3339(now()))
-        .execute(tx)
-        .await?;
-    Ok(())
+    let at = rfc3339(now());
+    let queued = Queued {
+        kind,
+        workflow_type,
+        workflow_id,
+        signal,
+        payload,
+        key,
+        at: &at,
+    };
+    sql::queue(tx, queued).await
 }

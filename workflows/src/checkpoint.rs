@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use ed25519_dalek::{Signer as _, SigningKey};
-use jiandu_domain::audit::{Entry, GENESIS, Stored, checkpoint_message, follow};
-use sqlx::Row as _;
+use jiandu_domain::audit::{checkpoint_message, follow};
 
-use crate::store::Pool;
+use crate::store::{Pool, audit};
 use tokio::sync::watch;
 
 use crate::activities::{now, rfc3339};
@@ -50,70 +49,24 @@ pub async fn run(pool: Pool, settings: CheckpointSettings, mut stop: watch::Rece
 /// Signs a checkpoint for the newest entry if there are entries after the
 /// last checkpoint; the seq signed, or `None` if there was nothing new.
 async fn checkpoint(pool: &Pool, key: &SigningKey, kid: &str) -> anyhow::Result<Option<i64>> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(pool)
-        .await?;
-    let from = match last {
-        Some(row) => {
-            let hash: Vec<u8> = row.try_get("hash")?;
-            (
-                row.try_get::<i64, _>("seq")?,
-                hash.try_into().unwrap_or(GENESIS),
-            )
-        }
-        None => (0, GENESIS),
-    };
-    let entries = entries_after(pool, from.0).await?;
+    let from = audit::last_checkpoint(pool).await?;
+    let entries = audit::entries_after(pool, from.0).await?;
     if entries.is_empty() {
         return Ok(None);
     }
     let (seq, hash) = follow(from, &entries)?;
     let at = rfc3339(now());
     let signature = key.sign(&checkpoint_message(seq, &hash, &at));
-    sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (seq) DO NOTHING",
+    audit::insert_checkpoint(
+        pool,
+        &audit::Checkpoint {
+            seq,
+            hash: hash.to_vec(),
+            at,
+            key_id: kid.to_owned(),
+            signature: signature.to_bytes().to_vec(),
+        },
     )
-    .bind(seq)
-    .bind(hash.as_slice())
-    .bind(&at)
-    .bind(kid)
-    .bind(signature.to_bytes().as_slice())
-    .execute(pool)
     .await?;
     Ok(Some(seq))
-}
-
-/// The entries after `seq`, in order, with their stored hashes.
-pub async fn entries_after(pool: &Pool, seq: i64) -> sqlx::Result<Vec<Stored>> {
-    let rows = sqlx::query(
-        "SELECT seq, at, actor, actor_org, actor_roles, action, object, request_id, outcome, detail, prev_hash, hash
-         FROM audit_log WHERE seq > $1 ORDER BY seq",
-    )
-    .bind(seq)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let prev: Vec<u8> = row.try_get("prev_hash")?;
-            let entry = Entry {
-                seq: row.try_get("seq")?,
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
-                actor_org: row.try_get("actor_org")?,
-                actor_roles: row.try_get("actor_roles")?,
-                action: row.try_get("action")?,
-                object: row.try_get("object")?,
-                request_id: row.try_get("request_id")?,
-                outcome: row.try_get("outcome")?,
-                detail: row.try_get("detail")?,
-                // A malformed hash cannot follow anything: the chain check names it.
-                prev_hash: prev.try_into().unwrap_or([0xff; 32]),
-            };
-            Ok(Stored {
-                entry,
-                hash: row.try_get("hash")?,
-            })
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@
 //! mode, to a work file), then stores it in the database in chunks for the
 //! API to serve. If the activity keeps failing, the export is marked failed
 //! with the reason.
-//! This module holds the SQL the export reads and writes.
+//! Its SQL is in `store::exports`.
 
 use std::fs::File;
 use std::io::{BufWriter, Read as _, Seek as _, SeekFrom, Write as _};
@@ -19,7 +19,7 @@ use jiandu_domain::ledger::{
 };
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use serde::{Deserialize, Serialize};
-use sqlx::{AssertSqlSafe, Row as _};
+use sqlx::Row as _;
 use temporalio_common::RetryPolicy;
 use temporalio_common::error::ApplicationFailure;
 use temporalio_macros::{activities, workflow, workflow_methods};
@@ -27,7 +27,8 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{now, rfc3339};
-use crate::store::{Pool, Row, placeholders};
+use crate::store::exports as sql;
+use crate::store::{Pool, Row};
 
 /// Rows written between two reports of progress.
 const PROGRESS_EVERY: i64 = 500;
@@ -241,63 +242,6 @@ fn cell_text(column: &Column, row: &Row) -> Result<String, sqlx::Error> {
     })
 }
 
-/// The head of a ledger's query, ending in `IN (` for its orgs, and the
-/// id column it pages by; its columns are named as [`LedgerKind::columns`]
-/// reads them.
-fn ledger_select(kind: LedgerKind) -> (&'static str, &'static str) {
-    match kind {
-        LedgerKind::Problems => (
-            "SELECT p.id, p.source, p.org, p.target, p.responsible_org, p.category, p.description,
-                    p.state, p.recorded_at, c.id AS clue_id
-             FROM problems p LEFT JOIN clues c ON c.problem_id = p.id
-             WHERE p.responsible_org IN (",
-            "p.id",
-        ),
-        LedgerKind::Clues => (
-            "SELECT id, source, org, subject_org, summary, state, disposal, registered_at, problem_id
-             FROM clues WHERE org IN (",
-            "id",
-        ),
-        LedgerKind::Rectifications => (
-            "SELECT p.id, p.responsible_org, p.supervisor, p.elevated, p.state, p.handed_at,
-                    (SELECT COUNT(*) FROM problem_events e
-                      WHERE e.problem_id = p.id AND e.event = 'returned') AS returned,
-                    (SELECT COUNT(*) FROM problem_events e
-                      WHERE e.problem_id = p.id AND e.event = 'recheck_failed') AS reopened
-             FROM problems p
-             WHERE p.handed_at IS NOT NULL AND p.responsible_org IN (",
-            "p.id",
-        ),
-    }
-}
-
-/// How many rows a ledger of `orgs` holds.
-fn ledger_count(kind: LedgerKind) -> &'static str {
-    match kind {
-        LedgerKind::Problems => "SELECT COUNT(*) AS n FROM problems WHERE responsible_org IN (",
-        LedgerKind::Clues => "SELECT COUNT(*) AS n FROM clues WHERE org IN (",
-        LedgerKind::Rectifications => {
-            "SELECT COUNT(*) AS n FROM problems WHERE handed_at IS NOT NULL AND responsible_org IN ("
-        }
-    }
-}
-
-/// `query` with `orgs` bound, in order, to its placeholders.
-fn bind_orgs<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    orgs: &'q [String],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for org in orgs {
-        query = query.bind(org.as_str());
-    }
-    query
-}
-
-/// `head` (ending in `IN (`) with `orgs` as its list, closed by `tail`.
-fn with_orgs(head: &str, orgs: &[String], tail: &str) -> String {
-    format!("{head}{}{tail}", placeholders(1, orgs.len()))
-}
-
 impl Exports {
     /// Activities over `pool`, with work files in `dir`.
     pub fn new(pool: Pool, dir: PathBuf) -> Self {
@@ -307,19 +251,13 @@ impl Exports {
     /// The export's order, or `None` if it is done already (a retry after
     /// the commit).
     async fn order(&self, export_id: &str) -> Result<Option<Order>, ActivityError> {
-        let row =
-            sqlx::query("SELECT ledger, format, orgs, state FROM ledger_exports WHERE id = $1")
-                .bind(export_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| permanent(format!("there is no export {export_id}")))?;
-        let state: String = row.try_get("state")?;
-        if state == ExportState::Done.as_str() {
+        let row = sql::order(&self.pool, export_id)
+            .await?
+            .ok_or_else(|| permanent(format!("there is no export {export_id}")))?;
+        if row.state == ExportState::Done.as_str() {
             return Ok(None);
         }
-        let ledger: String = row.try_get("ledger")?;
-        let format: String = row.try_get("format")?;
-        let orgs: String = row.try_get("orgs")?;
+        let (ledger, format, orgs) = (row.ledger, row.format, row.orgs);
         Ok(Some(Order {
             kind: LedgerKind::parse(&ledger)
                 .ok_or_else(|| permanent(format!("`{ledger}` is no ledger")))?,
@@ -330,48 +268,21 @@ impl Exports {
         }))
     }
 
-    /// The ledger's rows, in id order.
-    fn ledger_query(order: &Order) -> String {
-        let (head, id) = ledger_select(order.kind);
-        with_orgs(head, &order.orgs, &format!(") ORDER BY {id}"))
-    }
-
     /// Marks the export running with its row count, and returns the count.
     async fn start(&self, export_id: &str, order: &Order) -> Result<i64, sqlx::Error> {
-        let count = with_orgs(ledger_count(order.kind), &order.orgs, ")");
-        let total: i64 = bind_orgs(sqlx::query(AssertSqlSafe(count)), &order.orgs)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        sqlx::query(
-            "UPDATE ledger_exports SET state = $1, rows_total = $2, rows_written = 0 WHERE id = $3",
-        )
-        .bind(ExportState::Running.as_str())
-        .bind(total)
-        .bind(export_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(total)
+        sql::start(&self.pool, export_id, order.kind, &order.orgs).await
     }
 
     /// Records how many rows are written so far.
     async fn progress(&self, export_id: &str, rows: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE ledger_exports SET rows_written = $1 WHERE id = $2")
-            .bind(rows)
-            .bind(export_id)
-            .execute(&self.pool)
-            .await
-            .map(drop)
+        sql::progress(&self.pool, export_id, rows).await
     }
 
     /// Stores the finished file in chunks and marks the export done, in one
     /// transaction; chunks of an earlier attempt are replaced.
     async fn store(&self, export_id: &str, mut file: File, rows: i64) -> Result<i64, WriteError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM ledger_export_chunks WHERE export_id = $1")
-            .bind(export_id)
-            .execute(&mut *tx)
-            .await?;
+        sql::clear_chunks(&mut tx, export_id).await?;
         let mut bytes = 0i64;
         let mut chunk = vec![0u8; CHUNK_BYTES];
         for seq in 0i64.. {
@@ -379,27 +290,10 @@ impl Exports {
             if n == 0 {
                 break;
             }
-            sqlx::query(
-                "INSERT INTO ledger_export_chunks (export_id, seq, data) VALUES ($1, $2, $3)",
-            )
-            .bind(export_id)
-            .bind(seq)
-            .bind(&chunk[..n])
-            .execute(&mut *tx)
-            .await?;
+            sql::insert_chunk(&mut tx, export_id, seq, &chunk[..n]).await?;
             bytes += n as i64;
         }
-        sqlx::query(
-            "UPDATE ledger_exports SET state = $1, rows_written = $2, bytes = $3, finished_at = $4, error = NULL
-             WHERE id = $5",
-        )
-        .bind(ExportState::Done.as_str())
-        .bind(rows)
-        .bind(bytes)
-        .bind(rfc3339(now()))
-        .bind(export_id)
-        .execute(&mut *tx)
-        .await?;
+        sql::finish(&mut tx, export_id, rows, bytes, &rfc3339(now())).await?;
         tx.commit().await?;
         Ok(bytes)
     }
@@ -428,14 +322,8 @@ impl Exports {
         export_id: String,
     ) -> Result<ExportWritten, ActivityError> {
         let Some(order) = self.order(&export_id).await? else {
-            let row = sqlx::query("SELECT rows_written, bytes FROM ledger_exports WHERE id = $1")
-                .bind(&export_id)
-                .fetch_one(&self.pool)
-                .await?;
-            return Ok(ExportWritten {
-                rows: row.try_get("rows_written")?,
-                bytes: row.try_get::<Option<i64>, _>("bytes")?.unwrap_or(0),
-            });
+            let (rows, bytes) = sql::written(&self.pool, &export_id).await?;
+            return Ok(ExportWritten { rows, bytes });
         };
         let total = self.start(&export_id, &order).await?;
         let file = tempfile::tempfile_in(&self.dir).map_err(WriteError::Io)?;
@@ -443,9 +331,7 @@ impl Exports {
         let columns = order.kind.columns();
         let mut rows: i64 = 0;
         // One query read as a stream: each row is written as it arrives.
-        let select = Self::ledger_query(&order);
-        let mut stream =
-            bind_orgs(sqlx::query(AssertSqlSafe(select)), &order.orgs).fetch(&self.pool);
+        let mut stream = sql::ledger_rows(&self.pool, order.kind, &order.orgs);
         while let Some(row) = stream.try_next().await? {
             rows += 1;
             sink.row(rows as u32, columns, &row)?;
@@ -472,15 +358,12 @@ impl Exports {
         failed: ExportFailed,
     ) -> Result<(), ActivityError> {
         tracing::error!(export = %failed.export_id, error = %failed.error, "ledger export failed");
-        sqlx::query(
-            "UPDATE ledger_exports SET state = $1, error = $2, finished_at = $3 WHERE id = $4 AND state <> $5",
+        sql::fail(
+            &self.pool,
+            &failed.export_id,
+            &failed.error,
+            &rfc3339(now()),
         )
-        .bind(ExportState::Failed.as_str())
-        .bind(&failed.error)
-        .bind(rfc3339(now()))
-        .bind(&failed.export_id)
-        .bind(ExportState::Done.as_str())
-        .execute(&self.pool)
         .await?;
         Ok(())
     }

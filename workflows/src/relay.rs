@@ -25,6 +25,7 @@ use std::collections::HashMap;
 use futures::StreamExt as _;
 use std::time::Duration;
 
+use crate::store::outbox::{self, Pending};
 use crate::store::{Backend, Pool};
 use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
@@ -50,18 +51,6 @@ use crate::report::ReportWorkflow;
 
 /// Failures that may pass after which a row is dead-lettered anyway.
 const MAX_ATTEMPTS: i64 = 20;
-
-/// One pending outbox row.
-#[derive(Debug, sqlx::FromRow)]
-struct Row {
-    id: i64,
-    kind: String,
-    workflow_type: Option<String>,
-    workflow_id: String,
-    signal_name: Option<String>,
-    payload: String,
-    idempotency_key: String,
-}
 
 /// Why a row was not delivered.
 #[derive(Debug, thiserror::Error)]
@@ -140,19 +129,9 @@ const CONCURRENT_WORKFLOWS: usize = 16;
 /// One pass over the pending rows; returns how many were delivered.
 async fn pass(pool: &Pool, client: &Client, settings: &RelaySettings) -> Result<usize, PassError> {
     // Pending rows, but none behind a dead row of the same workflow.
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
-         FROM outbox o
-         WHERE delivered_at IS NULL AND dead_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM outbox d
-                           WHERE d.workflow_id = o.workflow_id AND d.dead_at IS NOT NULL AND d.id < o.id)
-         ORDER BY id LIMIT $1",
-    )
-    .bind(i64::from(settings.batch))
-    .fetch_all(pool)
-    .await?;
+    let rows = outbox::pending(pool, settings.batch).await?;
     // Group by workflow, keeping each workflow's rows in outbox order.
-    let mut groups: Vec<Vec<Row>> = Vec::new();
+    let mut groups: Vec<Vec<Pending>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for row in rows {
         let slot = *index.entry(row.workflow_id.clone()).or_insert_with(|| {
@@ -170,9 +149,7 @@ async fn pass(pool: &Pool, client: &Client, settings: &RelaySettings) -> Result<
             // release them is closed, which does.
             let mut claims = pool.acquire().await?;
             let outcome = claim_and_deliver(&mut claims, pool, client, settings, groups).await;
-            let released = sqlx::query("SELECT pg_advisory_unlock_all()")
-                .execute(&mut *claims)
-                .await;
+            let released = outbox::release_claims(&mut claims).await;
             if released.is_err() {
                 let _ = claims.close().await;
             }
@@ -189,18 +166,14 @@ async fn claim_and_deliver(
     pool: &Pool,
     client: &Client,
     settings: &RelaySettings,
-    groups: Vec<Vec<Row>>,
+    groups: Vec<Vec<Pending>>,
 ) -> Result<usize, PassError> {
     let mut claimed = Vec::with_capacity(groups.len());
     for group in groups {
         let workflow = &group[0].workflow_id;
-        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
-            .bind(RELAY_LOCK_CLASS)
-            .bind(workflow)
-            .fetch_one(&mut *claims)
-            .await?;
+        let won = outbox::claim(claims, workflow).await?;
         if won {
-            claimed.push(pending_rows_of(&mut *claims, workflow).await?);
+            claimed.push(outbox::pending_of(claims, workflow).await?);
         }
     }
     deliver_groups(pool, client, settings, claimed).await
@@ -211,7 +184,7 @@ async fn deliver_groups(
     pool: &Pool,
     client: &Client,
     settings: &RelaySettings,
-    groups: Vec<Vec<Row>>,
+    groups: Vec<Vec<Pending>>,
 ) -> Result<usize, PassError> {
     let results: Vec<Result<usize, PassError>> = futures::stream::iter(groups)
         .filter(|group| std::future::ready(!group.is_empty()))
@@ -226,45 +199,19 @@ async fn deliver_groups(
     Ok(delivered)
 }
 
-/// The advisory-lock class of the relay's claims on workflows (PostgreSQL's
-/// two-key lock space, apart from the components' one-key write lock).
-const RELAY_LOCK_CLASS: i32 = 0x6a64;
-
-/// One workflow's pending rows, oldest first, none behind a dead one.
-async fn pending_rows_of(
-    conn: &mut sqlx::AnyConnection,
-    workflow: &str,
-) -> Result<Vec<Row>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, kind, workflow_type, workflow_id, signal_name, payload, idempotency_key
-         FROM outbox o
-         WHERE workflow_id = $1 AND delivered_at IS NULL AND dead_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM outbox d
-                           WHERE d.workflow_id = o.workflow_id AND d.dead_at IS NOT NULL AND d.id < o.id)
-         ORDER BY id",
-    )
-    .bind(workflow)
-    .fetch_all(conn)
-    .await
-}
-
 /// Delivers one workflow's rows in order, stopping at the first that fails:
 /// the rows after it wait, so the workflow never sees them out of order.
 async fn deliver_in_order(
     pool: &Pool,
     client: &Client,
     task_queue: &str,
-    rows: Vec<Row>,
+    rows: Vec<Pending>,
 ) -> Result<usize, PassError> {
     let mut delivered = 0;
     for row in rows {
         match deliver(client, task_queue, &row).await {
             Ok(()) => {
-                sqlx::query("UPDATE outbox SET delivered_at = $1, last_error = NULL WHERE id = $2")
-                    .bind(now())
-                    .bind(row.id)
-                    .execute(pool)
-                    .await?;
+                outbox::mark_delivered(pool, row.id, &now()).await?;
                 delivered += 1;
                 tracing::info!(
                     outbox = row.id,
@@ -276,33 +223,22 @@ async fn deliver_in_order(
             }
             Err(Undelivered::Unavailable(e)) => {
                 // An outage is nobody's fault: it counts against no row.
-                sqlx::query("UPDATE outbox SET last_error = $1 WHERE id = $2")
-                    .bind(&e)
-                    .bind(row.id)
-                    .execute(pool)
-                    .await?;
+                outbox::note_waiting(pool, row.id, &e).await?;
                 return Err(PassError::Outage(Undelivered::Unavailable(e)));
             }
             Err(e) => {
                 let permanent = matches!(e, Undelivered::Refused(_));
-                let dead: Option<String> = sqlx::query_scalar(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $1,
-                            dead_at = CASE WHEN $2 OR attempts + 1 >= $3 THEN $4 END
-                     WHERE id = $5 RETURNING dead_at",
+                let dead = outbox::count_failure(
+                    pool,
+                    row.id,
+                    &e.to_string(),
+                    permanent,
+                    MAX_ATTEMPTS,
+                    &now(),
                 )
-                .bind(e.to_string())
-                .bind(permanent)
-                .bind(MAX_ATTEMPTS)
-                .bind(now())
-                .bind(row.id)
-                .fetch_one(pool)
                 .await?;
                 if dead.is_some() {
-                    let dead_letters: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL AND delivered_at IS NULL",
-                    )
-                    .fetch_one(pool)
-                    .await?;
+                    let dead_letters = outbox::dead_letters(pool).await?;
                     tracing::error!(
                         outbox = row.id,
                         workflow = %row.workflow_id,
@@ -326,7 +262,7 @@ fn now() -> String {
         .expect("UTC times format as RFC 3339")
 }
 
-fn parse<T: DeserializeOwned>(row: &Row) -> Result<T, Undelivered> {
+fn parse<T: DeserializeOwned>(row: &Pending) -> Result<T, Undelivered> {
     serde_json::from_str(&row.payload).map_err(|e| {
         Undelivered::Refused(format!("payload does not fit {:?}: {e}", row.workflow_type))
     })
@@ -358,7 +294,7 @@ fn classify(status: &tonic::Status) -> Undelivered {
     }
 }
 
-async fn deliver(client: &Client, task_queue: &str, row: &Row) -> Result<(), Undelivered> {
+async fn deliver(client: &Client, task_queue: &str, row: &Pending) -> Result<(), Undelivered> {
     let workflow_type = row.workflow_type.as_deref().unwrap_or_default();
     match row.kind.as_str() {
         "start" => {

@@ -6,8 +6,8 @@
 use ed25519_dalek::{Signature, VerifyingKey};
 use jiandu_domain::audit::{ChainError, GENESIS, checkpoint_message, follow};
 
-use crate::checkpoint::{entries_after, key_id};
-use sqlx::Row as _;
+use crate::checkpoint::key_id;
+use crate::store::audit;
 
 /// What a verified log holds.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,11 +50,8 @@ pub enum Tampered {
 /// it read-only.
 pub async fn verify(url: &str, key: &VerifyingKey) -> sqlx::Result<Result<Verified, Tampered>> {
     let pool = crate::store::connect_read_only(url).await?;
-    let entries = entries_after(&pool, 0).await?;
-    let checkpoints =
-        sqlx::query("SELECT seq, hash, at, key_id, signature FROM audit_checkpoints ORDER BY seq")
-            .fetch_all(&pool)
-            .await?;
+    let entries = audit::entries_after(&pool, 0).await?;
+    let checkpoints = audit::checkpoints(&pool).await?;
     pool.close().await;
 
     let last = match follow((0, GENESIS), &entries) {
@@ -68,14 +65,11 @@ pub async fn verify(url: &str, key: &VerifyingKey) -> sqlx::Result<Result<Verifi
         .collect();
     let kid = key_id(key);
     let mut vouched = 0;
-    for row in &checkpoints {
-        let seq: i64 = row.try_get("seq")?;
-        let hash: Vec<u8> = row.try_get("hash")?;
-        let at: String = row.try_get("at")?;
-        let signature: Vec<u8> = row.try_get("signature")?;
-        let hash: [u8; 32] = hash.try_into().unwrap_or([0; 32]);
-        let signed = Signature::from_slice(&signature).is_ok_and(|s| {
-            key.verify_strict(&checkpoint_message(seq, &hash, &at), &s)
+    for checkpoint in &checkpoints {
+        let (seq, at, signature) = (checkpoint.seq, &checkpoint.at, &checkpoint.signature);
+        let hash: [u8; 32] = checkpoint.hash.as_slice().try_into().unwrap_or([0; 32]);
+        let signed = Signature::from_slice(signature).is_ok_and(|s| {
+            key.verify_strict(&checkpoint_message(seq, &hash, at), &s)
                 .is_ok()
         });
         if !signed {

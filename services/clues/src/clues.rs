@@ -12,14 +12,14 @@ use jiandu_domain::step::{Outcome, StepName};
 use jiandu_domain::supervision::{elevation_basis, listing_in_force};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
-use jiandu_guest::db::{Db, opt_text, text};
+use jiandu_guest::db::Db;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 
-use crate::conflict;
+use crate::{conflict, store};
 
 /// The commission's roles that may read its clues.
 pub(crate) const COMMISSION: &[Role] = &[
@@ -113,24 +113,20 @@ pub(crate) async fn register(
     };
     db.begin().await?;
     let written = async {
-        db.exec(
-            "registering a clue",
-            "INSERT INTO clues (id, source, report_id, problem_id, org, subject_org, summary, state,
-                                registered_by, registered_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                text(&id),
-                text(input.source.as_str()),
-                opt_text(report_id.as_deref()),
-                opt_text(input.problem_id.as_deref()),
-                text(&holder),
-                opt_text(input.subject_org.as_deref()),
-                text(&input.summary),
-                text(ClueState::Assignment.as_str()),
-                text(&caller.claims.sub),
-                text(&at),
-                text(&at),
-            ],
+        store::insert_clue(
+            db,
+            &store::NewClue {
+                id: &id,
+                source: input.source.as_str(),
+                report_id: report_id.as_deref(),
+                problem_id: input.problem_id.as_deref(),
+                org: &holder,
+                subject_org: input.subject_org.as_deref(),
+                summary: &input.summary,
+                state: ClueState::Assignment.as_str(),
+                registered_by: &caller.claims.sub,
+                at: &at,
+            },
         )
         .await?;
         outbox::start_workflow(db, CLUE_WORKFLOW, &id, &started, &at).await?;
@@ -187,17 +183,10 @@ async fn holding_commission(
     if !township {
         return Ok((caller.org().to_owned(), None));
     }
-    let rows = db
-        .query(
-            "reading a village's 提级监督 listing",
-            "SELECT id, county, starts_on, ends_on FROM elevated_villages
-             WHERE village = ? AND unlisted_at IS NULL",
-            [text(subject_org)],
-        )
-        .await?;
+    let listing = store::elevated_listing(db, subject_org).await?;
     let today = clock::china_date(clock::now()).to_string();
-    let listing = rows
-        .first()
+    let listing = listing
+        .as_ref()
         .filter(|l| listing_in_force(l.str("starts_on"), l.str("ends_on"), false, &today));
     Ok(match listing {
         Some(l) => (
@@ -229,14 +218,8 @@ async fn transferable_problem(
             "only a clue from an inspection tour names a problem",
         ));
     }
-    let rows = db
-        .query(
-            "reading a problem",
-            "SELECT org FROM problems WHERE id = ?",
-            [text(problem_id)],
-        )
-        .await?;
-    if rows.first().and_then(|r| r.text("org")) != Some(caller.org()) {
+    let org = store::problem_org(db, problem_id).await?;
+    if org.as_deref() != Some(caller.org()) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "/problem_id",
@@ -249,15 +232,9 @@ async fn transferable_problem(
 /// 422 unless the report exists in the caller's commission, 409 unless it
 /// is `accepted` (its clues in progress).
 async fn accepted_report(db: &Db, caller: &Staff, report_id: &str) -> Result<(), ApiError> {
-    let rows = db
-        .query(
-            "reading a report",
-            "SELECT status, org FROM reports WHERE id = ?",
-            [text(report_id)],
-        )
-        .await?;
-    let row = rows
-        .first()
+    let report = store::report(db, report_id).await?;
+    let row = report
+        .as_ref()
         .filter(|r| r.text("org") == Some(caller.org()))
         .ok_or_else(|| {
             ApiError::new(
@@ -286,15 +263,9 @@ pub(crate) struct Clue {
 /// Loads a clue the caller may see (its own commission's, or one below it
 /// for a supervisory role), or 404.
 pub(crate) async fn visible(db: &Db, caller: &Staff, id: &str) -> Result<Clue, ApiError> {
-    let rows = db
-        .query(
-            "reading a clue",
-            "SELECT org, state FROM clues WHERE id = ?",
-            [text(id)],
-        )
-        .await?;
-    let row = rows
-        .first()
+    let clue = store::clue(db, id).await?;
+    let row = clue
+        .as_ref()
         .filter(|r| caller.watches(r.str("org")))
         .ok_or_else(|| staff::hidden("clue"))?;
     Ok(Clue {
@@ -338,40 +309,12 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
     if clue.org == caller.org() {
         caller.require(COMMISSION)?;
     }
-    let rows = db
-        .query(
-            "reading a clue",
-            "SELECT id, source, report_id, problem_id, org, subject_org, summary, state, registered_at
-             FROM clues WHERE id = ?",
-            [text(id)],
-        )
-        .await?;
-    let c = &rows[0];
-    let tasks = db
-        .query(
-            "reading tasks",
-            &format!(
-                "{} WHERE subject_id = ? ORDER BY opened_at, id",
-                crate::tasks::TASK_COLUMNS
-            ),
-            [text(id)],
-        )
-        .await?;
-    let events = db
-        .query(
-            "reading events",
-            "SELECT at, event, note FROM clue_events WHERE clue_id = ? ORDER BY id",
-            [text(id)],
-        )
-        .await?;
-    let detention = db
-        .query(
-            "reading the detention",
-            "SELECT state, extensions, requested_at, requested_by, announced_at, term_ends_on
-             FROM detentions WHERE clue_id = ?",
-            [text(id)],
-        )
-        .await?;
+    let c = store::clue(db, id)
+        .await?
+        .ok_or_else(|| staff::hidden("clue"))?;
+    let tasks = store::tasks_about(db, id).await?;
+    let events = store::clue_events(db, id).await?;
+    let detention = store::detention(db, id).await?;
     Ok(api::json(
         StatusCode::OK,
         &json!({
@@ -392,7 +335,7 @@ pub(crate) async fn show(caller: Staff, db: &Db, id: &str) -> Result<Reply, ApiE
             "events": events.iter().map(|e| json!({
                 "at": e.text("at"), "event": e.text("event"), "note": e.text("note"),
             })).collect::<Vec<_>>(),
-            "detention": detention.first().map(|d| json!({
+            "detention": detention.map(|d| json!({
                 "state": d.text("state"),
                 "extensions": d.int("extensions"),
                 "requested_at": d.text("requested_at"),
@@ -424,23 +367,23 @@ pub(crate) async fn decide(
     let at = clock::rfc3339(clock::now());
     let object = format!("clue:{id}");
     let act = Act::done(AuditAction::DecisionRecord, &object);
-    audit::audited(db, &caller, act, async || db.exec(
-        "recording a decision",
-        "INSERT INTO decisions (id, clue_id, org, matter, attendees, outcome, dissent, recorded_by, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            text(&decision_id),
-            text(id),
-            text(&clue.org),
-            text(decision.matter.as_str()),
-            text(serde_json::to_string(&decision.attendees).expect("strings serialize")),
-            text(&decision.outcome),
-            text(serde_json::to_string(&decision.dissent).expect("dissent serializes")),
-            text(&caller.claims.sub),
-            text(&at),
-        ],
-    )
-    .await)
+    audit::audited(db, &caller, act, async || {
+        store::insert_decision(
+            db,
+            store::NewDecision {
+                id: &decision_id,
+                clue_id: id,
+                org: &clue.org,
+                matter: decision.matter.as_str(),
+                attendees: serde_json::to_string(&decision.attendees).expect("strings serialize"),
+                outcome: &decision.outcome,
+                dissent: serde_json::to_string(&decision.dissent).expect("dissent serializes"),
+                recorded_by: &caller.claims.sub,
+                at: &at,
+            },
+        )
+        .await
+    })
     .await?;
     Ok(api::json(
         StatusCode::CREATED,
@@ -460,16 +403,10 @@ pub(crate) async fn check_decision(
     matter: Matter,
     outcome: &str,
 ) -> Result<(), ApiError> {
-    let rows = db
-        .query(
-            "reading a decision",
-            "SELECT matter, outcome FROM decisions WHERE id = ? AND clue_id = ?",
-            [text(decision_id), text(clue_id)],
-        )
-        .await?;
+    let decision = store::decision(db, decision_id, clue_id).await?;
     let unprocessable =
         |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/decision_id", message);
-    match rows.first() {
+    match decision {
         None => Err(unprocessable(
             "no such collective decision on this clue (规则 Art. 53: record it first)".into(),
         )),
@@ -555,15 +492,12 @@ pub(crate) async fn recheck(
     let object = format!("clue:{id}");
     let act = Act::done(AuditAction::ClueRecheck, &object).detail(Some(input.finding.as_str()));
     audit::audited(db, &caller, act, async || {
-        db.exec(
-            "recording a clue's re-check",
-            "INSERT INTO clue_events (clue_id, at, event, note, dedup_key) VALUES (?, ?, 'rechecked', ?, ?)",
-            [
-                text(id),
-                text(&at),
-                text(format!("{}: {}", input.finding, input.note)),
-                text(format!("recheck:{}", crate::new_id(""))),
-            ],
+        store::insert_recheck(
+            db,
+            id,
+            &at,
+            format!("{}: {}", input.finding, input.note),
+            format!("recheck:{}", crate::new_id("")),
         )
         .await
     })

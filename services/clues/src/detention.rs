@@ -10,7 +10,7 @@ use jiandu_domain::org::Role;
 use jiandu_domain::step::DetentionState;
 use jiandu_guest::api::{ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
-use jiandu_guest::db::{Db, text};
+use jiandu_guest::db::Db;
 use jiandu_guest::staff::Staff;
 use jiandu_guest::{clock, outbox};
 use serde::Deserialize;
@@ -18,7 +18,7 @@ use serde_json::json;
 use spin_sdk::http::StatusCode;
 
 use crate::clues::{allow, check_decision, own};
-use crate::{accepted, conflict, new_id};
+use crate::{accepted, conflict, new_id, store};
 
 /// Who may ask for, extend or end a detention.
 const HANDLERS: &[Role] = &[Role::Investigation, Role::Head];
@@ -42,14 +42,8 @@ pub(crate) async fn request(
     let input: DetentionRequest = schema.parse(input)?;
     allow(&clue, ClueAction::RequestDetention)?;
     check_decision(db, id, &input.decision_id, Matter::Detention, DETAIN).await?;
-    let existing = db
-        .query(
-            "reading the detention",
-            "SELECT state FROM detentions WHERE clue_id = ?",
-            [text(id)],
-        )
-        .await?;
-    if let Some(row) = existing.first() {
+    let existing = store::detention(db, id).await?;
+    if let Some(row) = existing {
         return Err(conflict("the detention", row.str("state"), &[]));
     }
     let at = clock::rfc3339(clock::now());
@@ -64,23 +58,15 @@ pub(crate) async fn request(
     let state = DetentionState::PendingApproval.as_str();
     db.begin().await?;
     let written = async {
-        db.exec(
-            "recording the detention request",
-            "INSERT INTO detentions (clue_id, decision_id, state, requested_at, requested_by, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                text(id),
-                text(&input.decision_id),
-                text(state),
-                text(&at),
-                text(&caller.claims.sub),
-                text(&at),
-            ],
-        )
-        .await?;
+        store::insert_detention(db, id, &input.decision_id, state, &at, &caller.claims.sub).await?;
         outbox::start_workflow(db, DETENTION_WORKFLOW, &workflow_id, &started, &at).await?;
         let object = format!("clue:{id}");
-        audit::append(db, &caller, Act::done(AuditAction::DetentionRequest, &object)).await?;
+        audit::append(
+            db,
+            &caller,
+            Act::done(AuditAction::DetentionRequest, &object),
+        )
+        .await?;
         db.commit().await
     }
     .await;
@@ -104,15 +90,8 @@ pub(crate) async fn request(
 /// in effect (else 409); the clue must be the caller's commission's.
 async fn in_effect(db: &Db, caller: &Staff, id: &str) -> Result<u32, ApiError> {
     own(db, caller, id, HANDLERS).await?;
-    let rows = db
-        .query(
-            "reading the detention",
-            "SELECT state, extensions FROM detentions WHERE clue_id = ?",
-            [text(id)],
-        )
-        .await?;
-    let row = rows
-        .first()
+    let detention = store::detention(db, id).await?;
+    let row = detention
         .ok_or_else(|| conflict("the clue", "without a detention", &["request_detention"]))?;
     if row.str("state") != DetentionState::InEffect.as_str() {
         return Err(conflict("the detention", row.str("state"), &[]));

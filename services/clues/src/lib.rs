@@ -30,6 +30,7 @@ use spin_sdk::http_service;
 
 mod clues;
 mod detention;
+mod store;
 mod tasks;
 
 #[http_service]

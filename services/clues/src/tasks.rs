@@ -8,7 +8,7 @@ use jiandu_domain::org::Role;
 use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
-use jiandu_guest::db::{Db, Row, Value, in_list, text};
+use jiandu_guest::db::{Db, Row, text};
 use jiandu_guest::query;
 use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, lateness, outbox};
@@ -16,18 +16,8 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::StatusCode;
 
+use crate::store::{self, TaskView};
 use crate::{accepted, conflict, forbidden, new_id};
-
-/// The columns [`task_json`] and [`Staff::may_see_task`](jiandu_guest::staff::Staff::may_see_task) read, as a SELECT without its WHERE.
-pub(crate) const TASK_COLUMNS: &str =
-    "SELECT id, workflow_type, workflow_id, subject_kind, subject_id, step, duty,
-        article, statutory, assignee_org, assignee_role, outcomes, opened_at, due_date, due_at,
-        due_estimated, status, reminders_sent, escalation_level, supervised_by, elevated_to,
-        requested_by, withheld_from, outcome, closed_at, assignment_basis
-     FROM tasks";
-
-/// Open and overdue, the statuses of work still to do.
-const OPEN: &str = "status IN ('open', 'overdue')";
 
 /// A task row as the API shows it.
 pub(crate) fn task_json(r: &Row) -> serde_json::Value {
@@ -74,16 +64,11 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
         }
     }
     let view = view.as_str();
-    let (filter, params): (String, Vec<Value>) = match view {
-        "inbox" => {
-            let (marks, roles) = in_list(caller.role_params());
-            let mut params = vec![text(caller.org())];
-            params.extend(roles);
-            (
-                format!("assignee_org = ? AND assignee_role IN ({marks})"),
-                params,
-            )
-        }
+    let selected = match view {
+        "inbox" => TaskView::Inbox {
+            org: caller.org().to_owned(),
+            roles: caller.role_params(),
+        },
         "supervised" | "subtree" => {
             let supervisory: Vec<Role> = Role::ALL
                 .iter()
@@ -92,20 +77,19 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
                 .collect();
             caller.require(&supervisory)?;
             if view == "supervised" {
-                (
-                    "(supervised_by = ? OR elevated_to = ?)".to_owned(),
-                    vec![text(caller.org()), text(caller.org())],
-                )
+                TaskView::Supervised {
+                    org: caller.org().to_owned(),
+                }
             } else {
-                let (marks, below) = in_list(
-                    caller
+                TaskView::AssignedTo {
+                    orgs: caller
                         .tree
                         .subtree(caller.org())
                         .into_iter()
                         .skip(1)
-                        .map(|o| text(&o.id)),
-                );
-                (format!("assignee_org IN ({marks})"), below)
+                        .map(|o| text(&o.id))
+                        .collect(),
+                }
             }
         }
         other => {
@@ -116,16 +100,7 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
             ));
         }
     };
-    let rows = db
-        .query(
-            "reading tasks",
-            &format!(
-                "{TASK_COLUMNS} WHERE {filter} AND {OPEN}
-                 ORDER BY due_at IS NULL, due_at, opened_at"
-            ),
-            params,
-        )
-        .await?;
+    let rows = store::open_tasks(db, selected).await?;
     let tasks: Vec<serde_json::Value> = rows
         .iter()
         .filter(|t| caller.may_see_task(t))
@@ -139,28 +114,15 @@ pub(crate) async fn list(caller: Staff, db: &Db, query: &str) -> Result<Reply, A
 
 /// Loads a task the caller may see, or 404.
 async fn visible(db: &Db, caller: &Staff, task_id: &str) -> Result<Row, ApiError> {
-    let rows = db
-        .query(
-            "reading a task",
-            &format!("{TASK_COLUMNS} WHERE id = ?"),
-            [text(task_id)],
-        )
-        .await?;
-    rows.into_iter()
-        .find(|t| caller.may_see_task(t))
+    let task = store::task(db, task_id).await?;
+    task.filter(|t| caller.may_see_task(t))
         .ok_or_else(|| staff::hidden("task"))
 }
 
 /// `GET /api/v1/tasks/{id}`: a task with its events (opened, 催办, 督办, 提级, done).
 pub(crate) async fn show(caller: Staff, db: &Db, task_id: &str) -> Result<Reply, ApiError> {
     let task = visible(db, &caller, task_id).await?;
-    let events = db
-        .query(
-            "reading a task's events",
-            "SELECT at, kind, detail FROM task_events WHERE task_id = ? ORDER BY id",
-            [text(task_id)],
-        )
-        .await?;
+    let events = store::task_events(db, task_id).await?;
     let mut body = task_json(&task);
     body["events"] = json!(
         events
@@ -183,17 +145,8 @@ pub(crate) async fn open_task_of(
     subject_id: &str,
     step: StepName,
 ) -> Result<Option<OpenTask>, ApiError> {
-    let rows = db
-        .query(
-            "reading a task",
-            &format!(
-                "SELECT id, workflow_id FROM tasks WHERE subject_id = ? AND step = ? AND {OPEN}
-                 ORDER BY opened_at DESC LIMIT 1"
-            ),
-            [text(subject_id), text(step.as_str())],
-        )
-        .await?;
-    Ok(rows.first().map(|r| OpenTask {
+    let row = store::open_task_of_step(db, subject_id, step.as_str()).await?;
+    Ok(row.map(|r| OpenTask {
         id: r.str("id").to_owned(),
         workflow_id: r.str("workflow_id").to_owned(),
     }))

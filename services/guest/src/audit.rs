@@ -9,8 +9,9 @@ use jiandu_domain::audit::{AuditAction, AuditOutcome, Entry, GENESIS};
 
 use crate::api::ApiError;
 use crate::clock;
-use crate::db::{Db, DbError, Value, opt_text, text};
+use crate::db::{Db, DbError};
 use crate::staff::Staff;
+use crate::store;
 
 /// What is being done to what.
 pub struct Act<'a> {
@@ -44,14 +45,8 @@ impl<'a> Act<'a> {
 /// Appends an entry inside the caller's open write transaction, and
 /// reserves the request's `Idempotency-Key` with it.
 pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError> {
-    let last = db
-        .query(
-            "reading the audit log's last entry",
-            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-        )
-        .await?;
-    let (seq, prev_hash) = match last.first() {
+    let last = store::last_audit_entry(db).await?;
+    let (seq, prev_hash) = match last {
         Some(row) => (
             row.int("seq").unwrap_or_default(),
             row.blob("hash")
@@ -82,27 +77,7 @@ pub async fn append(db: &Db, staff: &Staff, act: Act<'_>) -> Result<(), DbError>
         crate::idempotency::reserve(db, claim, &entry.at).await?;
     }
     let hash = entry.hash();
-    db.exec(
-        "appending to the audit log",
-        "INSERT INTO audit_log (seq, at, actor, actor_org, actor_roles, action, object, request_id,
-                                outcome, detail, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            Value::Integer(entry.seq),
-            text(entry.at),
-            text(entry.actor),
-            text(entry.actor_org),
-            text(entry.actor_roles),
-            text(entry.action),
-            text(entry.object),
-            text(entry.request_id),
-            text(entry.outcome),
-            opt_text(entry.detail),
-            Value::Blob(entry.prev_hash.to_vec()),
-            Value::Blob(hash.to_vec()),
-        ],
-    )
-    .await
+    store::append_audit_entry(db, entry, hash).await
 }
 
 /// Runs `write` and appends its entry in one transaction: both commit or

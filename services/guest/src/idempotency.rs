@@ -12,8 +12,9 @@ use spin_sdk::http::StatusCode;
 use spin_sdk::http::FullBody;
 
 use crate::api::{ApiError, Reply};
-use crate::db::{Db, DbError, Value, text};
+use crate::db::{Db, DbError};
 use crate::staff::Staff;
+use crate::store;
 
 /// A stored first answer.
 pub struct Stored {
@@ -30,14 +31,8 @@ pub async fn lookup(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<Stored>, ApiError> {
-    let rows = db
-        .query(
-            "reading an idempotency key",
-            "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?",
-            [text(scope), text(key)],
-        )
-        .await?;
-    let Some(row) = rows.first() else {
+    let row = store::idempotency_key(db, scope, key).await?;
+    let Some(row) = row else {
         return Ok(None);
     };
     if row.text("request_hash") != Some(request_hash) {
@@ -66,17 +61,16 @@ pub async fn record(
     body: &serde_json::Value,
     now: &str,
 ) -> Result<(), DbError> {
-    db.exec(
-        "recording an idempotency key",
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            text(scope),
-            text(key),
-            text(request_hash),
-            Value::Integer(status.into()),
-            text(body.to_string()),
-            text(now),
-        ],
+    store::insert_idempotency_key(
+        db,
+        store::NewKey {
+            scope,
+            key,
+            request_hash,
+            status,
+            body: body.to_string(),
+            at: now,
+        },
     )
     .await
 }
@@ -179,16 +173,13 @@ pub async fn staff_write(
                 .map(|c| c.to_bytes())
                 .unwrap_or_else(|never| match never {});
             let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-            db.exec(
-                "keeping an idempotent answer",
-                "UPDATE idempotency_keys SET status = ?, body = ? WHERE scope = ? AND key = ? AND status = ?",
-                [
-                    Value::Integer(parts.status.as_u16().into()),
-                    text(json.to_string()),
-                    text(&claim.scope),
-                    text(&claim.key),
-                    Value::Integer(RESERVED.into()),
-                ],
+            store::keep_idempotent_answer(
+                db,
+                &claim.scope,
+                &claim.key,
+                RESERVED,
+                parts.status.as_u16(),
+                json.to_string(),
             )
             .await?;
             Ok(Reply::from_parts(parts, FullBody::new(bytes)))

@@ -18,4 +18,5 @@ pub mod query;
 pub mod schema;
 pub mod seal;
 pub mod staff;
+mod store;
 pub mod variables;

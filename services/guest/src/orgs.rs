@@ -9,20 +9,15 @@ use spin_sdk::http::StatusCode;
 
 use crate::api::ApiError;
 use crate::db::Db;
+use crate::store;
 
 /// The tree as loaded, and the version it was loaded at.
 static CACHE: Mutex<Option<(i64, Arc<OrgTree>)>> = Mutex::new(None);
 
 /// The current org tree; 503 if none is loaded.
 pub async fn tree(db: &Db) -> Result<Arc<OrgTree>, ApiError> {
-    let rows = db
-        .query(
-            "reading the org tree's version",
-            "SELECT version FROM org_tree WHERE id = 1",
-            [],
-        )
-        .await?;
-    let version = rows.first().and_then(|r| r.int("version")).ok_or_else(|| {
+    let version = store::org_tree_version(db).await?;
+    let version = version.ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "",
@@ -34,16 +29,8 @@ pub async fn tree(db: &Db) -> Result<Arc<OrgTree>, ApiError> {
     {
         return Ok(tree.clone());
     }
-    let rows = db
-        .query(
-            "reading the org tree",
-            "SELECT version, tree FROM org_tree WHERE id = 1",
-            [],
-        )
-        .await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("the org tree vanished while being read"))?;
+    let row = store::org_tree(db).await?;
+    let row = row.ok_or_else(|| ApiError::internal("the org tree vanished while being read"))?;
     let tree = OrgTree::parse(row.str("tree"))
         .map_err(|e| ApiError::internal(format!("the stored org tree is invalid: {e:?}")))?;
     let tree = Arc::new(tree);

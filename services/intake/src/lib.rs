@@ -17,6 +17,7 @@ use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
 
 mod limits;
+mod store;
 mod submit;
 
 #[http_service]

@@ -7,8 +7,10 @@
 //! Real-name reports are not limited here.
 
 use jiandu_guest::api::ApiError;
-use jiandu_guest::db::{Db, Value, text};
+use jiandu_guest::db::Db;
 use spin_sdk::http::StatusCode;
+
+use crate::store;
 
 /// The limits, from the `anonymous_limits` variable:
 /// `per_content,per_division,window_secs`, e.g. `3,120,600`.
@@ -66,19 +68,8 @@ pub(crate) async fn count(
         ),
     ];
     for (bucket, limit, message) in buckets {
-        let rows = db
-            .query(
-                "counting an anonymous submission",
-                "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES (?1, ?2, 1)
-                 ON CONFLICT (bucket) DO UPDATE SET
-                   submissions = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN 1 ELSE submission_windows.submissions + 1 END,
-                   window_start = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN ?2 ELSE submission_windows.window_start END
-                 RETURNING window_start, submissions",
-                [text(&bucket), Value::Integer(now), Value::Integer(limits.window_secs)],
-            )
-            .await?;
-        let row = rows
-            .first()
+        let row = store::count_submission(db, &bucket, now, limits.window_secs)
+            .await?
             .ok_or_else(|| ApiError::internal("no window counted"))?;
         if row.int("submissions").unwrap_or(0) > limit {
             let retry_after = limits.window_secs - (now - row.int("window_start").unwrap_or(now));
@@ -86,11 +77,6 @@ pub(crate) async fn count(
                 .with_header("retry-after", retry_after.max(1).to_string()));
         }
     }
-    db.exec(
-        "forgetting ended submission windows",
-        "DELETE FROM submission_windows WHERE window_start <= ?",
-        [Value::Integer(now - limits.window_secs)],
-    )
-    .await?;
+    store::forget_windows(db, now - limits.window_secs).await?;
     Ok(())
 }

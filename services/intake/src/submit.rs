@@ -5,12 +5,14 @@ use jiandu_domain::deadline::ACCEPTANCE_NOTICE;
 use jiandu_domain::flow::{REPORT_WORKFLOW, ReportStarted};
 use jiandu_domain::report::{Report, ReportInput, ReportStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::db::{Db, Value, opt_text, text};
+use jiandu_guest::db::{Db, Value, opt_text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, ReceiptKey, ReportPart};
 use jiandu_guest::{clock, idempotency, orgs, outbox};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
+
+use crate::store::{self, NewReport};
 
 /// Idempotency scope of this endpoint.
 const SCOPE: &str = "POST /api/v1/reports";
@@ -142,45 +144,28 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         }
     }
     let written = async {
-        db.exec(
-            "storing the report",
-            "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
-                                  content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
-                                  org, sealed_to, content_sealed)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                text(&id),
-                text(&receipt_code),
-                Value::Blob(followup_hash),
-                Value::Integer(report.is_real_name().into()),
-                text(report.category.code()),
-                text(report.division.as_str()),
-                text(subject),
-                text(content),
-                text(attachments),
-                identity_sealed,
-                text(ReportStatus::Received.as_str()),
-                text(&received_at),
-                opt_text(due.map(|d| d.date.to_string())),
-                Value::Integer(due.is_some_and(|d| d.estimated).into()),
-                text(&org),
-                text(&org),
-                content_sealed,
-            ],
-        )
-        .await?;
-        db.exec(
-            "storing the report's first event",
-            "INSERT INTO report_events (report_id, at, event, note) VALUES (?, ?, 'received', ?)",
-            [
-                text(&id),
-                text(&received_at),
-                opt_text(due.filter(|d| d.estimated).map(|_| {
-                    "the acceptance deadline counts weekends only: next year's holiday schedule is not published yet"
-                })),
-            ],
-        )
-        .await?;
+        let note = opt_text(due.filter(|d| d.estimated).map(|_| {
+            "the acceptance deadline counts weekends only: next year's holiday schedule is not published yet"
+        }));
+        let stored = NewReport {
+            id: &id,
+            receipt_code: &receipt_code,
+            followup_hash,
+            real_name: report.is_real_name(),
+            category: report.category.code(),
+            division_code: report.division.as_str(),
+            subject,
+            content,
+            attachments,
+            identity_sealed,
+            status: ReportStatus::Received.as_str(),
+            received_at: &received_at,
+            acceptance_due: opt_text(due.map(|d| d.date.to_string())),
+            due_estimated: due.is_some_and(|d| d.estimated),
+            org: &org,
+            content_sealed,
+        };
+        store::insert_report(&db, stored, note).await?;
         let started = ReportStarted {
             report_id: id.clone(),
             real_name: report.is_real_name(),

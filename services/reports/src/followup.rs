@@ -8,10 +8,12 @@
 //! guesser into a lock-out for every reporter behind it.
 
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::db::{Db, Row, Value, text};
+use jiandu_guest::db::{Db, Row};
 use jiandu_guest::{clock, seal};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
+
+use crate::store;
 
 /// Failed follow-ups a client may make per window.
 const MAX_FAILURES: i64 = 5;
@@ -41,14 +43,7 @@ pub(crate) async fn open_report(
     let now = clock::now().unix_timestamp();
     throttle(db, &code, now).await?;
 
-    let rows = db
-        .query(
-            "reading a report",
-            "SELECT id, real_name, followup_hash, status, received_at, acceptance_due, due_estimated
-             FROM reports WHERE receipt_code = ?",
-            [text(&code)],
-        )
-        .await?;
+    let rows = store::reports_by_receipt(db, &code).await?;
     let presented = seal::sha256(secret.to_ascii_uppercase().as_bytes());
     let found = rows.into_iter().find(|row| {
         let expected = row.blob("followup_hash").unwrap_or_default();
@@ -70,7 +65,7 @@ pub(crate) async fn open_report(
 pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
     let db = Db::open().await?;
     let row = open_report(&db, &req, receipt_code).await?;
-    let timeline = crate::store::timeline(&db, row.str("id")).await?;
+    let timeline = store::timeline(&db, row.str("id")).await?;
     let mut body = json!({
         "receipt_code": receipt_code.to_ascii_uppercase(),
         "status": row.text("status"),
@@ -89,14 +84,7 @@ pub(crate) async fn follow_up(req: Request, receipt_code: &str) -> Result<Reply,
 
 /// 429 while `code` has had [`MAX_FAILURES`] failures in the current window.
 async fn throttle(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
-    let rows = db
-        .query(
-            "reading follow-up failures",
-            "SELECT window_start, failures FROM followup_failures WHERE receipt_code = ?",
-            [text(code)],
-        )
-        .await?;
-    if let Some(row) = rows.first() {
+    if let Some(row) = store::followup_failures(db, code).await? {
         let window_start = row.int("window_start").unwrap_or(0);
         if now - window_start < WINDOW_SECS && row.int("failures").unwrap_or(0) >= MAX_FAILURES {
             let retry_after = WINDOW_SECS - (now - window_start);
@@ -114,20 +102,6 @@ async fn throttle(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
 /// Counts a failure against `code` in one statement, and forgets windows
 /// that have ended.
 async fn record_failure(db: &Db, code: &str, now: i64) -> Result<(), ApiError> {
-    db.exec(
-        "recording a follow-up failure",
-        "INSERT INTO followup_failures (receipt_code, window_start, failures) VALUES (?1, ?2, 1)
-         ON CONFLICT (receipt_code) DO UPDATE SET
-           failures = CASE WHEN ?2 - followup_failures.window_start >= ?3 THEN 1 ELSE followup_failures.failures + 1 END,
-           window_start = CASE WHEN ?2 - followup_failures.window_start >= ?3 THEN ?2 ELSE followup_failures.window_start END",
-        [text(code), Value::Integer(now), Value::Integer(WINDOW_SECS)],
-    )
-    .await?;
-    db.exec(
-        "forgetting ended follow-up windows",
-        "DELETE FROM followup_failures WHERE window_start <= ?",
-        [Value::Integer(now - WINDOW_SECS)],
-    )
-    .await?;
+    store::count_followup_failure(db, code, now, WINDOW_SECS).await?;
     Ok(())
 }

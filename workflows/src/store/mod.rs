@@ -1,7 +1,14 @@
 //! The database the worker projects into and relays from: SQLite (the
 //! embedded default) or PostgreSQL, chosen by the URL, through one sqlx
-//! `Any` pool. Statements are written once with `$N` placeholders, which
-//! both drivers take, and rows are read by column name.
+//! `Any` pool. Every statement the worker runs is here, written once with
+//! `$N` placeholders, which both drivers take, and rows are read by column
+//! name: `outbox` (the relay's), `projections` (the activities'), `exports`
+//! (ledger files) and `audit` (the chain and its checkpoints).
+
+pub(crate) mod audit;
+pub(crate) mod exports;
+pub(crate) mod outbox;
+pub(crate) mod projections;
 
 use std::time::Duration;
 

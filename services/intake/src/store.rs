@@ -1,0 +1,98 @@
+//! The SQL this component runs: a report's first rows and the anonymous
+//! limiter's windows.
+
+use jiandu_guest::db::{Db, DbError, Row, Value, text};
+
+/// A report as stored on receipt; sealed parts are already sealed.
+pub(crate) struct NewReport<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) receipt_code: &'a str,
+    pub(crate) followup_hash: Vec<u8>,
+    pub(crate) real_name: bool,
+    pub(crate) category: &'a str,
+    pub(crate) division_code: &'a str,
+    pub(crate) subject: String,
+    pub(crate) content: String,
+    pub(crate) attachments: String,
+    pub(crate) identity_sealed: Value,
+    pub(crate) status: &'a str,
+    pub(crate) received_at: &'a str,
+    pub(crate) acceptance_due: Value,
+    pub(crate) due_estimated: bool,
+    /// The commission that holds it and the one it is sealed to (the same).
+    pub(crate) org: &'a str,
+    pub(crate) content_sealed: Value,
+}
+
+/// Stores a report and its first event, `received` with `note`.
+pub(crate) async fn insert_report(
+    db: &Db,
+    report: NewReport<'_>,
+    note: Value,
+) -> Result<(), DbError> {
+    db.exec(
+        "storing the report",
+        "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
+                              content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
+                              org, sealed_to, content_sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
+        [
+            text(report.id),
+            text(report.receipt_code),
+            Value::Blob(report.followup_hash),
+            Value::Integer(report.real_name.into()),
+            text(report.category),
+            text(report.division_code),
+            text(report.subject),
+            text(report.content),
+            text(report.attachments),
+            report.identity_sealed,
+            text(report.status),
+            text(report.received_at),
+            report.acceptance_due,
+            Value::Integer(report.due_estimated.into()),
+            text(report.org),
+            report.content_sealed,
+        ],
+    )
+    .await?;
+    db.exec(
+        "storing the report's first event",
+        "INSERT INTO report_events (report_id, at, event, note) VALUES (?, ?, 'received', ?)",
+        [text(report.id), text(report.received_at), note],
+    )
+    .await
+}
+
+/// Counts one submission in `bucket`'s window (a new window once
+/// `window_secs` have passed since it opened): `window_start`, `submissions`.
+pub(crate) async fn count_submission(
+    db: &Db,
+    bucket: &str,
+    now: i64,
+    window_secs: i64,
+) -> Result<Option<Row>, DbError> {
+    Ok(db
+        .query(
+            "counting an anonymous submission",
+            "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES (?1, ?2, 1)
+             ON CONFLICT (bucket) DO UPDATE SET
+               submissions = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN 1 ELSE submission_windows.submissions + 1 END,
+               window_start = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN ?2 ELSE submission_windows.window_start END
+             RETURNING window_start, submissions",
+            [text(bucket), Value::Integer(now), Value::Integer(window_secs)],
+        )
+        .await?
+        .into_iter()
+        .next())
+}
+
+/// Forgets the windows that opened at or before `opened_by`.
+pub(crate) async fn forget_windows(db: &Db, opened_by: i64) -> Result<(), DbError> {
+    db.exec(
+        "forgetting ended submission windows",
+        "DELETE FROM submission_windows WHERE window_start <= ?",
+        [Value::Integer(opened_by)],
+    )
+    .await
+}
