@@ -31,6 +31,7 @@ pub mod issuers;
 pub mod keyfile;
 pub mod keys;
 pub mod limits;
+pub mod log;
 pub mod manifest;
 pub mod migrate;
 pub mod outbound;

@@ -170,12 +170,13 @@ impl Database {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let (log, _flush_on_exit) = jiandu_host::log::stderr().context("starting the log thread")?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("JIANDU_LOG")
                 .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn,sqlx=warn".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(log)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {

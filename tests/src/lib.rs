@@ -27,6 +27,26 @@ pub fn on_postgres() -> bool {
     std::env::var("JIANDU_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
+/// Where a host keeps its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file in the host's own directory.
+    Sqlite,
+    /// A PostgreSQL database of the host's own on the machine's server.
+    Postgres,
+}
+
+impl Database {
+    /// The one this run uses: see [`on_postgres`].
+    pub fn of_run() -> Self {
+        if on_postgres() {
+            Self::Postgres
+        } else {
+            Self::Sqlite
+        }
+    }
+}
+
 /// A test receipt key (32 bytes, base64): follow-up secrets are derived under it.
 pub const RECEIPT_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktMDEyMzQ=";
 
@@ -264,6 +284,16 @@ impl Host {
 
     /// As [`Host::start`], with `args` added to `jiandu up`.
     pub fn start_with(manifest: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
+        Self::start_on(Database::of_run(), manifest, env, args)
+    }
+
+    /// As [`Host::start_with`], on `database` whatever this run uses.
+    pub fn start_on(
+        database: Database,
+        manifest: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let runtime_config = dir.path().join("runtime-config.toml");
         std::fs::write(
@@ -271,7 +301,8 @@ impl Host {
             "[sqlite_database.default]\ntype = \"spin\"\npath = \"jiandu.db\"\n",
         )
         .expect("runtime config");
-        let postgres = on_postgres().then(|| Arc::new(postgres::PgDatabase::create()));
+        let postgres =
+            (database == Database::Postgres).then(|| Arc::new(postgres::PgDatabase::create()));
         let migrate = Command::new(jiandu_bin())
             .args(["migrate", "--from"])
             .arg(manifest)
@@ -382,13 +413,40 @@ impl Host {
         Self::start(&repo().join("spin.toml"), &[])
     }
 
+    /// The product on `database`.
+    pub fn start_product_on(database: Database) -> Self {
+        Self::start_on(database, &repo().join("spin.toml"), &[], &[])
+    }
+
     /// `http://addr/path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Everything the host wrote to stderr so far.
+    /// Everything the host wrote to stderr so far. The host writes its log
+    /// in batches, so this first asks `/healthz` and waits (up to 10 s) for
+    /// that request's access-log line: every line logged before it is then
+    /// in. A host that does not answer gives what it wrote.
     pub fn logs(&self) -> String {
+        let marker = self
+            .agent
+            .get(&self.url("/healthz"))
+            .call()
+            .ok()
+            .and_then(|r| {
+                r.headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+        if let Some(marker) = marker {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while !self.stderr.lock().unwrap().contains(&marker)
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         self.stderr.lock().unwrap().clone()
     }
 
