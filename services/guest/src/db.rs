@@ -29,7 +29,7 @@ const DEFAULT_DATABASE: &str = "sqlite:default";
 /// writes run one at a time as they do on SQLite (`BEGIN IMMEDIATE`): the
 /// components' read-then-write steps rely on it. The number is arbitrary
 /// but fixed ("jiandu" in ASCII).
-const WRITE_LOCK: i64 = 0x6a69_616e_6475;
+pub const WRITE_LOCK: i64 = 0x6a69_616e_6475;
 /// SQLSTATE `unique_violation`.
 const UNIQUE_VIOLATION: &str = "23505";
 
