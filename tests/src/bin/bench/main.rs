@@ -272,8 +272,11 @@ fn http(load: &Load) {
     for (database, on, intake_name, twin_name) in databases {
         // The harness lifts the anonymous limits, for the host and the twin alike.
         let product = Host::start_product_on(database);
+        // A stopped host still owns its database (PostgreSQL) or directory (SQLite).
+        let mut owner = Host::start_product_on(database);
+        owner.kill();
         let (intake, twin) = rt.block_on(async {
-            let (twin, _owner) = twin::start(database).await;
+            let twin = twin::start(database, &owner).await;
             let intake = drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await;
             let twin = drive(twin_name, twin, "POST", "/api/v1/reports", load).await;
             (intake, twin)

@@ -234,13 +234,10 @@ async fn submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode, Stri
     }
 }
 
-/// Serves the twin on a free port, on a database of the same kind as
-/// `host`'s, migrated by `jiandu migrate` as the host's was. It keeps its
-/// own database so the two never contend: `host` only lends its setup.
-pub async fn start(database: Database) -> (SocketAddr, Host) {
-    // A stopped host still owns the database (PostgreSQL) or directory (SQLite).
-    let mut owner = Host::start_product_on(database);
-    owner.kill();
+/// Serves the twin on a free port, on the database of `owner` — a stopped
+/// host of the same kind that `jiandu migrate` prepared, so the twin's
+/// tables are the host's and the two never share rows.
+pub async fn start(database: Database, owner: &Host) -> SocketAddr {
     let pool = match database {
         Database::Sqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::new()
@@ -280,5 +277,5 @@ pub async fn start(database: Database) -> (SocketAddr, Host) {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    (addr, owner)
+    addr
 }
