@@ -98,14 +98,25 @@ impl Temporal {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-        true
+        // Another process may have taken the port between `free_port` and the
+        // server's bind, and answered the connect: the server then exits.
+        std::thread::sleep(Duration::from_millis(500));
+        self.child
+            .as_mut()
+            .is_none_or(|c| c.try_wait().ok().flatten().is_none())
     }
 
-    /// Starts the server, trying again if it exits before it listens.
+    /// Starts the server, trying again (on fresh ports, unless it has run
+    /// before and must keep its address) if it exits before it listens.
     fn spawn(&mut self) {
+        let fresh = self.child.is_none() && !self.db.exists();
         for _ in 0..5 {
             if self.spawn_once() {
                 return;
+            }
+            if fresh {
+                self.port = free_port();
+                self.http_port = free_port();
             }
         }
         panic!(
