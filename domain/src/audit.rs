@@ -63,6 +63,16 @@ wire_enum! {
         ElevatedList = "elevated.list",
         /// Ended a village's 提级监督 listing.
         ElevatedUnlist = "elevated.unlist",
+        /// Opened an import of a roster or register (大数据比对).
+        ScreeningImport = "screening.import",
+        /// Sent a chunk of an import's lines.
+        ScreeningChunk = "screening.chunk",
+        /// Adopted a screening rule.
+        ScreeningRule = "screening.rule",
+        /// Started a screening run.
+        ScreeningRun = "screening.run",
+        /// Read suspicious records (疑点) or an import's refused lines.
+        ScreeningRead = "screening.read",
     }
 }
 

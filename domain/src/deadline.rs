@@ -318,6 +318,16 @@ pub const CAMPAIGN_RECTIFICATION: DeadlinePolicy = DeadlinePolicy {
     statutory: false,
 };
 
+/// 疑点核实 — the owner verifies a suspicious record a screening rule
+/// found; the rule sets the span (no article sets it), this is its default.
+pub const SUSPICION_CHECK: DeadlinePolicy = DeadlinePolicy {
+    key: "suspicion_check",
+    duty: "verify the suspicious record: confirm it, or dismiss it with the reason",
+    span: Span::Days(15),
+    article: "no article sets it: the screening rule's own deadline (大数据比对)",
+    statutory: false,
+};
+
 /// Every policy, for listing and configuration by key.
 pub const ALL: &[DeadlinePolicy] = &[
     ACCEPTANCE_NOTICE,
@@ -350,6 +360,7 @@ pub const ALL: &[DeadlinePolicy] = &[
     SELF_INSPECTION,
     JOINT_CHECK,
     CAMPAIGN_RECTIFICATION,
+    SUSPICION_CHECK,
 ];
 
 impl DeadlinePolicy {

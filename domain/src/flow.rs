@@ -19,6 +19,10 @@ pub const RECTIFICATION_WORKFLOW: &str = "RectificationWorkflow";
 pub const CAMPAIGN_WORKFLOW: &str = "CampaignWorkflow";
 /// The workflow type that writes a ledger export's file.
 pub const EXPORT_WORKFLOW: &str = "ExportWorkflow";
+/// The workflow type that runs a screening rule over its lists.
+pub const SCREENING_WORKFLOW: &str = "ScreeningWorkflow";
+/// The workflow type that has a suspicious record (疑点) verified.
+pub const SUSPICION_WORKFLOW: &str = "SuspicionWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
@@ -131,6 +135,27 @@ pub struct CampaignStarted {
 pub struct ExportRequested {
     /// The export.
     pub export_id: String,
+}
+
+/// Starts a [`SCREENING_WORKFLOW`]; its id is the run id. What to join
+/// (the rule and its lists) is on the run's row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningRequested {
+    /// The run.
+    pub run_id: String,
+}
+
+/// Starts a [`SUSPICION_WORKFLOW`]; its id is the hit id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuspicionFound {
+    /// The suspicious record.
+    pub hit_id: String,
+    /// The org that verifies it (the roster line's township or department).
+    pub owner: String,
+    /// Days it has (the rule's).
+    pub verify_days: u32,
 }
 
 /// The outbox key of a workflow's start: one start per workflow id, however

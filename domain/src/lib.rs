@@ -15,6 +15,7 @@ pub mod flow;
 pub mod ledger;
 pub mod org;
 pub mod report;
+pub mod screening;
 pub mod step;
 pub mod supervision;
 pub mod wire;

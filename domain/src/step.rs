@@ -20,6 +20,8 @@ wire_enum! {
         Problem = "problem",
         /// A participant of a campaign (keyed `<campaign>/<org>`).
         CampaignParticipant = "campaign_participant",
+        /// 疑点 — a suspicious record a screening rule found.
+        Suspicion = "suspicion",
     }
 }
 
@@ -89,6 +91,10 @@ wire_enum! {
         Fails = "fails",
         /// 联合检查 — the on-site check was done.
         Checked = "checked",
+        /// 疑点属实 — the suspicious record holds.
+        Confirm = "confirm",
+        /// 疑点排除 — the suspicious record does not hold (with the reason).
+        Dismiss = "dismiss",
         /// Closed by the workflow: no longer needed.
         Cancelled = "cancelled",
         /// Closed by the workflow: replaced by the extended term's limit.
@@ -184,6 +190,8 @@ wire_enum! {
         JointCheck = "joint_check",
         /// 整改报告 — a campaign participant's rectification report.
         CampaignRectification = "campaign_rectification",
+        /// 疑点核实 — the owner verifies a suspicious record.
+        SuspicionCheck = "suspicion_check",
     }
 }
 
@@ -214,6 +222,7 @@ impl StepName {
             | StepName::SelfInspection
             | StepName::CampaignRectification => &[Reported],
             StepName::JointCheck => &[Checked],
+            StepName::SuspicionCheck => &[Confirm, Dismiss],
             StepName::RectificationCheck => &[Pass, Return],
             StepName::Recheck => &[Holds, Fails],
             StepName::AssignmentApproval
@@ -261,6 +270,7 @@ impl StepName {
             StepName::SelfInspection => SELF_INSPECTION,
             StepName::JointCheck => JOINT_CHECK,
             StepName::CampaignRectification => CAMPAIGN_RECTIFICATION,
+            StepName::SuspicionCheck => SUSPICION_CHECK,
             StepName::Investigation => return Limit::Untimed("规则 Art. 40"),
             StepName::DetentionAnnouncement => {
                 return Limit::Untimed("监察法 Art. 48 (the term counts from the announcement)");

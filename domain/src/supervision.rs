@@ -16,6 +16,8 @@ wire_enum! {
         Report = "report",
         /// 问题线索 — a clue.
         Clue = "clue",
+        /// 大数据比对 — a confirmed suspicious record.
+        BigData = "big_data",
     }
 }
 

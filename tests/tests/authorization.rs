@@ -83,6 +83,27 @@ fn asked(role: Role, rel: Rel, ok: u16) -> u16 {
 /// Who runs tours and hands problems over: a commission's head and 监督检查室.
 const SUPERVISORS: &[Role] = &[Role::Head, Role::Supervision];
 
+/// Screening (大数据比对) is a commission's own: the head and 监督检查室 of
+/// any commission get `ok` for what is not an object of the holder; the
+/// other roles, and a township, are refused.
+fn screener(role: Role, rel: Rel, ok: u16) -> u16 {
+    match rel {
+        _ if !SUPERVISORS.contains(&role) => 403,
+        Rel::Child => 403,
+        _ => ok,
+    }
+}
+
+/// An object of the holder's screening: its head and 监督检查室 get `ok`;
+/// another commission's do not see it (404).
+fn screened(role: Role, rel: Rel, ok: u16) -> u16 {
+    match screener(role, rel, ok) {
+        403 => 403,
+        _ if rel == Rel::Own => ok,
+        _ => 404,
+    }
+}
+
 /// One endpoint: how it is called and what each caller gets.
 struct Endpoint {
     method: &'static str,
@@ -438,6 +459,60 @@ const ENDPOINTS: &[Endpoint] = &[
         },
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/screening/imports",
+        what: "open an import of a roster or register for the caller's commission",
+        expect: |role, rel| screener(role, rel, 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/screening/imports/{import}",
+        what: "the holder's import and its progress",
+        expect: |role, rel| screened(role, rel, 200),
+    },
+    Endpoint {
+        method: "PUT",
+        path: "/api/v1/screening/imports/{import}/chunks/9",
+        what: "send a chunk of the holder's import",
+        expect: |role, rel| screened(role, rel, 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/screening/imports/{import}/refusals",
+        what: "the refused lines of the holder's import",
+        expect: |role, rel| screened(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/screening/rules",
+        what: "the caller's commission's screening rules",
+        expect: |role, rel| screener(role, rel, 200),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/screening/rules",
+        what: "adopt a screening rule for the caller's commission",
+        expect: |role, rel| screener(role, rel, 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/screening/runs",
+        what: "run one of the caller's commission's rules",
+        expect: |role, rel| screener(role, rel, 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/screening/runs/{run}",
+        what: "the holder's screening run and its progress",
+        expect: |role, rel| screened(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/screening/hits",
+        what: "the suspicious records (疑点) of the caller's commission's screening",
+        expect: |role, rel| screener(role, rel, 200),
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",
@@ -620,6 +695,39 @@ fn the_authorization_table_holds_and_is_documented() {
     });
     assert!(written, "the export was never written: {}", worker.logs());
 
+    // A screening import of the holder with one roster line, a rule and its run.
+    let import = created(
+        "/api/v1/screening/imports",
+        json!({
+            "list": "minimum_living", "name": "低保名册", "source": "市中区民政局",
+            "period": "2026-10", "org": "370402001", "digest": "0".repeat(64),
+        }),
+    );
+    let chunk = host.send(
+        "PUT",
+        &format!("/api/v1/screening/imports/{import}/chunks/1?first_line=2"),
+        &[
+            ("authorization", head.as_str()),
+            ("content-type", "text/csv"),
+        ],
+        Some("name,birth_date\n张三,1960-01-01\n".as_bytes()),
+    );
+    assert_eq!(chunk.status, 200, "{}", chunk.text);
+    let rule = created(
+        "/api/v1/screening/rules",
+        jiandu_domain::screening::example_rules()
+            .first()
+            .map(|r| serde_json::to_value(r).unwrap())
+            .unwrap(),
+    );
+    let run = host.post_json(
+        "/api/v1/screening/runs",
+        &json!({ "rule_id": rule }),
+        &[("authorization", head.as_str())],
+    );
+    assert_eq!(run.status, 202, "{}", run.text);
+    let run = run.json()["id"].as_str().unwrap().to_owned();
+
     let mut wrong = Vec::new();
     for e in ENDPOINTS {
         let path = e
@@ -631,7 +739,9 @@ fn the_authorization_table_holds_and_is_documented() {
             .replace("{problem}", &problem)
             .replace("{listing}", &listing)
             .replace("{campaign}", &campaign)
-            .replace("{export}", &export);
+            .replace("{export}", &export)
+            .replace("{import}", &import)
+            .replace("{run}", &run);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),
@@ -647,6 +757,15 @@ fn the_authorization_table_holds_and_is_documented() {
                 let auth = bearer(*role, rel.org());
                 let reply = match e.method {
                     "GET" => host.get(&path, &[("authorization", auth.as_str())]),
+                    "PUT" => host.send(
+                        "PUT",
+                        &path,
+                        &[
+                            ("authorization", auth.as_str()),
+                            ("content-type", "text/csv"),
+                        ],
+                        Some(b""),
+                    ),
                     _ => post(&auth, &path),
                 };
                 let expected = (e.expect)(*role, rel);

@@ -430,7 +430,8 @@ fn a_tour_finds_problems_that_become_clues_and_rectifications_rechecked_and_reop
             "tours": 1, "targets_covered": 4, "problems_found": 6, "clues_transferred": 2,
             "clues_disposed": 1, "clues_rechecked": 1, "problems_rectified": 2, "rechecks_done": 3,
             "rechecks_failed": 1, "reports_received": 0, "reports_accepted": 0,
-            "people_handled": 0,
+            "people_handled": 0, "screened": 0, "screening_hits": 0, "hits_confirmed": 0,
+            "hits_dismissed": 0, "roster_removed": 0, "roster_newly_covered": 0,
         })
     );
     // Both ledgers open and hold those rows.

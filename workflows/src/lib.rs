@@ -2,8 +2,9 @@
 //!
 //! [`run`] is the worker behind the `jiandu-worker` binary: it polls one task queue for
 //! every workflow of [`register_workflows!`] — reports, clues, detentions,
-//! rectifications, campaigns and ledger exports — and their activities
-//! ([`Projections`](activities::Projections), [`Exports`](export::Exports)),
+//! rectifications, campaigns, ledger exports, screening runs and suspicious
+//! records — and their activities ([`Projections`](activities::Projections),
+//! [`Exports`](export::Exports), [`ScreeningActivities`](screening::ScreeningActivities)),
 //! and runs the [outbox relay](relay) beside them:
 //!
 //! ```no_run
@@ -28,6 +29,8 @@ macro_rules! register_workflows {
             .and_then(|o| o.register_workflow::<$crate::rectification::RectificationWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::campaign::CampaignWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::export::ExportWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::screening::ScreeningWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::screening::SuspicionWorkflow>())
     };
 }
 
@@ -43,6 +46,7 @@ pub mod history;
 pub mod rectification;
 pub mod relay;
 pub mod report;
+pub mod screening;
 pub mod store;
 pub mod verify;
 
@@ -56,6 +60,7 @@ use tokio::sync::watch;
 use crate::activities::Projections;
 use crate::config::WorkerConfig;
 use crate::export::Exports;
+use crate::screening::ScreeningActivities;
 
 /// Why the worker stopped.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +197,8 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
     let options = register_workflows!(WorkerOptions::new(&config.task_queue))
         .map_err(|e| WorkerError::Sdk(e.to_string()))?
         .register_activities(Projections::new(pool.clone(), config.clone()))
-        .register_activities(Exports::new(pool, config.export_dir.clone()))
+        .register_activities(Exports::new(pool.clone(), config.export_dir.clone()))
+        .register_activities(ScreeningActivities::new(pool, config.screening_batch))
         .build();
     let mut worker =
         Worker::new(&runtime, client, options).map_err(|e| WorkerError::Sdk(e.to_string()))?;

@@ -31,6 +31,7 @@ use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
     DetentionRequested, EVENT_SIGNAL, EXPORT_WORKFLOW, ExportRequested, FlowEvent,
     RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
+    SCREENING_WORKFLOW, SUSPICION_WORKFLOW, ScreeningRequested, SuspicionFound,
 };
 use serde::de::DeserializeOwned;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
@@ -48,6 +49,7 @@ use crate::detention::DetentionWorkflow;
 use crate::export::ExportWorkflow;
 use crate::rectification::RectificationWorkflow;
 use crate::report::ReportWorkflow;
+use crate::screening::{ScreeningWorkflow, SuspicionWorkflow};
 
 /// Failures that may pass after which a row is dead-lettered anyway.
 const MAX_ATTEMPTS: i64 = 20;
@@ -340,6 +342,22 @@ async fn deliver(client: &Client, task_queue: &str, row: &Pending) -> Result<(),
                     .start_workflow(ExportWorkflow::run, parse::<ExportRequested>(row)?, options)
                     .await
                     .map(drop),
+                SCREENING_WORKFLOW => client
+                    .start_workflow(
+                        ScreeningWorkflow::run,
+                        parse::<ScreeningRequested>(row)?,
+                        options,
+                    )
+                    .await
+                    .map(drop),
+                SUSPICION_WORKFLOW => client
+                    .start_workflow(
+                        SuspicionWorkflow::run,
+                        parse::<SuspicionFound>(row)?,
+                        options,
+                    )
+                    .await
+                    .map(drop),
                 other => {
                     return Err(Undelivered::Refused(format!(
                         "unknown workflow type `{other}`"
@@ -389,6 +407,12 @@ async fn deliver(client: &Client, task_queue: &str, row: &Pending) -> Result<(),
                     client
                         .get_workflow_handle::<RectificationWorkflow>(&row.workflow_id)
                         .signal(RectificationWorkflow::event, event, options)
+                        .await
+                }
+                SUSPICION_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<SuspicionWorkflow>(&row.workflow_id)
+                        .signal(SuspicionWorkflow::event, event, options)
                         .await
                 }
                 other => {

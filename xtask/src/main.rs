@@ -19,6 +19,7 @@ const COMPONENTS: &[&str] = &[
     "orgs",
     "pages",
     "reports",
+    "screening",
     "supervision",
     "testbed",
     "trivial",
@@ -426,6 +427,7 @@ const ON_POSTGRES: &[&str] = &[
     "pages",
     "reporter_protection",
     "schemathesis",
+    "screening",
     "supervision",
     "workflows",
 ];

@@ -155,6 +155,11 @@ fn row_json(caller: &Staff, r: &Row, now: OffsetDateTime) -> serde_json::Value {
             let campaign = subject.split_once('/').map_or(subject, |(c, _)| c);
             format!("/api/v1/campaigns/{campaign}")
         }
+        Some(SubjectKind::Suspicion) => {
+            // A hit's id is `<rule>-<roster line>`: its rule's hits list it.
+            let rule = subject.rsplit_once('-').map_or(subject, |(rule, _)| rule);
+            format!("/api/v1/screening/hits?rule={rule}")
+        }
         _ => format!("/api/v1/clues/{subject}"),
     };
     json!({

@@ -359,6 +359,54 @@ const STATS: &[(&str, Bind, &str)] = &[
         "SELECT COUNT(DISTINCT e.clue_id) AS n FROM clue_events e JOIN clues c ON c.id = e.clue_id
          WHERE e.event = 'concluded' AND e.at >= ? AND e.at < ? AND c.org IN ({orgs})",
     ),
+    (
+        "screened",
+        Bind::TimesThenOrgs,
+        "SELECT COALESCE(SUM(rows_done), 0) AS n FROM screening_runs
+         WHERE started_at >= ? AND started_at < ? AND commission IN ({orgs})",
+    ),
+    (
+        "screening_hits",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(*) AS n FROM screening_hits
+         WHERE found_at >= ? AND found_at < ? AND owner_org IN ({orgs})",
+    ),
+    (
+        "hits_confirmed",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.hit_id) AS n FROM screening_hit_events e
+         JOIN screening_hits h ON h.id = e.hit_id
+         WHERE e.event = 'confirmed' AND e.at >= ? AND e.at < ? AND h.owner_org IN ({orgs})",
+    ),
+    (
+        "hits_dismissed",
+        Bind::TimesThenOrgs,
+        "SELECT COUNT(DISTINCT e.hit_id) AS n FROM screening_hit_events e
+         JOIN screening_hits h ON h.id = e.hit_id
+         WHERE e.event = 'dismissed' AND e.at >= ? AND e.at < ? AND h.owner_org IN ({orgs})",
+    ),
+    (
+        "roster_removed",
+        Bind::TimesThenOrgs,
+        // A confirmed hit's rectification is its removal from the roster.
+        "SELECT COUNT(DISTINCT e.problem_id) AS n FROM problem_events e
+         JOIN problems p ON p.id = e.problem_id
+         WHERE p.source = 'big_data' AND e.event = 'passed' AND e.at >= ? AND e.at < ?
+           AND p.responsible_org IN ({orgs})",
+    ),
+    (
+        "roster_newly_covered",
+        Bind::TimesThenOrgs,
+        // People on a roster for the first time: on no earlier import of that list.
+        "SELECT COUNT(DISTINCT r.person_hash) AS n FROM screening_rows r
+         JOIN screening_imports i ON i.id = r.import_id
+         WHERE i.created_at >= ? AND i.created_at < ? AND r.org IN ({orgs})
+           AND r.list IN ('public_welfare_post', 'minimum_living', 'extreme_hardship')
+           AND NOT EXISTS (
+               SELECT 1 FROM screening_rows o JOIN screening_imports oi ON oi.id = o.import_id
+               WHERE o.commission = r.commission AND o.list = r.list
+                 AND o.person_hash = r.person_hash AND oi.created_at < i.created_at)",
+    ),
 ];
 
 /// What a figure's two leading parameters are.

@@ -271,11 +271,16 @@ pub(crate) async fn act(
         return Err(conflict(&format!("the task `{step}`"), status, &names));
     }
     let blank = input.note.as_deref().is_none_or(|n| n.trim().is_empty());
-    if matches!(outcome, Outcome::Return | Outcome::Fails) && blank {
+    let unexplained = match outcome {
+        Outcome::Return | Outcome::Fails => Some("sends the problem back to its owner"),
+        Outcome::Dismiss => Some("clears a suspicious record"),
+        _ => None,
+    };
+    if let Some(effect) = unexplained.filter(|_| blank) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "/note",
-            format!("`{outcome}` sends the problem back to its owner: give the reasons"),
+            format!("`{outcome}` {effect}: give the reasons"),
         ));
     }
     if let Some(matter) = step.decision_for(outcome) {

@@ -187,6 +187,15 @@ impl Row {
         }
     }
 
+    /// Column `column` as a real number (an integer is widened).
+    pub fn real(&self, column: &str) -> Option<f64> {
+        match self.value(column) {
+            Some(Value::Real(x)) => Some(*x),
+            Some(Value::Integer(n)) => Some(*n as f64),
+            _ => None,
+        }
+    }
+
     /// Column `column` as a boolean (an integer other than 0).
     pub fn flag(&self, column: &str) -> bool {
         self.int(column).is_some_and(|n| n != 0)

@@ -327,9 +327,10 @@ impl hpke::rand_core::TryRng for HostRng {
 
 impl hpke::rand_core::TryCryptoRng for HostRng {}
 
-/// The key behind reporters' follow-up secrets; `Debug` never shows it. It
-/// opens nothing: with it one can recompute a report's secret, not read a
-/// sealed identity.
+/// The key behind reporters' follow-up secrets and the keyed hashes that
+/// screening lists match people by; `Debug` never shows it. It opens
+/// nothing: with it one can recompute a report's secret or test a guessed
+/// ID number against a list, not read a sealed identity or name.
 pub struct ReceiptKey {
     mac: [u8; 32],
 }
@@ -362,6 +363,19 @@ impl ReceiptKey {
         mac.update(&[0]);
         mac.update(report_id.as_bytes());
         base32(&mac.finalize().into_bytes(), 20)
+    }
+
+    /// The keyed hash a screening list matches people by, 32 hex characters:
+    /// `label` says what `value` is (`id` for an ID number, `person` for a
+    /// name and birth date), so equal values of different kinds never match.
+    pub fn match_hash(&self, label: &str, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac).expect("any key length");
+        mac.update(b"screening-match");
+        mac.update(&[0]);
+        mac.update(label.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
     }
 }
 

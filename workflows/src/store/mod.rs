@@ -3,12 +3,14 @@
 //! `Any` pool. Every statement the worker runs is here, written once with
 //! `$N` placeholders, which both drivers take, and rows are read by column
 //! name: `outbox` (the relay's), `projections` (the activities'), `exports`
-//! (ledger files) and `audit` (the chain and its checkpoints).
+//! (ledger files), `audit` (the chain and its checkpoints) and `screening`
+//! (runs' batch joins and confirmed hits).
 
 pub(crate) mod audit;
 pub(crate) mod exports;
 pub(crate) mod outbox;
 pub(crate) mod projections;
+pub(crate) mod screening;
 
 use std::time::Duration;
 

@@ -66,6 +66,13 @@ fn subject_tables(kind: SubjectKind) -> (&'static str, &'static str, &'static st
             "INSERT INTO campaign_events (participant_id, at, event, note, dedup_key)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         ),
+        SubjectKind::Suspicion => (
+            "screening_hits",
+            "id",
+            "state",
+            "INSERT INTO screening_hit_events (hit_id, at, event, note, dedup_key)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        ),
     }
 }
 
