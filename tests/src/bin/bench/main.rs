@@ -13,12 +13,16 @@
 //!   completed per second, escalation lateness with many open deadlines.
 //! - supervision (see `supervision.rs`): the overdue view and an XLSX ledger at
 //!   the seed's volume, against the same rows read natively.
+//! - screening (see `screening.rs`): a roster and a register imported through
+//!   the API and a rule run over them, against the same import and join natively.
 //!
 //! Options: `--seconds N` (default 5), `--connections N` (default 16),
 //! `--reports N` (default 200; five times as many for the starts), `--open N`
 //! (default 10,000), `--workers 1,2,4` (the worker counts on PostgreSQL),
-//! `--problems N` (default the seed's 6,708), `--only http|workflows|supervision`.
+//! `--problems N` (default the seed's 6,708), `--lines N` (each screening list's
+//! lines, default 1,000,000), `--only http|workflows|supervision|screening`.
 
+mod screening;
 mod supervision;
 mod twin;
 mod workflows;
@@ -169,6 +173,9 @@ fn main() {
     }
     if only.is_none_or(|o| o == "supervision") {
         supervision::run(opt("--problems", supervision::PROBLEMS as u64) as usize);
+    }
+    if only.is_none_or(|o| o == "screening") {
+        screening::run(opt("--lines", 1_000_000) as usize);
     }
 }
 
