@@ -12,7 +12,7 @@ use jiandu_domain::report::IdNumber;
 use jiandu_domain::screening::{example_rules, masked};
 use jiandu_tests::system::{PATIENCE, System};
 use jiandu_tests::temporal::Worker;
-use jiandu_tests::{Host, Reply, assert_conforms, bearer, on_postgres};
+use jiandu_tests::{Host, Reply, assert_conforms, bearer, on_postgres, resident_id};
 use serde_json::{Value, json};
 
 /// 市中区纪委监委, the commission that screens.
@@ -26,21 +26,13 @@ const HEADER: &str = "id_number,name,birth_date,org,date,amount,detail";
 
 /// Person `n`'s resident ID number, with a valid check character.
 fn id_number(n: u32) -> String {
-    let body = format!(
+    resident_id(&format!(
         "370402{:04}{:02}{:02}{:03}",
         1940 + n % 50,
         1 + n % 12,
         1 + n % 28,
         n % 1000
-    );
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
+    ))
 }
 
 /// Person `n` as a display would show them.

@@ -47,7 +47,7 @@ pub struct WorkerConfig {
     /// (`JIANDU_EXPORT_DIR`, default the system's temporary directory).
     pub export_dir: std::path::PathBuf,
     /// Roster lines a screening run joins per transaction
-    /// (`JIANDU_SCREENING_BATCH`, default 5000).
+    /// (`JIANDU_SCREENING_BATCH`, default 50,000).
     pub screening_batch: i64,
 }
 
@@ -86,7 +86,7 @@ impl WorkerConfig {
             audit_checkpoint_every: Duration::from_secs(
                 number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
             ),
-            screening_batch: number("JIANDU_SCREENING_BATCH", 5000)?.max(1) as i64,
+            screening_batch: number("JIANDU_SCREENING_BATCH", 50_000)?.max(1) as i64,
             export_dir: std::env::var_os("JIANDU_EXPORT_DIR")
                 .map_or_else(std::env::temp_dir, Into::into),
         })

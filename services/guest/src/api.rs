@@ -135,6 +135,17 @@ pub fn path_info(req: &Request) -> String {
     header(req, "spin-path-info").unwrap_or("").to_owned()
 }
 
+/// Reads a body whole (the host has already refused one over its limit, 413).
+pub async fn read_body(req: Request) -> Result<Bytes, ApiError> {
+    req.into_body().bytes().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "",
+            format!("the body could not be read: {e:?}"),
+        )
+    })
+}
+
 /// Reads a JSON body: the wrong content type or text that is not JSON is a
 /// 415, so a client learns at once that the body could not be read at all.
 pub async fn read_json(req: Request) -> Result<(serde_json::Value, Bytes), ApiError> {
@@ -148,13 +159,7 @@ pub async fn read_json(req: Request) -> Result<(serde_json::Value, Bytes), ApiEr
             "send the body as JSON with `Content-Type: application/json`",
         ));
     }
-    let bytes = req.into_body().bytes().await.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "",
-            format!("the body could not be read: {e:?}"),
-        )
-    })?;
+    let bytes = read_body(req).await?;
     if let Err(problem) = json_shape::check(&bytes) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "", problem));
     }

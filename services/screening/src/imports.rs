@@ -14,7 +14,6 @@ use jiandu_guest::staff::{self, Staff};
 use jiandu_guest::{clock, query};
 use serde::Deserialize;
 use serde_json::json;
-use spin_sdk::http::body::IncomingBodyExt as _;
 use spin_sdk::http::{Request, StatusCode};
 
 use crate::lines::{self, Format};
@@ -163,13 +162,7 @@ pub(crate) async fn put_chunk(
         )
     })?;
     let format = Format::of(api::header(&req, "content-type"))?;
-    let bytes = req.into_body().bytes().await.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "",
-            format!("the body could not be read: {e:?}"),
-        )
-    })?;
+    let bytes = api::read_body(req).await?;
     let digest = hex::encode(sha256(&bytes));
     if let Some(stored) = store::chunk(db, id, seq).await? {
         return replay(db, &import, seq, &stored, &digest).await;

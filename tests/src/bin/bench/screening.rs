@@ -37,20 +37,13 @@ const INSERT: &str = "INSERT INTO screening_rows (import_id, commission, list, l
 fn id_number(n: usize) -> String {
     let born = time::Date::from_calendar_date(1940, time::Month::January, 1).unwrap()
         + time::Duration::days((n / 1000 % 14_600) as i64);
-    let body = format!(
+    jiandu_tests::resident_id(&format!(
         "370402{:04}{:02}{:02}{:03}",
         born.year(),
         u8::from(born.month()),
         born.day(),
         n % 1000
-    );
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    ))
 }
 
 /// The roster's person `i` and the register's (the first `PLANTED` of the
