@@ -11,6 +11,7 @@
 //! dismissed, with the reason. Their SQL is in `store::screening`.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use jiandu_domain::clue::{ClueSource, ClueState};
 use jiandu_domain::flow::{
@@ -195,64 +196,89 @@ fn rule_of(definition: &str, whose: &str) -> Result<Rule, ActivityError> {
     serde_json::from_str(definition).map_err(|e| permanent(format!("{whose}'s rule: {e}")))
 }
 
-#[activities]
 impl ScreeningActivities {
     /// Joins the run's next batch, records its new hits with their
-    /// workflows' starts and moves the cursor, in one transaction.
+    /// workflows' starts and moves the cursor, in one transaction. Answers
+    /// whether the run is done.
+    async fn screen_one(&self, run_id: &str) -> Result<bool, ActivityError> {
+        let mut tx = self.pool.begin().await?;
+        let run = sql::run(&mut tx, run_id)
+            .await?
+            .ok_or_else(|| permanent(format!("no screening run {run_id}")))?;
+        if run.state == "done" {
+            tx.rollback().await?;
+            return Ok(true);
+        }
+        let rule = rule_of(&run.definition, &run.id)?;
+        let at = rfc3339(now());
+        let roster = rule.roster.as_str();
+        let (upper, lines) = sql::next_batch(&mut tx, &run, roster, self.batch).await?;
+        let upper = if lines == 0 { run.last_row } else { upper };
+        let hits = sql::insert_hits(
+            &mut tx,
+            &run,
+            roster,
+            rule.register.as_str(),
+            rule.join,
+            rule.condition,
+            upper,
+            &at,
+        )
+        .await?;
+        for hit in &hits {
+            let found = SuspicionFound {
+                hit_id: hit.id.clone(),
+                owner: hit.owner_org.clone(),
+                verify_days: rule.verify_days,
+            };
+            let payload = serde_json::to_string(&found)?;
+            let key = start_key(&hit.id);
+            let queued = Queued {
+                kind: "start",
+                workflow_type: SUSPICION_WORKFLOW,
+                workflow_id: &hit.id,
+                signal: None,
+                payload: &payload,
+                key: &key,
+                at: &at,
+            };
+            projections::queue(&mut tx, queued).await?;
+        }
+        if sql::advance(&mut tx, &run, upper, lines, hits.len() as i64, &at).await? {
+            tx.commit().await?;
+            tracing::info!(run = %run.id, rule = %run.rule_id, through = upper, lines, new_hits = hits.len(), "screened a batch");
+            Ok(upper >= run.last_row)
+        } else {
+            // Another attempt moved the cursor first; read where it stands.
+            tx.rollback().await?;
+            Ok(false)
+        }
+    }
+}
+
+/// How long one `screen_batch` call keeps taking batches: well inside the
+/// activity's 60-second start-to-close timeout, so that a call is never cut
+/// off while it is alive, and short enough that a killed worker's call is
+/// retried soon.
+const SCREENING_SLICE: Duration = Duration::from_secs(20);
+
+#[activities]
+impl ScreeningActivities {
+    /// Screens batch after batch (each one transaction, see `screen_one`)
+    /// for up to [`SCREENING_SLICE`], heartbeating the lines done after each,
+    /// then answers the run's progress; the workflow calls again until the
+    /// run is done. One call per batch cost a workflow task and an activity
+    /// round trip each, which was most of a run's time.
     #[activity(name = "screen_batch")]
     pub async fn screen_batch(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         run_id: String,
     ) -> Result<RunProgress, ActivityError> {
-        let mut tx = self.pool.begin().await?;
-        let run = sql::run(&mut tx, &run_id)
-            .await?
-            .ok_or_else(|| permanent(format!("no screening run {run_id}")))?;
-        let rule = rule_of(&run.definition, &run.id)?;
-        if run.state != "done" {
-            let at = rfc3339(now());
-            let roster = rule.roster.as_str();
-            let (upper, lines) = sql::next_batch(&mut tx, &run, roster, self.batch).await?;
-            let upper = if lines == 0 { run.last_row } else { upper };
-            let hits = sql::insert_hits(
-                &mut tx,
-                &run,
-                roster,
-                rule.register.as_str(),
-                rule.join,
-                rule.condition,
-                upper,
-                &at,
-            )
-            .await?;
-            for hit in &hits {
-                let found = SuspicionFound {
-                    hit_id: hit.id.clone(),
-                    owner: hit.owner_org.clone(),
-                    verify_days: rule.verify_days,
-                };
-                let payload = serde_json::to_string(&found)?;
-                let key = start_key(&hit.id);
-                let queued = Queued {
-                    kind: "start",
-                    workflow_type: SUSPICION_WORKFLOW,
-                    workflow_id: &hit.id,
-                    signal: None,
-                    payload: &payload,
-                    key: &key,
-                    at: &at,
-                };
-                projections::queue(&mut tx, queued).await?;
-            }
-            if sql::advance(&mut tx, &run, upper, lines, hits.len() as i64, &at).await? {
-                tx.commit().await?;
-                tracing::info!(run = %run.id, rule = %run.rule_id, through = upper, lines, new_hits = hits.len(), "screened a batch");
-            } else {
-                tx.rollback().await?;
-            }
-        } else {
-            tx.rollback().await?;
+        let started = Instant::now();
+        while !self.screen_one(&run_id).await? && started.elapsed() < SCREENING_SLICE {
+            let progress = sql::progress(&self.pool, &run_id).await?;
+            let _ = ctx.record_heartbeat(progress.rows_done).await;
         }
         let progress = sql::progress(&self.pool, &run_id).await?;
         Ok(RunProgress {
