@@ -73,6 +73,20 @@ wire_enum! {
         ScreeningRun = "screening.run",
         /// Read suspicious records (疑点) or an import's refused lines.
         ScreeningRead = "screening.read",
+        /// Published an item for public disclosure (监督一点通).
+        DisclosurePublish = "disclosure.publish",
+        /// Corrected a disclosed item: a new revision with the reason.
+        DisclosureCorrect = "disclosure.correct",
+        /// Withdrew a disclosed item, with the reason.
+        DisclosureWithdraw = "disclosure.withdraw",
+        /// Entered a village's lease (三资).
+        SanziContract = "sanzi.contract",
+        /// Entered a village's payment or receipt (三资).
+        SanziTransaction = "sanzi.transaction",
+        /// Adopted a 三资 risk rule.
+        SanziRule = "sanzi.rule",
+        /// Read 三资 risk warnings.
+        SanziRead = "sanzi.read",
     }
 }
 

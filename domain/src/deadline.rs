@@ -328,6 +328,64 @@ pub const SUSPICION_CHECK: DeadlinePolicy = DeadlinePolicy {
     statutory: false,
 };
 
+/// Where the complaint loop's limits come from: no article sets them.
+const COMPLAINT_RULE: &str =
+    "no article sets it: the disclosure platform's own service standard (监督一点通)";
+
+/// 投诉受理 — the disclosing division decides whether to accept a complaint.
+pub const COMPLAINT_ACCEPTANCE: DeadlinePolicy = DeadlinePolicy {
+    key: "complaint_acceptance",
+    duty: "accept the complaint against the disclosed item, or say why not",
+    span: Span::WorkingDays(3),
+    article: COMPLAINT_RULE,
+    statutory: false,
+};
+
+/// 投诉分办 — the division hands an accepted complaint to the org that handles it.
+pub const COMPLAINT_ASSIGNMENT: DeadlinePolicy = DeadlinePolicy {
+    key: "complaint_assignment",
+    duty: "hand the complaint to the org responsible for the matter",
+    span: Span::WorkingDays(2),
+    article: COMPLAINT_RULE,
+    statutory: false,
+};
+
+/// 投诉办理 — the responsible org handles the complaint.
+pub const COMPLAINT_HANDLING: DeadlinePolicy = DeadlinePolicy {
+    key: "complaint_handling",
+    duty: "handle the complaint and record what was done",
+    span: Span::WorkingDays(15),
+    article: COMPLAINT_RULE,
+    statutory: false,
+};
+
+/// 投诉审核 — the supervising commission reviews the handling.
+pub const COMPLAINT_REVIEW: DeadlinePolicy = DeadlinePolicy {
+    key: "complaint_review",
+    duty: "review the handling: pass it, or return it with the reasons",
+    span: Span::WorkingDays(5),
+    article: COMPLAINT_RULE,
+    statutory: false,
+};
+
+/// 投诉答复 — the division answers the complainant.
+pub const COMPLAINT_REPLY: DeadlinePolicy = DeadlinePolicy {
+    key: "complaint_reply",
+    duty: "answer the complainant",
+    span: Span::WorkingDays(3),
+    article: COMPLAINT_RULE,
+    statutory: false,
+};
+
+/// 预警核查 — the township's 三资 office checks a risk warning.
+pub const RISK_CHECK: DeadlinePolicy = DeadlinePolicy {
+    key: "risk_check",
+    duty: "check the 三资 risk warning: confirm it, or dismiss it with the reason",
+    span: Span::WorkingDays(5),
+    article: crate::sanzi::RULE_BASIS,
+    statutory: false,
+};
+
 /// Every policy, for listing and configuration by key.
 pub const ALL: &[DeadlinePolicy] = &[
     ACCEPTANCE_NOTICE,
@@ -361,6 +419,12 @@ pub const ALL: &[DeadlinePolicy] = &[
     JOINT_CHECK,
     CAMPAIGN_RECTIFICATION,
     SUSPICION_CHECK,
+    COMPLAINT_ACCEPTANCE,
+    COMPLAINT_ASSIGNMENT,
+    COMPLAINT_HANDLING,
+    COMPLAINT_REVIEW,
+    COMPLAINT_REPLY,
+    RISK_CHECK,
 ];
 
 impl DeadlinePolicy {

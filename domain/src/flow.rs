@@ -23,6 +23,8 @@ pub const EXPORT_WORKFLOW: &str = "ExportWorkflow";
 pub const SCREENING_WORKFLOW: &str = "ScreeningWorkflow";
 /// The workflow type that has a suspicious record (疑点) verified.
 pub const SUSPICION_WORKFLOW: &str = "SuspicionWorkflow";
+/// 三资预警 — the check of a risk warning on a village's contract or payment.
+pub const RISK_WARNING_WORKFLOW: &str = "RiskWarningWorkflow";
 /// The one signal every workflow takes.
 pub const EVENT_SIGNAL: &str = "event";
 
@@ -51,6 +53,20 @@ pub struct ReportStarted {
     pub received_at: String,
     /// The commission that holds it (the one serving its division).
     pub org: String,
+    /// Set when the report is a complaint (投诉) against a disclosed item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<Complaint>,
+}
+
+/// 投诉 — what a complaint against a disclosed item is about: the item's
+/// division runs its closed loop, under the commission's review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Complaint {
+    /// The disclosed item.
+    pub item_id: String,
+    /// The org that disclosed it, which accepts, assigns and answers.
+    pub division: String,
 }
 
 /// Starts a [`CLUE_WORKFLOW`]; its id is the clue id.
@@ -156,6 +172,16 @@ pub struct SuspicionFound {
     pub owner: String,
     /// Days it has (the rule's).
     pub verify_days: u32,
+}
+
+/// Starts a [`RISK_WARNING_WORKFLOW`]; its id is the warning id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskWarned {
+    /// The warning.
+    pub warning_id: String,
+    /// The township whose 三资 office checks it.
+    pub owner: String,
 }
 
 /// The outbox key of a workflow's start: one start per workflow id, however

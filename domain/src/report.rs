@@ -210,6 +210,9 @@ pub struct ReportInput {
     /// handle it (检控 Art. 15).
     #[serde(default)]
     pub concerns_commission_head: bool,
+    /// The disclosed item (监督一点通) the report complains about, if any.
+    #[serde(default)]
+    pub disclosure_item: Option<String>,
 }
 
 /// A real-name reporter as submitted.
@@ -248,6 +251,9 @@ pub struct Report {
     /// About the head of the commission that would handle it: it goes to
     /// the next-higher commission, with no local copy (检控 Art. 15).
     pub concerns_commission_head: bool,
+    /// The disclosed item it complains about (投诉): its division handles
+    /// it in the complaint loop instead of the commission's triage.
+    pub disclosure_item: Option<String>,
 }
 
 impl Report {
@@ -287,6 +293,12 @@ impl Report {
                 id_number,
             })
         });
+        if input.concerns_commission_head && input.disclosure_item.is_some() {
+            errors.push(FieldError::new(
+                "/disclosure_item",
+                "a complaint against a disclosed item goes to the item's division; a report about the commission's head is a report of its own",
+            ));
+        }
         match (errors.is_empty(), division) {
             (true, Some(division)) => Ok(Self {
                 category: input.category,
@@ -296,6 +308,7 @@ impl Report {
                 attachments: input.attachments,
                 identity,
                 concerns_commission_head: input.concerns_commission_head,
+                disclosure_item: input.disclosure_item,
             }),
             _ => Err(errors),
         }
@@ -348,6 +361,7 @@ mod tests {
             attachments: vec![],
             reporter,
             concerns_commission_head: false,
+            disclosure_item: None,
         }
     }
 

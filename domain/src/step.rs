@@ -22,6 +22,8 @@ wire_enum! {
         CampaignParticipant = "campaign_participant",
         /// 疑点 — a suspicious record a screening rule found.
         Suspicion = "suspicion",
+        /// 三资预警 — a risk warning on a village's contract or payment.
+        RiskWarning = "risk_warning",
     }
 }
 
@@ -95,6 +97,10 @@ wire_enum! {
         Confirm = "confirm",
         /// 疑点排除 — the suspicious record does not hold (with the reason).
         Dismiss = "dismiss",
+        /// 分办 — handed to the org that handles the matter (named in `detail`).
+        Assigned = "assigned",
+        /// 办理 — the matter was handled (what was done, in the note).
+        Handled = "handled",
         /// Closed by the workflow: no longer needed.
         Cancelled = "cancelled",
         /// Closed by the workflow: replaced by the extended term's limit.
@@ -192,6 +198,18 @@ wire_enum! {
         CampaignRectification = "campaign_rectification",
         /// 疑点核实 — the owner verifies a suspicious record.
         SuspicionCheck = "suspicion_check",
+        /// 投诉受理 — the disclosing division accepts a complaint against its item, or not.
+        ComplaintAcceptance = "complaint_acceptance",
+        /// 投诉分办 — the division hands the complaint to the org that handles it.
+        ComplaintAssignment = "complaint_assignment",
+        /// 投诉办理 — that org handles it.
+        ComplaintHandling = "complaint_handling",
+        /// 投诉审核 — the supervising commission reviews the handling.
+        ComplaintReview = "complaint_review",
+        /// 投诉答复 — the division answers the complainant.
+        ComplaintReply = "complaint_reply",
+        /// 预警核查 — the township's 三资 office checks a risk warning.
+        RiskCheck = "risk_check",
     }
 }
 
@@ -223,6 +241,12 @@ impl StepName {
             | StepName::CampaignRectification => &[Reported],
             StepName::JointCheck => &[Checked],
             StepName::SuspicionCheck => &[Confirm, Dismiss],
+            StepName::ComplaintAcceptance => &[Accept, NotAccept],
+            StepName::ComplaintAssignment => &[Assigned],
+            StepName::ComplaintHandling => &[Handled],
+            StepName::ComplaintReview => &[Pass, Return],
+            StepName::ComplaintReply => &[Replied],
+            StepName::RiskCheck => &[Confirm, Dismiss],
             StepName::RectificationCheck => &[Pass, Return],
             StepName::Recheck => &[Holds, Fails],
             StepName::AssignmentApproval
@@ -271,6 +295,12 @@ impl StepName {
             StepName::JointCheck => JOINT_CHECK,
             StepName::CampaignRectification => CAMPAIGN_RECTIFICATION,
             StepName::SuspicionCheck => SUSPICION_CHECK,
+            StepName::ComplaintAcceptance => COMPLAINT_ACCEPTANCE,
+            StepName::ComplaintAssignment => COMPLAINT_ASSIGNMENT,
+            StepName::ComplaintHandling => COMPLAINT_HANDLING,
+            StepName::ComplaintReview => COMPLAINT_REVIEW,
+            StepName::ComplaintReply => COMPLAINT_REPLY,
+            StepName::RiskCheck => RISK_CHECK,
             StepName::Investigation => return Limit::Untimed("规则 Art. 40"),
             StepName::DetentionAnnouncement => {
                 return Limit::Untimed("监察法 Art. 48 (the term counts from the announcement)");

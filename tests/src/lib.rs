@@ -338,13 +338,18 @@ impl Host {
     /// Another host serving the same manifest and database as this one, as
     /// a second machine behind the same load balancer would.
     pub fn start_beside(&self) -> Self {
+        self.start_beside_with(&[])
+    }
+
+    /// As [`Host::start_beside`], with `env` added (e.g. other variables).
+    pub fn start_beside_with(&self, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         Self::serve(
             &self.manifest,
             dir,
             self.runtime_config.clone(),
             self.postgres.clone(),
-            &[],
+            env,
             &[],
         )
     }

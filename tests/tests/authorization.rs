@@ -104,6 +104,47 @@ fn screened(role: Role, rel: Rel, ok: u16) -> u16 {
     }
 }
 
+/// Who discloses (监督一点通): any org's staff and head, for their own org.
+fn publisher(role: Role, ok: u16) -> u16 {
+    if matches!(role, Role::Staff | Role::Head) {
+        ok
+    } else {
+        403
+    }
+}
+
+/// The holder's disclosed item, public to all: only the holder's staff and
+/// head may change it; everyone else is refused (403).
+fn disclosed(role: Role, rel: Rel, ok: u16) -> u16 {
+    match publisher(role, ok) {
+        403 => 403,
+        _ if rel == Rel::Own => ok,
+        _ => 403,
+    }
+}
+
+/// Who reads 三资 warnings: a commission's head, 监督检查室 and 案件监督管理室,
+/// and a township's (the child's) staff and head; everyone else is refused.
+fn sanzi_reader(role: Role, rel: Rel, ok: u16) -> u16 {
+    let township = matches!(role, Role::Staff | Role::Head);
+    match rel {
+        Rel::Child if township => ok,
+        Rel::Child => 403,
+        _ if matches!(role, Role::Head | Role::Supervision | Role::CaseManagement) => ok,
+        _ => 403,
+    }
+}
+
+/// The holder's warning, on a village of the child township: the holder's
+/// readers and the township get `ok`; other commissions' do not see it.
+fn sanzi_warned(role: Role, rel: Rel, ok: u16) -> u16 {
+    match sanzi_reader(role, rel, ok) {
+        403 => 403,
+        _ if matches!(rel, Rel::Own | Rel::Child) => ok,
+        _ => 404,
+    }
+}
+
 /// One endpoint: how it is called and what each caller gets.
 struct Endpoint {
     method: &'static str,
@@ -513,6 +554,60 @@ const ENDPOINTS: &[Endpoint] = &[
         expect: |role, rel| screener(role, rel, 200),
     },
     Endpoint {
+        method: "POST",
+        path: "/api/v1/disclosure/items",
+        what: "publish an item of the caller's own org (监督一点通)",
+        expect: |role, _| publisher(role, 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/disclosure/items/{item}/corrections",
+        what: "correct the holder's disclosed item",
+        expect: |role, rel| disclosed(role, rel, 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/disclosure/items/{item}/withdrawal",
+        what: "withdraw the holder's disclosed item",
+        expect: |role, rel| disclosed(role, rel, 400),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/sanzi/contracts",
+        what: "a village's lease (三资); only a village's staff and head, and no village is a caller here",
+        expect: |_, _| 403,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/sanzi/transactions",
+        what: "a village's payment or receipt (三资); as above",
+        expect: |_, _| 403,
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/sanzi/rules",
+        what: "the caller's commission's 三资 risk rules",
+        expect: |role, rel| screener(role, rel, 200),
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/sanzi/rules",
+        what: "adopt a 三资 risk rule for the caller's commission",
+        expect: |role, rel| screener(role, rel, 400),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/sanzi/warnings",
+        what: "the 三资 warnings of the caller's commission or township",
+        expect: |role, rel| sanzi_reader(role, rel, 200),
+    },
+    Endpoint {
+        method: "GET",
+        path: "/api/v1/sanzi/warnings/{warning}",
+        what: "the holder's 三资 warning on a village of the child township",
+        expect: |role, rel| sanzi_warned(role, rel, 200),
+    },
+    Endpoint {
         method: "GET",
         path: "/api/v1/orgs",
         what: "the caller's part of the org tree",
@@ -551,7 +646,10 @@ fn render() -> String {
          call on it, and on the audit log, is itself in the audit log, refusals included.\n\n\
          Public endpoints need no token: `POST /api/v1/reports`, `GET /api/v1/reports/{report}` \
          and `POST /api/v1/reports/{report}/feedback` with a receipt code (and the receipt's \
-         secret), and the API description under `/api/v1/openapi.json` and `/api/v1/schemas/`.\n\n",
+         secret), the API description under `/api/v1/openapi.json` and `/api/v1/schemas/`, and the public \
+         disclosure (`GET /api/v1/disclosure/divisions/{org}`, `GET /api/v1/disclosure/items` and \
+         `GET /api/v1/disclosure/items/{id}`). The disclosed item (`{item}`) is the holder's; the 三资 \
+         warning (`{warning}`) is the holder's, on a village of the child township.\n\n",
     );
     doc.push_str("| endpoint |");
     for role in Role::ALL {
@@ -728,6 +826,32 @@ fn the_authorization_table_holds_and_is_documented() {
     assert_eq!(run.status, 202, "{}", run.text);
     let run = run.json()["id"].as_str().unwrap().to_owned();
 
+    // An item the holder disclosed.
+    let item = created(
+        "/api/v1/disclosure/items",
+        json!({ "kind": "party", "period": "2026", "title": "党务公开", "body": "本季度党务工作情况。" }),
+    );
+
+    // A 三资 rule of the holder and a warning it raised on a village of the child township.
+    created(
+        "/api/v1/sanzi/rules",
+        json!({ "name": "现金", "kind": "cash_above", "limit": "100.00" }),
+    );
+    let village = bearer(Role::Staff, "370402001201");
+    let entered = host.post_json(
+        "/api/v1/sanzi/transactions",
+        &json!({
+            "kind": "payment", "amount": "500.00", "method": "cash",
+            "payee": { "name": "某商店" }, "purpose": "办公用品", "on_date": "2026-11-02",
+        }),
+        &[("authorization", village.as_str())],
+    );
+    assert_eq!(entered.status, 201, "{}", entered.text);
+    let warning = entered.json()["warnings"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
     let mut wrong = Vec::new();
     for e in ENDPOINTS {
         let path = e
@@ -741,7 +865,9 @@ fn the_authorization_table_holds_and_is_documented() {
             .replace("{campaign}", &campaign)
             .replace("{export}", &export)
             .replace("{import}", &import)
-            .replace("{run}", &run);
+            .replace("{run}", &run)
+            .replace("{item}", &item)
+            .replace("{warning}", &warning);
         let anonymous = match e.method {
             "GET" => host.get(&path, &[]),
             _ => host.post_json(&path, &json!({}), &[]),

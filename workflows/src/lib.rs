@@ -31,6 +31,7 @@ macro_rules! register_workflows {
             .and_then(|o| o.register_workflow::<$crate::export::ExportWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::screening::ScreeningWorkflow>())
             .and_then(|o| o.register_workflow::<$crate::screening::SuspicionWorkflow>())
+            .and_then(|o| o.register_workflow::<$crate::sanzi::RiskWarningWorkflow>())
     };
 }
 
@@ -39,6 +40,7 @@ pub mod agenda;
 pub mod campaign;
 pub mod checkpoint;
 pub mod clue;
+mod complaint;
 pub mod config;
 pub mod detention;
 pub mod export;
@@ -46,6 +48,7 @@ pub mod history;
 pub mod rectification;
 pub mod relay;
 pub mod report;
+pub mod sanzi;
 pub mod screening;
 pub mod store;
 pub mod verify;

@@ -30,8 +30,9 @@ use crate::store::{Backend, Pool};
 use jiandu_domain::flow::{
     CAMPAIGN_WORKFLOW, CLUE_WORKFLOW, CampaignStarted, ClueStarted, DETENTION_WORKFLOW,
     DetentionRequested, EVENT_SIGNAL, EXPORT_WORKFLOW, ExportRequested, FlowEvent,
-    RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RectificationStarted, ReportStarted,
-    SCREENING_WORKFLOW, SUSPICION_WORKFLOW, ScreeningRequested, SuspicionFound,
+    RECTIFICATION_WORKFLOW, REPORT_WORKFLOW, RISK_WARNING_WORKFLOW, RectificationStarted,
+    ReportStarted, RiskWarned, SCREENING_WORKFLOW, SUSPICION_WORKFLOW, ScreeningRequested,
+    SuspicionFound,
 };
 use serde::de::DeserializeOwned;
 use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
@@ -49,6 +50,7 @@ use crate::detention::DetentionWorkflow;
 use crate::export::ExportWorkflow;
 use crate::rectification::RectificationWorkflow;
 use crate::report::ReportWorkflow;
+use crate::sanzi::RiskWarningWorkflow;
 use crate::screening::{ScreeningWorkflow, SuspicionWorkflow};
 
 /// Failures that may pass after which a row is dead-lettered anyway.
@@ -358,6 +360,10 @@ async fn deliver(client: &Client, task_queue: &str, row: &Pending) -> Result<(),
                     )
                     .await
                     .map(drop),
+                RISK_WARNING_WORKFLOW => client
+                    .start_workflow(RiskWarningWorkflow::run, parse::<RiskWarned>(row)?, options)
+                    .await
+                    .map(drop),
                 other => {
                     return Err(Undelivered::Refused(format!(
                         "unknown workflow type `{other}`"
@@ -413,6 +419,12 @@ async fn deliver(client: &Client, task_queue: &str, row: &Pending) -> Result<(),
                     client
                         .get_workflow_handle::<SuspicionWorkflow>(&row.workflow_id)
                         .signal(SuspicionWorkflow::event, event, options)
+                        .await
+                }
+                RISK_WARNING_WORKFLOW => {
+                    client
+                        .get_workflow_handle::<RiskWarningWorkflow>(&row.workflow_id)
+                        .signal(RiskWarningWorkflow::event, event, options)
                         .await
                 }
                 other => {

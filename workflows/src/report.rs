@@ -30,17 +30,55 @@ impl Flow for ReportWorkflow {
     }
 }
 
+/// What a reporter said in the feedback window (评价, 检控 Art. 27).
+pub(crate) enum Feedback {
+    /// An objection with new evidence: the matter reopens.
+    Reopens(String),
+    /// A rating or an objection without new evidence, as the timeline says it.
+    Given(String),
+    /// Nothing within the window.
+    None,
+}
+
+/// Waits the feedback window ([`FEEDBACK`]) for the reporter's rating or objection.
+pub(crate) async fn feedback(ctx: &WorkflowContext<ReportWorkflow>) -> WorkflowResult<Feedback> {
+    let window = agenda::deadline_in(ctx, FEEDBACK).await?;
+    let said = agenda::next_event(ctx, Some(window), |e| {
+        matches!(e.kind, EventKind::Feedback { .. })
+    })
+    .await?;
+    Ok(match said.map(|e| e.kind) {
+        Some(EventKind::Feedback {
+            objection: Some(objection),
+            new_evidence: true,
+            ..
+        }) => Feedback::Reopens(objection),
+        Some(EventKind::Feedback {
+            rating, objection, ..
+        }) => Feedback::Given(match (rating, objection) {
+            (_, Some(o)) => format!("objection recorded: {o}"),
+            (Some(r), None) => format!("rated {r}/5"),
+            (None, None) => "feedback without a rating".to_owned(),
+        }),
+        _ => Feedback::None,
+    })
+}
+
 /// The triage detail that marks a report about this commission's own head.
 pub const OWN_HEAD: &str = "own_head";
 
 #[workflow_methods]
 impl ReportWorkflow {
-    /// Runs the report from receipt to the reporter's feedback.
+    /// Runs the report from receipt to the reporter's feedback; a complaint
+    /// against a disclosed item runs the complaint loop instead.
     #[run(name = "ReportWorkflow")]
     pub async fn run(
         ctx: &mut WorkflowContext<Self>,
         input: ReportStarted,
     ) -> WorkflowResult<String> {
+        if let Some(complaint) = &input.complaint {
+            return crate::complaint::run(ctx, &input, complaint).await;
+        }
         let report = Subject {
             kind: SubjectKind::Report,
             id: input.report_id.clone(),
@@ -157,17 +195,8 @@ impl ReportWorkflow {
                 // 检控 Art. 27: the result within 15 working days of closing.
                 agenda::step(ctx, &report, petitions(StepName::ResultNotice)).await?;
             }
-            let window = agenda::deadline_in(ctx, FEEDBACK).await?;
-            let feedback = agenda::next_event(ctx, Some(window), |e| {
-                matches!(e.kind, EventKind::Feedback { .. })
-            })
-            .await?;
-            let (event, note) = match feedback.map(|e| e.kind) {
-                Some(EventKind::Feedback {
-                    objection: Some(objection),
-                    new_evidence: true,
-                    ..
-                }) => {
+            let (event, note) = match feedback(ctx).await? {
+                Feedback::Reopens(objection) => {
                     // An objection with new evidence reopens the matter; its
                     // new triage counts from now, not from the first receipt.
                     agenda::project(
@@ -181,17 +210,8 @@ impl ReportWorkflow {
                     round_start = agenda::now_rfc3339(ctx);
                     continue;
                 }
-                Some(EventKind::Feedback {
-                    rating, objection, ..
-                }) => {
-                    let note = match (rating, objection) {
-                        (_, Some(o)) => format!("objection recorded: {o}"),
-                        (Some(r), None) => format!("rated {r}/5"),
-                        (None, None) => "feedback without a rating".to_owned(),
-                    };
-                    ("feedback", Some(note))
-                }
-                _ => ("closed", None),
+                Feedback::Given(note) => ("feedback", Some(note)),
+                Feedback::None => ("closed", None),
             };
             agenda::project(ctx, &report, ReportStatus::Closed.as_str(), event, note).await?;
             return Ok(ReportStatus::Closed.as_str().into());

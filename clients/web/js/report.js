@@ -56,6 +56,9 @@ function showReceipt(answer) {
 async function submit(event) {
   event.preventDefault();
   const report = reportFromForm(Object.fromEntries(new FormData(form)));
+  // Opened from a disclosed item (disclosure.html): a complaint against it.
+  const item = new URLSearchParams(location.search).get("item");
+  if (item) report.disclosure_item = item;
   const errors = clientErrors(report);
   showErrors(form, errors);
   if (errors.length) return;
@@ -97,6 +100,8 @@ async function start() {
   document.getElementById("receipt").querySelector("h2").tabIndex = -1;
   document.addEventListener("langchange", fillCategories);
   form.addEventListener("submit", submit);
+  const division = new URLSearchParams(location.search).get("division");
+  if (division) form.elements.division_code.value = division;
   try {
     schema = await loadSchema("report.json");
     assertSupported(schema);

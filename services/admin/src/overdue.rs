@@ -160,6 +160,7 @@ fn row_json(caller: &Staff, r: &Row, now: OffsetDateTime) -> serde_json::Value {
             let rule = subject.rsplit_once('-').map_or(subject, |(rule, _)| rule);
             format!("/api/v1/screening/hits?rule={rule}")
         }
+        Some(SubjectKind::RiskWarning) => format!("/api/v1/sanzi/warnings/{subject}"),
         _ => format!("/api/v1/clues/{subject}"),
     };
     json!({

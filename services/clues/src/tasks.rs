@@ -4,7 +4,7 @@
 
 use jiandu_domain::audit::AuditAction;
 use jiandu_domain::flow::{ElevationAction, EventKind, FlowEvent};
-use jiandu_domain::org::Role;
+use jiandu_domain::org::{OrgKind, Role};
 use jiandu_domain::step::{Outcome, StepName, TaskStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
@@ -273,7 +273,7 @@ pub(crate) async fn act(
     let blank = input.note.as_deref().is_none_or(|n| n.trim().is_empty());
     let unexplained = match outcome {
         Outcome::Return | Outcome::Fails => Some("sends the problem back to its owner"),
-        Outcome::Dismiss => Some("clears a suspicious record"),
+        Outcome::Dismiss => Some("clears a suspicious record or a warning"),
         _ => None,
     };
     if let Some(effect) = unexplained.filter(|_| blank) {
@@ -312,6 +312,9 @@ pub(crate) async fn act(
             format!("the person's org `{person_org}` is not under {org}"),
         ));
     }
+    if step == StepName::ComplaintAssignment {
+        check_handler(&caller, org, input.detail.as_deref())?;
+    }
     let event = completion(
         &caller,
         task_id,
@@ -329,6 +332,30 @@ pub(crate) async fn act(
     Ok(accepted(
         json!({ "task_id": task_id, "event": event.key, "outcome": outcome }),
     ))
+}
+
+/// 422 unless a complaint's 分办 names, in `detail`, the org that handles
+/// it: one under the commission responsible for the division `org`, and not
+/// a commission (a complaint handled by a commission is a report to it).
+fn check_handler(caller: &Staff, org: &str, detail: Option<&str>) -> Result<(), ApiError> {
+    let unfit =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "/detail", message);
+    let handler = detail.ok_or_else(|| unfit("name the org that handles the complaint".into()))?;
+    let commission = caller
+        .tree
+        .commission_of(org)
+        .ok_or_else(|| ApiError::internal(format!("{org} has no commission")))?;
+    match caller.tree.get(handler) {
+        Some(h)
+            if h.kind != OrgKind::Commission && caller.tree.is_within(handler, &commission.id) =>
+        {
+            Ok(())
+        }
+        _ => Err(unfit(format!(
+            "`{handler}` is not an org under {} that can handle a complaint",
+            commission.id
+        ))),
+    }
 }
 
 #[derive(Deserialize)]

@@ -377,6 +377,12 @@ impl ReceiptKey {
         mac.update(value.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
     }
+
+    /// The keyed hash a resident ID number is matched by, on every list
+    /// and ledger that holds one.
+    pub fn id_hash(&self, id_number: &str) -> String {
+        self.match_hash("id", id_number)
+    }
 }
 
 /// SHA-256 of `data`.

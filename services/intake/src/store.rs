@@ -22,6 +22,8 @@ pub(crate) struct NewReport<'a> {
     /// The commission that holds it and the one it is sealed to (the same).
     pub(crate) org: &'a str,
     pub(crate) content_sealed: Value,
+    /// The disclosed item a complaint is against.
+    pub(crate) disclosure_item: Value,
 }
 
 /// Stores a report and its first event, `received` with `note`.
@@ -34,8 +36,8 @@ pub(crate) async fn insert_report(
         "storing the report",
         "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
                               content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
-                              org, sealed_to, content_sealed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
+                              org, sealed_to, content_sealed, disclosure_item)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)",
         [
             text(report.id),
             text(report.receipt_code),
@@ -53,6 +55,7 @@ pub(crate) async fn insert_report(
             Value::Integer(report.due_estimated.into()),
             text(report.org),
             report.content_sealed,
+            report.disclosure_item,
         ],
     )
     .await?;
@@ -95,4 +98,17 @@ pub(crate) async fn forget_windows(db: &Db, opened_by: i64) -> Result<(), DbErro
         [Value::Integer(opened_by)],
     )
     .await
+}
+
+/// A disclosed item a complaint names: the org that disclosed it, if it is
+/// still published.
+pub(crate) async fn published_item_division(db: &Db, id: &str) -> Result<Option<String>, DbError> {
+    let rows = db
+        .query(
+            "reading the item complained about",
+            "SELECT division FROM disclosure_items WHERE id = ? AND state = 'published'",
+            [text(id)],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.str("division").to_owned()))
 }

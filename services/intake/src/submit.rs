@@ -2,7 +2,8 @@
 
 use jiandu_domain::calendar::Calendar;
 use jiandu_domain::deadline::ACCEPTANCE_NOTICE;
-use jiandu_domain::flow::{REPORT_WORKFLOW, ReportStarted};
+use jiandu_domain::flow::{Complaint, REPORT_WORKFLOW, ReportStarted};
+use jiandu_domain::org::OrgTree;
 use jiandu_domain::report::{Report, ReportInput, ReportStatus};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Value, opt_text};
@@ -61,6 +62,10 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     } else {
         local.id.clone()
     };
+    let complaint = match &report.disclosure_item {
+        Some(item) => Some(complaint(&db, &tree, item, report.division.as_str()).await?),
+        None => None,
+    };
     let keys = crate::sealing_keys().await?;
 
     let now = clock::now();
@@ -70,8 +75,8 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         seal::base32(&seal::random_bytes::<15>(), 24).to_ascii_lowercase()
     );
     let receipt_code = format!("JD{}", seal::base32(&seal::random_bytes::<8>(), 12));
-    let due = report
-        .is_real_name()
+    // A complaint is answered by the complaint loop, not the notices of 检控 Art. 26.
+    let due = (report.is_real_name() && complaint.is_none())
         .then(|| ACCEPTANCE_NOTICE.due_from(clock::china_date(now), Calendar::official()));
     // Every reporter follows up with a secret shown once; a phone number is
     // no secret, and no hash of it is kept.
@@ -164,6 +169,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
             due_estimated: due.is_some_and(|d| d.estimated),
             org: &org,
             content_sealed,
+            disclosure_item: opt_text(report.disclosure_item.as_deref()),
         };
         store::insert_report(&db, stored, note).await?;
         let started = ReportStarted {
@@ -171,6 +177,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
             real_name: report.is_real_name(),
             received_at: received_at.clone(),
             org: org.clone(),
+            complaint: complaint.clone(),
         };
         outbox::start_workflow(&db, REPORT_WORKFLOW, &id, &started, &received_at).await?;
         if let Some(key) = &key {
@@ -192,6 +199,32 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         report.concerns_commission_head
     );
     Ok(created(answer, receipt_key))
+}
+
+/// A complaint against the disclosed item `id`: 422 unless the item is
+/// published and `division_code` is its division's.
+async fn complaint(
+    db: &Db,
+    tree: &OrgTree,
+    id: &str,
+    division_code: &str,
+) -> Result<Complaint, ApiError> {
+    let unprocessable = |pointer: &str, message: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, pointer, message)
+    };
+    let division = store::published_item_division(db, id)
+        .await?
+        .ok_or_else(|| unprocessable("/disclosure_item", "no published item has this id"))?;
+    if tree.get(&division).map(|o| o.division.as_str()) != Some(division_code) {
+        return Err(unprocessable(
+            "/division_code",
+            "must be the division code of the org that disclosed the item",
+        ));
+    }
+    Ok(Complaint {
+        item_id: id.to_owned(),
+        division,
+    })
 }
 
 /// Checks a body against the schema and the domain rules, answering every

@@ -212,10 +212,7 @@ pub(crate) async fn put_chunk(
         rows.push(NewRow {
             line: line_no,
             name_index: names.len() as i64,
-            id_hash: line
-                .id_number
-                .as_ref()
-                .map(|n| key.match_hash("id", n.as_str())),
+            id_hash: line.id_number.as_ref().map(|n| key.id_hash(n.as_str())),
             id_masked: line.id_number.as_ref().map(masked),
             person_hash: key.match_hash("person", &format!("{}\0{}", line.name, line.birth_date)),
             org,

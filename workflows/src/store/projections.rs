@@ -73,6 +73,13 @@ fn subject_tables(kind: SubjectKind) -> (&'static str, &'static str, &'static st
             "INSERT INTO screening_hit_events (hit_id, at, event, note, dedup_key)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         ),
+        SubjectKind::RiskWarning => (
+            "sanzi_warnings",
+            "id",
+            "state",
+            "INSERT INTO sanzi_warning_events (warning_id, at, event, note, dedup_key)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        ),
     }
 }
 

@@ -15,19 +15,24 @@
 //!   the seed's volume, against the same rows read natively.
 //! - screening (see `screening.rs`): a roster and a register imported through
 //!   the API and a rule run over them, against the same import and join natively.
+//! - disclosure (see `disclosure.rs`): public browsing and item reads at the
+//!   seed's volume, against the trivial component; visit counting against none.
 //!
 //! Options: `--seconds N` (default 5), `--connections N` (default 16),
 //! `--reports N` (default 200; five times as many for the starts), `--open N`
 //! (default 10,000), `--workers 1,2,4` (the worker counts on PostgreSQL),
 //! `--problems N` (default the seed's 6,708), `--lines N` (each screening list's
-//! lines, default 1,000,000), `--only http|workflows|supervision|screening`.
+//! lines, default 1,000,000), `--items N` (disclosed items, default the seed's 49,000),
+//! `--only http|workflows|supervision|screening|disclosure`.
 
+mod disclosure;
 mod screening;
 mod supervision;
 mod twin;
 mod workflows;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -69,10 +74,22 @@ async fn drive(
     path: &'static str,
     load: &Load,
 ) -> Result {
+    drive_paths(name, addr, method, Arc::new(vec![path.to_owned()]), load).await
+}
+
+/// As [`drive`], each request to the next of `paths` in turn.
+async fn drive_paths(
+    name: &'static str,
+    addr: SocketAddr,
+    method: &'static str,
+    paths: Arc<Vec<String>>,
+    load: &Load,
+) -> Result {
     let deadline = Instant::now() + Duration::from_secs(load.seconds);
     let warmup = Instant::now() + Duration::from_millis(500);
     let mut tasks = Vec::new();
     for c in 0..load.connections {
+        let paths = paths.clone();
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
             stream.set_nodelay(true).expect("nodelay");
@@ -91,7 +108,7 @@ async fn drive(
                 };
                 let req = hyper::Request::builder()
                     .method(method)
-                    .uri(path)
+                    .uri(paths[i % paths.len()].as_str())
                     .header("host", "bench")
                     .header("content-type", "application/json")
                     .body(Full::new(body))
@@ -176,6 +193,9 @@ fn main() {
     }
     if only.is_none_or(|o| o == "screening") {
         screening::run(opt("--lines", 1_000_000) as usize);
+    }
+    if only.is_none_or(|o| o == "disclosure") {
+        disclosure::run(opt("--items", disclosure::ITEMS as u64) as usize, &load);
     }
 }
 

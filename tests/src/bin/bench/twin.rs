@@ -125,6 +125,7 @@ macro_rules! write_rows {
             real_name: r.real_name,
             received_at: r.at.clone(),
             org: r.org.clone(),
+            complaint: None,
         };
         sqlx::query(OUTBOX_INSERT)
             .bind("start")
