@@ -85,7 +85,7 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
             .await
         }
         (Method::POST, ["admin", "outbox", id, "requeue"]) => {
-            let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
+            let key = idempotency::key_of(&req)?;
             let scope = format!("{} POST {path}", caller.claims.sub);
             idempotency::staff_write(&db, caller, key, b"", scope, async |c| {
                 requeue(&c, &db, id).await

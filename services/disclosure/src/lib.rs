@@ -64,7 +64,10 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
         });
     };
     if method != Method::POST {
-        return Err(ApiError::method_not_allowed("POST"));
+        return Err(ApiError::method_not_allowed(match write {
+            Write::Publish => "GET, POST",
+            _ => "POST",
+        }));
     }
     let caller = staff::caller(&req, &db).await?;
     caller.require(PUBLISHERS)?;

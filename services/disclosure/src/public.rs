@@ -91,7 +91,9 @@ pub(crate) async fn items(db: &Db, query: &str) -> Result<Reply, ApiError> {
             _ => return Err(query::bad(name, "is not a parameter of this list")),
         }
     }
-    let division = division.ok_or_else(|| query::bad("division", "name the division"))?;
+    let division = division
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| query::bad("division", "name the division"))?;
     let filter = Filter {
         division,
         kind,

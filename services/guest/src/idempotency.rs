@@ -133,7 +133,7 @@ pub async fn staff_post(
     path: &str,
     write: impl AsyncFnOnce(Staff, serde_json::Value) -> Result<Reply, ApiError>,
 ) -> Result<Reply, ApiError> {
-    let key = parse_key(crate::api::header(&req, "idempotency-key"))?;
+    let key = key_of(&req)?;
     let (input, raw) = crate::api::read_json(req).await?;
     let scope = format!("{} POST {path}", caller.claims.sub);
     staff_write(db, caller, key, &raw, scope, async |c| {
@@ -207,6 +207,13 @@ fn answer(stored: Stored) -> Result<Reply, ApiError> {
         .headers_mut()
         .insert("idempotent-replayed", "true".parse().expect("valid header"));
     Ok(reply)
+}
+
+/// The request's `Idempotency-Key`, validated: absent is `None`; a value
+/// that is not even text (bytes beyond ASCII) is as invalid as any other.
+pub fn key_of(req: &spin_sdk::http::Request) -> Result<Option<String>, ApiError> {
+    let value = req.headers().get("idempotency-key");
+    parse_key(value.map(|v| v.to_str().unwrap_or("")))
 }
 
 /// Validates the header's value: 1–200 visible ASCII characters.

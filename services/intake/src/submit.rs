@@ -23,7 +23,7 @@ fn schema() -> &'static Schema {
 }
 
 pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
-    let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
+    let key = idempotency::key_of(&req)?;
     let (body, raw) = api::read_json(req).await?;
     let request_hash = hex::encode(seal::sha256(&raw));
     let receipt_key = crate::receipt_key().await?;

@@ -30,7 +30,7 @@ fn schema() -> &'static Schema {
 /// answer or objects to it. With an `Idempotency-Key`, a retry gets the first
 /// answer and signals nothing twice.
 pub(crate) async fn give(req: Request, receipt_code: &str) -> Result<Reply, ApiError> {
-    let key = idempotency::parse_key(api::header(&req, "idempotency-key"))?;
+    let key = idempotency::key_of(&req)?;
     let db = Db::open().await?;
     let report = open_report(&db, &req, receipt_code).await?;
     let (value, raw) = api::read_json(req).await?;
