@@ -20,3 +20,20 @@ pub async fn cached<T>(
     let value = parse(&text).map_err(|e| ApiError::internal(format!("{name}: {e}")))?;
     Ok(cell.get_or_init(|| value))
 }
+
+/// The commissions' public sealing keys (`sealing_keys`): what a component
+/// seals personal data to. Public keys only.
+pub async fn sealing_keys() -> Result<&'static crate::seal::SealingKeys, ApiError> {
+    static KEYS: OnceLock<crate::seal::SealingKeys> = OnceLock::new();
+    cached(&KEYS, "sealing_keys", |t| {
+        crate::seal::SealingKeys::parse(t).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The receipt key (`receipt_key`): follow-up secrets and the keyed hashes
+/// lists and ledgers match people by are derived under it.
+pub async fn receipt_key() -> Result<&'static crate::seal::ReceiptKey, ApiError> {
+    static KEY: OnceLock<crate::seal::ReceiptKey> = OnceLock::new();
+    cached(&KEY, "receipt_key", crate::seal::ReceiptKey::from_base64).await
+}

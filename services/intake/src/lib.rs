@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use jiandu_guest::api::{self, ApiError, Reply};
-use jiandu_guest::seal::{ReceiptKey, SealingKeys};
+
 use jiandu_guest::variables;
 use spin_sdk::http::{Method, Request, StatusCode};
 use spin_sdk::http_service;
@@ -33,23 +33,8 @@ async fn handle(req: Request) -> Reply {
     result.unwrap_or_else(ApiError::into_reply)
 }
 
-/// The commissions' public sealing keys (`sealing_keys`).
-async fn sealing_keys() -> Result<&'static SealingKeys, ApiError> {
-    static KEYS: OnceLock<SealingKeys> = OnceLock::new();
-    variables::cached(&KEYS, "sealing_keys", |t| {
-        SealingKeys::parse(t).map_err(|e| e.to_string())
-    })
-    .await
-}
-
 /// The limits on anonymous submissions (`anonymous_limits`).
 async fn anonymous_limits() -> Result<&'static limits::Limits, ApiError> {
     static LIMITS: OnceLock<limits::Limits> = OnceLock::new();
     variables::cached(&LIMITS, "anonymous_limits", limits::Limits::parse).await
-}
-
-/// The key follow-up secrets are derived under (`receipt_key`).
-async fn receipt_key() -> Result<&'static ReceiptKey, ApiError> {
-    static KEY: OnceLock<ReceiptKey> = OnceLock::new();
-    variables::cached(&KEY, "receipt_key", ReceiptKey::from_base64).await
 }

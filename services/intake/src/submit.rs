@@ -9,7 +9,7 @@ use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::db::{Db, Value, opt_text};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, ReceiptKey, ReportPart};
-use jiandu_guest::{clock, idempotency, orgs, outbox};
+use jiandu_guest::{clock, idempotency, orgs, outbox, variables};
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
@@ -26,7 +26,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
     let key = idempotency::key_of(&req)?;
     let (body, raw) = api::read_json(req).await?;
     let request_hash = hex::encode(seal::sha256(&raw));
-    let receipt_key = crate::receipt_key().await?;
+    let receipt_key = variables::receipt_key().await?;
     let db = Db::open().await?;
 
     if let Some(key) = &key
@@ -66,7 +66,7 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         Some(item) => Some(complaint(&db, &tree, item, report.division.as_str()).await?),
         None => None,
     };
-    let keys = crate::sealing_keys().await?;
+    let keys = variables::sealing_keys().await?;
 
     let now = clock::now();
     let received_at = clock::rfc3339(now);

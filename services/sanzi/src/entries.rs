@@ -14,7 +14,7 @@ use jiandu_domain::screening::masked;
 use jiandu_guest::api::{self, ApiError, Reply, forbidden};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::{Db, DbError};
-use jiandu_guest::seal::{ReceiptKey, new_id};
+use jiandu_guest::seal::new_id;
 use jiandu_guest::staff::Staff;
 use jiandu_guest::{clock, outbox, variables};
 use serde::Deserialize;
@@ -33,12 +33,6 @@ pub(crate) fn require_village(caller: &Staff, roles: &[Role]) -> Result<(), ApiE
         Some(org) if org.kind == OrgKind::Village => Ok(()),
         _ => Err(forbidden("三资 are entered by the village that owns them")),
     }
-}
-
-/// The key ID numbers are matched by (`receipt_key`), as the screening lists are.
-async fn match_key() -> Result<&'static ReceiptKey, ApiError> {
-    static KEY: std::sync::OnceLock<ReceiptKey> = std::sync::OnceLock::new();
-    variables::cached(&KEY, "receipt_key", ReceiptKey::from_base64).await
 }
 
 fn unprocessable(pointer: &str, message: impl Into<String>) -> ApiError {
@@ -105,7 +99,7 @@ async fn party<'a>(input: &'a PartyInput, pointer: &str) -> Result<Party<'a>, Ap
     let id = IdNumber::parse(text).map_err(|m| unprocessable(pointer, m))?;
     Ok(Party {
         name: input.name.trim(),
-        id_hash: Some(match_key().await?.id_hash(id.as_str())),
+        id_hash: Some(variables::receipt_key().await?.id_hash(id.as_str())),
         id_masked: Some(masked(&id)),
     })
 }

@@ -11,7 +11,7 @@ use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
 use jiandu_guest::seal::{new_id, sha256};
 use jiandu_guest::staff::{self, Staff};
-use jiandu_guest::{clock, query};
+use jiandu_guest::{clock, query, variables};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
@@ -176,7 +176,7 @@ pub(crate) async fn put_chunk(
             format!("lines {first_line}–{last_line} overlap chunk {other}, already received"),
         ));
     }
-    let key = crate::keys::match_key().await?;
+    let key = variables::receipt_key().await?;
     let mut rows = Vec::new();
     let mut refusals = Vec::new();
     let mut names = Vec::new();
@@ -224,7 +224,7 @@ pub(crate) async fn put_chunk(
     }
     let names = serde_json::to_vec(&names).expect("names serialize");
     let context = format!("screening:{id}:{seq}");
-    let names_sealed = crate::keys::sealing_keys()
+    let names_sealed = variables::sealing_keys()
         .await?
         .seal(caller.org(), &names, context.as_bytes())
         .map_err(|e| ApiError::internal(format!("sealing a chunk's names: {e}")))?;
