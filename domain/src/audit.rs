@@ -83,6 +83,8 @@ wire_enum! {
         SanziContract = "sanzi.contract",
         /// Entered a village's payment or receipt (三资).
         SanziTransaction = "sanzi.transaction",
+        /// Imported a village's ledger of leases or of payments and receipts (三资).
+        SanziImport = "sanzi.import",
         /// Adopted a 三资 risk rule.
         SanziRule = "sanzi.rule",
         /// Read 三资 risk warnings.

@@ -80,6 +80,10 @@ wire_enum! {
         PartyHead = "party_head",
         /// 工作人员 — staff of a department, township or village answering for its people.
         Staff = "staff",
+        /// 三资代理服务中心 — a township's office for its villages' collective
+        /// funds, assets and resources (农村集体"三资"), which checks their
+        /// risk warnings.
+        AssetsOffice = "assets_office",
     }
 }
 
@@ -89,7 +93,7 @@ impl Role {
     /// committee's step goes to 监督检查室; a commission's keeps its position.
     pub fn in_commission(self) -> Role {
         match self {
-            Role::Staff | Role::PartyHead => Role::Supervision,
+            Role::Staff | Role::PartyHead | Role::AssetsOffice => Role::Supervision,
             other => other,
         }
     }

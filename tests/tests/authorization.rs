@@ -124,9 +124,9 @@ fn disclosed(role: Role, rel: Rel, ok: u16) -> u16 {
 }
 
 /// Who reads 三资 warnings: a commission's head, 监督检查室 and 案件监督管理室,
-/// and a township's (the child's) staff and head; everyone else is refused.
+/// and a township's (the child's) 三资 office and head; everyone else is refused.
 fn sanzi_reader(role: Role, rel: Rel, ok: u16) -> u16 {
-    let township = matches!(role, Role::Staff | Role::Head);
+    let township = matches!(role, Role::AssetsOffice | Role::Head);
     match rel {
         Rel::Child if township => ok,
         Rel::Child => 403,
@@ -581,6 +581,18 @@ const ENDPOINTS: &[Endpoint] = &[
         method: "POST",
         path: "/api/v1/sanzi/transactions",
         what: "a village's payment or receipt (三资); as above",
+        expect: |_, _| 403,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/sanzi/imports/contracts",
+        what: "import a village's leases (三资) as CSV or XLSX; as above",
+        expect: |_, _| 403,
+    },
+    Endpoint {
+        method: "POST",
+        path: "/api/v1/sanzi/imports/transactions",
+        what: "import a village's payments and receipts (三资) as CSV or XLSX; as above",
         expect: |_, _| 403,
     },
     Endpoint {

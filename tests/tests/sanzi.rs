@@ -220,18 +220,18 @@ fn each_risk_rule_fires_on_its_planted_entry_only_and_its_warning_climbs_the_lad
 
     // Each warning is a risk_check task for the township's 三资 office.
     let first = &warnings[0];
-    let task = s.task(Role::Staff, TOWNSHIP, first, "risk_check");
+    let task = s.task(Role::AssetsOffice, TOWNSHIP, first, "risk_check");
     assert!(
         task["article"]
             .as_str()
             .unwrap()
             .starts_with("no article sets it")
     );
-    let listed = s.get(Role::Staff, TOWNSHIP, "/api/v1/sanzi/warnings");
+    let listed = s.get(Role::AssetsOffice, TOWNSHIP, "/api/v1/sanzi/warnings");
     assert_eq!(listed.status, 200, "{}", listed.text);
     assert_conforms("sanzi-warnings.json", &listed.json());
     assert_eq!(listed.json()["warnings"].as_array().unwrap().len(), 6);
-    let other = s.get(Role::Staff, "370402101", "/api/v1/sanzi/warnings");
+    let other = s.get(Role::AssetsOffice, "370402101", "/api/v1/sanzi/warnings");
     assert_eq!(
         other.json()["warnings"].as_array().unwrap().len(),
         0,
@@ -246,19 +246,27 @@ fn each_risk_rule_fires_on_its_planted_entry_only_and_its_warning_climbs_the_lad
     assert_eq!(bad_query.status, 400, "{}", bad_query.text);
 
     // Confirmed and dismissed; a dismissal needs its reason.
-    s.complete(Role::Staff, TOWNSHIP, first, "risk_check", "confirm");
+    s.complete(Role::AssetsOffice, TOWNSHIP, first, "risk_check", "confirm");
     let second = &warnings[1];
-    let task = s.task(Role::Staff, TOWNSHIP, second, "risk_check");
+    let task = s.task(Role::AssetsOffice, TOWNSHIP, second, "risk_check");
     let dismiss = format!("/api/v1/tasks/{}/complete", task["id"].as_str().unwrap());
-    let unexplained = s.post(
+    // The township's other staff do not see the 三资 office's task.
+    let not_the_office = s.post(
         Role::Staff,
+        TOWNSHIP,
+        &dismiss,
+        json!({ "outcome": "dismiss", "note": "不是三资办" }),
+    );
+    assert_eq!(not_the_office.status, 404, "{}", not_the_office.text);
+    let unexplained = s.post(
+        Role::AssetsOffice,
         TOWNSHIP,
         &dismiss,
         json!({ "outcome": "dismiss" }),
     );
     assert_eq!(unexplained.status, 422, "{}", unexplained.text);
     s.complete_with(
-        Role::Staff,
+        Role::AssetsOffice,
         TOWNSHIP,
         second,
         "risk_check",
@@ -294,4 +302,208 @@ fn each_risk_rule_fires_on_its_planted_entry_only_and_its_warning_climbs_the_lad
         format!("/api/v1/sanzi/warnings/{late}")
     );
     assert_eq!(row["assignee"]["org"], TOWNSHIP);
+
+    imported_ledgers_are_checked_line_by_line(&s);
+}
+
+/// Sends a ledger file to `/api/v1/sanzi/imports/{ledger}` as the village's staff.
+fn import(s: &System, ledger: &str, media: &str, file: &[u8], key: &str) -> jiandu_tests::Reply {
+    let staff = bearer(Role::Staff, VILLAGE);
+    s.host.send(
+        "POST",
+        &format!("/api/v1/sanzi/imports/{ledger}"),
+        &[
+            ("authorization", staff.as_str()),
+            ("content-type", media),
+            ("idempotency-key", key),
+        ],
+        Some(file),
+    )
+}
+
+/// The rule kinds each entered line raised, by file line.
+fn fired_by_line(reply: &Value) -> Vec<(i64, Vec<String>)> {
+    reply["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), texts(&e["warnings"], "kind")))
+        .collect()
+}
+
+/// A village's ledgers imported as CSV and XLSX: each line is checked like
+/// its POST (a payment split across two lines of one file is seen), bad
+/// lines are refused with their line and reason, and sending the file again
+/// enters nothing twice.
+fn imported_ledgers_are_checked_line_by_line(s: &System) {
+    let warnings_now = || {
+        let listed = s.get(
+            Role::AssetsOffice,
+            TOWNSHIP,
+            "/api/v1/sanzi/warnings?limit=100",
+        );
+        assert_eq!(listed.status, 200, "{}", listed.text);
+        listed.json()["warnings"].as_array().unwrap().len()
+    };
+    let before = warnings_now();
+    let ledger = String::from(
+        "kind,amount,method,payee_name,payee_id_number,purpose,on_date,contract_id,approvals\n\
+         payment,1000.00,transfer,某五金店,,购买工具,2026-08-01,,\n\
+         payment,40000.00,transfer,某保洁公司,,村内保洁,2026-08-02,,\n\
+         payment,40000.00,transfer,某保洁公司,,村内保洁,2026-08-10,,\n\
+         payment,\"12,000\",transfer,某五金店,,购买工具,2026-08-11,,\n\
+         payment,500.00,transfer,村民戊,370402198001010000,误工补贴,2026-08-12,,\n\
+         ,,,,,,,,\n\
+         payment,60000.00,transfer,某建筑公司,,文化广场,2026-08-20,,committee:2026-08-01;representatives:2026-08-05\n\
+         payment,700.00,transfer,村民己,,误工补贴,2026-08-21,,approved\n",
+    );
+    let sent = import(
+        s,
+        "transactions",
+        "text/csv",
+        ledger.as_bytes(),
+        "ledger-2026-08",
+    );
+    assert_eq!(sent.status, 201, "{}", sent.text);
+    let answer = sent.json();
+    assert_conforms("sanzi-import.json", &answer);
+    assert_eq!(answer["accepted"], 4, "{answer:#}");
+    assert_eq!(
+        fired_by_line(&answer),
+        [
+            (2, vec![]),
+            (3, vec![]),
+            (4, vec!["split_payments".to_owned()]),
+            (8, vec![]),
+        ],
+        "{answer:#}"
+    );
+    let refused: Vec<(i64, String)> = answer["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_i64().unwrap(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert_eq!(refused[0].0, 5);
+    assert!(refused[0].1.starts_with("/amount"), "{refused:?}");
+    assert_eq!(refused[1].0, 6);
+    assert!(refused[1].1.starts_with("/payee/id_number"), "{refused:?}");
+    assert_eq!(refused[2].0, 9);
+    assert!(refused[2].1.contains("kind:YYYY-MM-DD"), "{refused:?}");
+    assert_eq!(warnings_now(), before + 1);
+
+    // The same file again answers as the first time and enters nothing.
+    let again = import(
+        s,
+        "transactions",
+        "text/csv",
+        ledger.as_bytes(),
+        "ledger-2026-08",
+    );
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), answer);
+    assert_eq!(warnings_now(), before + 1);
+
+    // Leases as a workbook: the one below the reference rent is warned.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        [
+            "kind",
+            "asset_class",
+            "asset_code",
+            "counterparty_name",
+            "area",
+            "unit",
+            "annual_rent",
+            "start_date",
+            "end_date",
+        ],
+        [
+            "land_lease",
+            "farmland",
+            "TD-101",
+            "某农业合作社",
+            "100",
+            "亩",
+            "80000.00",
+            "2026-09-01",
+            "2036-08-31",
+        ],
+        [
+            "land_lease",
+            "farmland",
+            "TD-102",
+            "某种植大户",
+            "100",
+            "亩",
+            "20000.00",
+            "2026-09-01",
+            "2036-08-31",
+        ],
+        [
+            "land_lease",
+            "farmland",
+            "TD-103",
+            "某种植大户",
+            "many",
+            "亩",
+            "20000.00",
+            "2026-09-01",
+            "2036-08-31",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *cell).unwrap();
+        }
+    }
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let leases = import(
+        s,
+        "contracts",
+        xlsx,
+        &book.save_to_buffer().unwrap(),
+        "leases-2026-09",
+    );
+    assert_eq!(leases.status, 201, "{}", leases.text);
+    assert_conforms("sanzi-import.json", &leases.json());
+    assert_eq!(
+        fired_by_line(&leases.json()),
+        [(2, vec![]), (3, vec!["lease_below_reference".to_owned()])],
+        "{}",
+        leases.text
+    );
+    assert_eq!(leases.json()["refused"][0]["line"], 4, "{}", leases.text);
+
+    // Files that cannot be read, and callers who may not send them.
+    let wrong_header = import(
+        s,
+        "contracts",
+        "text/csv",
+        b"kind,rent\nland_lease,1\n",
+        "h",
+    );
+    assert_eq!(wrong_header.status, 422, "{}", wrong_header.text);
+    let wrong_type = import(s, "contracts", "application/json", b"{}", "t");
+    assert_eq!(wrong_type.status, 415, "{}", wrong_type.text);
+    let township = bearer(Role::Staff, TOWNSHIP);
+    let not_a_village = s.host.send(
+        "POST",
+        "/api/v1/sanzi/imports/transactions",
+        &[
+            ("authorization", township.as_str()),
+            ("content-type", "text/csv"),
+        ],
+        Some(ledger.as_bytes()),
+    );
+    assert_eq!(not_a_village.status, 403, "{}", not_a_village.text);
+    assert_eq!(warnings_now(), before + 2);
 }

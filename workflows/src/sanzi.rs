@@ -32,14 +32,18 @@ impl Flow for RiskWarningWorkflow {
 
 #[workflow_methods]
 impl RiskWarningWorkflow {
-    /// Has the township check the warning, then records what it found.
+    /// Has the township's 三资 office check the warning, then records what it found.
     #[run(name = "RiskWarningWorkflow")]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: RiskWarned) -> WorkflowResult<String> {
         let subject = Subject {
             kind: SubjectKind::RiskWarning,
             id: input.warning_id.clone(),
         };
-        let step = Step::new(StepName::RiskCheck, Assignee::Org(input.owner), Role::Staff);
+        let step = Step::new(
+            StepName::RiskCheck,
+            Assignee::Org(input.owner),
+            Role::AssetsOffice,
+        );
         let done = agenda::step(ctx, &subject, step).await?;
         let (state, event) = if done.outcome == Outcome::Confirm {
             (WarningState::Confirmed, "confirmed")

@@ -11,7 +11,7 @@ import { showErrors } from "./form.js";
 
 const TOKEN = "jiandu.token";
 const SECTIONS = ["signin", "overdue", "inbox", "task", "campaign", "stats", "exports"];
-const ROLES = ["petitions", "case_management", "supervision", "investigation", "review", "office", "head", "party_head", "staff"];
+const ROLES = ["petitions", "case_management", "supervision", "investigation", "review", "office", "head", "party_head", "staff", "assets_office"];
 const KINDS = ["report", "clue", "detention", "problem", "campaign_participant", "suspicion", "risk_warning"];
 const COLOURS = ["on_time", "due_soon", "overdue", "elevated"];
 

@@ -19,4 +19,6 @@ pub mod schema;
 pub mod seal;
 pub mod staff;
 mod store;
+#[cfg(feature = "tables")]
+pub mod table;
 pub mod variables;

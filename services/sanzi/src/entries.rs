@@ -60,7 +60,7 @@ struct Approval {
 }
 
 #[derive(Deserialize)]
-struct ContractInput {
+pub(crate) struct ContractInput {
     kind: String,
     asset_class: String,
     asset_code: String,
@@ -75,7 +75,7 @@ struct ContractInput {
 }
 
 #[derive(Deserialize)]
-struct TransactionInput {
+pub(crate) struct TransactionInput {
     kind: String,
     amount: String,
     method: String,
@@ -114,13 +114,13 @@ fn approval_kinds(approvals: &[Value]) -> Vec<ApprovalKind> {
 }
 
 /// The village's commission, its township and the commission's rules with their ids.
-struct Context {
+pub(crate) struct Context {
     commission: String,
     township: String,
     rules: Vec<(String, Rule)>,
 }
 
-async fn context(caller: &Staff, db: &Db) -> Result<Context, ApiError> {
+pub(crate) async fn context(caller: &Staff, db: &Db) -> Result<Context, ApiError> {
     let village = caller.org();
     let missing = |what: &str| ApiError::internal(format!("{village} has no {what} in the tree"));
     let commission = caller
@@ -195,9 +195,17 @@ async fn warn(
     Ok(shown)
 }
 
-/// `POST /api/v1/sanzi/contracts`: a lease of the caller's village.
-pub(crate) async fn contract(input: Value, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
-    let input: ContractInput = jiandu_guest::schema!("sanzi-contract.json").parse(input)?;
+/// A lease's body, checked: what its rules and its row need.
+pub(crate) struct CheckedContract<'a> {
+    input: &'a ContractInput,
+    kind: ContractKind,
+    rent: Yuan,
+    counterparty: Party<'a>,
+    lease: Lease<'a>,
+}
+
+/// Checks a lease's body (422 naming the field).
+pub(crate) async fn check_contract(input: &ContractInput) -> Result<CheckedContract<'_>, ApiError> {
     let kind = ContractKind::parse(&input.kind)
         .ok_or_else(|| unprocessable("/kind", "is not a kind of lease"))?;
     let start = date("/start_date", &input.start_date)?;
@@ -207,7 +215,6 @@ pub(crate) async fn contract(input: Value, caller: Staff, db: &Db) -> Result<Rep
     }
     let rent = amount("/annual_rent", &input.annual_rent)?;
     let counterparty = party(&input.counterparty, "/counterparty/id_number").await?;
-    let ctx = context(&caller, db).await?;
     let days = (end - start).whole_days();
     let lease = Lease {
         asset_class: &input.asset_class,
@@ -215,75 +222,137 @@ pub(crate) async fn contract(input: Value, caller: Staff, db: &Db) -> Result<Rep
         annual_rent: rent,
         years: u32::try_from((days + 364) / 365).unwrap_or(u32::MAX),
     };
+    Ok(CheckedContract {
+        input,
+        kind,
+        rent,
+        counterparty,
+        lease,
+    })
+}
+
+/// Writes a checked lease as `id` with the warnings its rules raise,
+/// inside the caller's transaction; answers the warnings.
+pub(crate) async fn enter_contract(
+    db: &Db,
+    ctx: &Context,
+    caller: &Staff,
+    (id, contract): (&str, CheckedContract<'_>),
+    at: &str,
+) -> Result<Vec<Value>, DbError> {
     let fired: Vec<Fired<'_>> = ctx
         .rules
         .iter()
-        .filter_map(|(id, rule)| Some((id.as_str(), rule, rule.check_lease(&lease)?)))
+        .filter_map(|(id, rule)| Some((id.as_str(), rule, rule.check_lease(&contract.lease)?)))
         .collect();
-    let id = new_id("SC");
-    let at = clock::rfc3339(clock::now());
-    let village = caller.org().to_owned();
+    let input = contract.input;
+    let village = caller.org();
     let row = NewContract {
-        id: &id,
-        village: &village,
-        kind: kind.as_str(),
+        id,
+        village,
+        kind: contract.kind.as_str(),
         asset_class: &input.asset_class,
         asset_code: &input.asset_code,
-        counterparty,
+        counterparty: contract.counterparty,
         area: input.area,
         unit: &input.unit,
-        annual_rent_fen: rent.0,
+        annual_rent_fen: contract.rent.0,
         start_date: &input.start_date,
         end_date: &input.end_date,
-        approvals: Value::from(input.approvals).to_string(),
+        approvals: Value::from(input.approvals.clone()).to_string(),
         by: &caller.claims.sub,
-        at: &at,
+        at,
     };
+    store::insert_contract(db, &row).await?;
+    warn(db, ctx, village, ("contract", id), &fired, at).await
+}
+
+/// `POST /api/v1/sanzi/contracts`: a lease of the caller's village.
+pub(crate) async fn contract(input: Value, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
+    let input: ContractInput = jiandu_guest::schema!("sanzi-contract.json").parse(input)?;
+    let checked = check_contract(&input).await?;
+    let ctx = context(&caller, db).await?;
+    let id = new_id("SC");
+    let at = clock::rfc3339(clock::now());
     let object = format!("sanzi_contract:{id}");
     let warnings = audit::audited(
         db,
         &caller,
         Act::done(AuditAction::SanziContract, &object),
-        async || {
-            store::insert_contract(db, &row).await?;
-            warn(db, &ctx, &village, ("contract", &id), &fired, &at).await
-        },
+        async || enter_contract(db, &ctx, &caller, (&id, checked), &at).await,
     )
     .await?;
-    eprintln!(
-        "lease {id} of {village} entered; {} warning(s)",
-        warnings.len()
-    );
-    Ok(api::json(
-        StatusCode::CREATED,
-        &json!({ "id": id, "village": village, "warnings": warnings }),
-    ))
+    Ok(entered(&caller, "lease", &id, warnings))
 }
 
-/// `POST /api/v1/sanzi/transactions`: a payment or receipt of the caller's village.
-pub(crate) async fn transaction(input: Value, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
-    let input: TransactionInput = jiandu_guest::schema!("sanzi-transaction.json").parse(input)?;
+/// The answer to an entry: 201 with its id and warnings, and the log line.
+fn entered(caller: &Staff, what: &str, id: &str, warnings: Vec<Value>) -> Reply {
+    let village = caller.org();
+    eprintln!(
+        "{what} {id} of {village} entered; {} warning(s)",
+        warnings.len()
+    );
+    api::json(
+        StatusCode::CREATED,
+        &json!({ "id": id, "village": village, "warnings": warnings }),
+    )
+}
+
+/// A payment's or receipt's body, checked: what its rules and its row need.
+pub(crate) struct CheckedTransaction<'a> {
+    input: &'a TransactionInput,
+    kind: TransactionKind,
+    method: Method,
+    on: Date,
+    money: Yuan,
+    payee: Party<'a>,
+    approvals: Vec<ApprovalKind>,
+}
+
+/// Checks a payment's or receipt's body (422 naming the field).
+pub(crate) async fn check_transaction(
+    input: &TransactionInput,
+) -> Result<CheckedTransaction<'_>, ApiError> {
     let kind = TransactionKind::parse(&input.kind)
         .ok_or_else(|| unprocessable("/kind", "is not payment or receipt"))?;
     let method = Method::parse(&input.method)
         .ok_or_else(|| unprocessable("/method", "is not transfer or cash"))?;
-    let on = date("/on_date", &input.on_date)?;
-    let money = amount("/amount", &input.amount)?;
-    let payee = party(&input.payee, "/payee/id_number").await?;
-    let ctx = context(&caller, db).await?;
-    let village = caller.org().to_owned();
-    let payee_key = payee
+    Ok(CheckedTransaction {
+        input,
+        kind,
+        method,
+        on: date("/on_date", &input.on_date)?,
+        money: amount("/amount", &input.amount)?,
+        payee: party(&input.payee, "/payee/id_number").await?,
+        approvals: approval_kinds(&input.approvals),
+    })
+}
+
+/// Writes a checked payment or receipt as `id` with the warnings its rules
+/// raise, inside the caller's transaction (so a split is seen across the
+/// lines of one import too); answers the warnings.
+pub(crate) async fn enter_transaction(
+    db: &Db,
+    ctx: &Context,
+    caller: &Staff,
+    (id, t): (&str, CheckedTransaction<'_>),
+    at: &str,
+) -> Result<Vec<Value>, DbError> {
+    let village = caller.org();
+    let input = t.input;
+    let payee_key = t
+        .payee
         .id_hash
         .clone()
-        .unwrap_or_else(|| format!("name:{}", payee.name));
+        .unwrap_or_else(|| format!("name:{}", t.payee.name));
     let window = Rule::split_window(ctx.rules.iter().map(|(_, r)| r));
-    let earlier = if window > 0 && kind == TransactionKind::Payment {
-        let since = on - time::Duration::days(i64::from(window));
-        store::payments_to(db, &village, &payee_key, &since.to_string(), &input.on_date)
+    let earlier = if window > 0 && t.kind == TransactionKind::Payment {
+        let since = t.on - time::Duration::days(i64::from(window));
+        store::payments_to(db, village, &payee_key, &since.to_string(), &input.on_date)
             .await?
             .into_iter()
             .filter_map(|(fen, d)| {
-                let days = (on
+                let days = (t.on
                     - Date::parse(&d, format_description!("[year]-[month]-[day]")).ok()?)
                 .whole_days();
                 Some((Yuan(fen), u32::try_from(days).ok()?))
@@ -292,16 +361,15 @@ pub(crate) async fn transaction(input: Value, caller: Staff, db: &Db) -> Result<
     } else {
         Vec::new()
     };
-    let payee_is_cadre = match &payee.id_hash {
+    let payee_is_cadre = match &t.payee.id_hash {
         Some(hash) => store::on_cadre_register(db, &ctx.commission, hash).await?,
         None => false,
     };
-    let approvals = approval_kinds(&input.approvals);
     let movement = Movement {
-        kind,
-        amount: money,
-        method,
-        approvals: &approvals,
+        kind: t.kind,
+        amount: t.money,
+        method: t.method,
+        approvals: &t.approvals,
         earlier_to_payee: &earlier,
         payee_is_cadre,
     };
@@ -310,40 +378,39 @@ pub(crate) async fn transaction(input: Value, caller: Staff, db: &Db) -> Result<
         .iter()
         .filter_map(|(id, rule)| Some((id.as_str(), rule, rule.check_movement(&movement)?)))
         .collect();
-    let id = new_id("ST");
-    let at = clock::rfc3339(clock::now());
     let row = NewTransaction {
-        id: &id,
-        village: &village,
-        kind: kind.as_str(),
-        amount_fen: money.0,
-        method: method.as_str(),
-        payee,
+        id,
+        village,
+        kind: t.kind.as_str(),
+        amount_fen: t.money.0,
+        method: t.method.as_str(),
+        payee: t.payee,
         payee_key: &payee_key,
         purpose: &input.purpose,
         on_date: &input.on_date,
         contract_id: input.contract_id.as_deref(),
-        approvals: Value::from(input.approvals).to_string(),
+        approvals: Value::from(input.approvals.clone()).to_string(),
         by: &caller.claims.sub,
-        at: &at,
+        at,
     };
+    store::insert_transaction(db, &row).await?;
+    warn(db, ctx, village, ("transaction", id), &fired, at).await
+}
+
+/// `POST /api/v1/sanzi/transactions`: a payment or receipt of the caller's village.
+pub(crate) async fn transaction(input: Value, caller: Staff, db: &Db) -> Result<Reply, ApiError> {
+    let input: TransactionInput = jiandu_guest::schema!("sanzi-transaction.json").parse(input)?;
+    let checked = check_transaction(&input).await?;
+    let ctx = context(&caller, db).await?;
+    let id = new_id("ST");
+    let at = clock::rfc3339(clock::now());
     let object = format!("sanzi_transaction:{id}");
     let warnings = audit::audited(
         db,
         &caller,
         Act::done(AuditAction::SanziTransaction, &object),
-        async || {
-            store::insert_transaction(db, &row).await?;
-            warn(db, &ctx, &village, ("transaction", &id), &fired, &at).await
-        },
+        async || enter_transaction(db, &ctx, &caller, (&id, checked), &at).await,
     )
     .await?;
-    eprintln!(
-        "transaction {id} of {village} entered; {} warning(s)",
-        warnings.len()
-    );
-    Ok(api::json(
-        StatusCode::CREATED,
-        &json!({ "id": id, "village": village, "warnings": warnings }),
-    ))
+    Ok(entered(&caller, "transaction", &id, warnings))
 }

@@ -6,6 +6,8 @@
 //!
 //! - `POST /api/v1/sanzi/contracts` — a village's lease, with its warnings.
 //! - `POST /api/v1/sanzi/transactions` — a village's payment or receipt, with its warnings.
+//! - `POST /api/v1/sanzi/imports/{contracts|transactions}` — a village's
+//!   ledger as CSV or XLSX, each line entered as above or refused with why.
 //! - `GET|POST /api/v1/sanzi/rules` — the commission's risk rules (and the
 //!   examples to adopt); adopt a rule (a commission's head or 监督检查室).
 //! - `GET /api/v1/sanzi/warnings?village=…&state=…` — warnings, audited;
@@ -24,6 +26,7 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 
 mod entries;
+mod imports;
 mod rules;
 mod store;
 mod warnings;
@@ -46,6 +49,22 @@ async fn route(req: Request) -> Result<Reply, ApiError> {
     let db = Db::open().await?;
     let caller = staff::caller(&req, &db).await?;
     let segments: Vec<&str> = path.split('/').skip(4).collect();
+    if let ["imports", ledger] = segments.as_slice()
+        && let Some(ledger) = imports::Ledger::of(ledger)
+    {
+        if method != Method::POST {
+            return Err(ApiError::method_not_allowed("POST"));
+        }
+        entries::require_village(&caller, KEEPERS)?;
+        let key = idempotency::key_of(&req)?;
+        let content_type = api::header(&req, "content-type").map(str::to_owned);
+        let bytes = api::read_body(req).await?;
+        let scope = format!("{} POST {path}", caller.claims.sub);
+        return idempotency::staff_write(&db, caller, key, &bytes, scope, async |c| {
+            imports::import(c, &db, ledger, content_type.as_deref(), &bytes).await
+        })
+        .await;
+    }
     if method == Method::POST
         && let Some(write) = Write::of(&segments)
     {

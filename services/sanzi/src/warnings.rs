@@ -17,7 +17,8 @@ use crate::store::{self, Warning, WarningsOf};
 
 /// The column whose value is the caller's org among the warnings it may
 /// read: a commission's supervisory roles read the commission's, a
-/// township's or village's staff and head their own; else 403.
+/// township's 三资 office and head its villages', a village's staff and head
+/// its own; else 403.
 fn scope(caller: &Staff) -> Result<&'static str, ApiError> {
     let kind = caller.tree.get(caller.org()).map(|o| o.kind);
     let holds = |roles: &[Role]| caller.claims.holds_any(roles);
@@ -27,7 +28,7 @@ fn scope(caller: &Staff) -> Result<&'static str, ApiError> {
         {
             Ok("commission")
         }
-        Some(OrgKind::Township) if holds(&[Role::Staff, Role::Head]) => Ok("township"),
+        Some(OrgKind::Township) if holds(&[Role::AssetsOffice, Role::Head]) => Ok("township"),
         Some(OrgKind::Village) if holds(&[Role::Staff, Role::Head]) => Ok("village"),
         _ => Err(forbidden(
             "三资 warnings are read by the village, its township's 三资 office and the commission's supervisory roles",

@@ -5,22 +5,30 @@
 //! after a failure is always safe.
 
 use jiandu_domain::audit::AuditAction;
-use jiandu_domain::screening::{Line, ListKind, masked};
+use jiandu_domain::screening::{COLUMNS, Line, ListKind, masked};
 use jiandu_guest::api::{self, ApiError, Reply};
 use jiandu_guest::audit::{self, Act};
 use jiandu_guest::db::Db;
 use jiandu_guest::seal::{new_id, sha256};
 use jiandu_guest::staff::{self, Staff};
+use jiandu_guest::table::{self, Shape};
 use jiandu_guest::{clock, query, variables};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, StatusCode};
 
-use crate::lines::{self, Format};
 use crate::store::{self, Import, NewChunk, NewRow};
 
 /// Refused lines an answer lists at most; the rest are at `…/refusals`.
 const REFUSALS_SHOWN: i64 = 1000;
+
+/// A chunk: the header names `screening::COLUMNS` (at least `name`), and
+/// it holds at most 20,000 lines.
+const CHUNK: Shape<'static> = Shape {
+    columns: COLUMNS,
+    required: &["name"],
+    max_lines: 20_000,
+};
 
 #[derive(Deserialize)]
 struct Opening {
@@ -161,13 +169,13 @@ pub(crate) async fn put_chunk(
             "say which file line the chunk's first data line is (the header is line 1)",
         )
     })?;
-    let format = Format::of(api::header(&req, "content-type"))?;
+    let format = table::Format::of(api::header(&req, "content-type"))?;
     let bytes = api::read_body(req).await?;
     let digest = hex::encode(sha256(&bytes));
     if let Some(stored) = store::chunk(db, id, seq).await? {
         return replay(db, &import, seq, &stored, &digest).await;
     }
-    let table = lines::read(format, &bytes)?;
+    let table = table::read(format, &bytes, &CHUNK)?;
     let last_line = first_line + table.rows.len().max(1) as i64 - 1;
     if let Some(other) = store::overlapping_chunk(db, id, first_line, last_line).await? {
         return Err(ApiError::new(
@@ -180,21 +188,8 @@ pub(crate) async fn put_chunk(
     let mut rows = Vec::new();
     let mut refusals = Vec::new();
     let mut names = Vec::new();
-    for (n, cells) in table.rows.iter().enumerate() {
-        let line_no = first_line + n as i64;
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if cells.len() > table.header.len() {
-            refusals.push((line_no, "more cells than the header has columns".to_owned()));
-            continue;
-        }
-        let fields = table
-            .header
-            .iter()
-            .map(String::as_str)
-            .zip(cells.iter().map(String::as_str));
-        let line = match Line::parse(fields) {
+    for (line_no, fields) in table.lines(first_line) {
+        let line = match fields.and_then(Line::parse) {
             Ok(line) => line,
             Err(reason) => {
                 refusals.push((line_no, reason));

@@ -29,7 +29,6 @@ use spin_sdk::http::{Method, Request};
 use spin_sdk::http_service;
 
 mod imports;
-mod lines;
 mod rules;
 mod runs;
 mod store;

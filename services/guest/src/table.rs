@@ -1,29 +1,30 @@
-//! A chunk's table: CSV or the first sheet of an XLSX workbook, its first
-//! row the header naming `screening::COLUMNS`, each later row a data line.
+//! An uploaded table: CSV (UTF-8) or the first sheet of an XLSX workbook,
+//! its first row the header naming columns, each later row a data line,
+//! cells as text. Behind the `tables` feature: only the components that
+//! take files link the parsers.
 
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
-use jiandu_domain::screening::COLUMNS;
-use jiandu_guest::api::ApiError;
 use spin_sdk::http::StatusCode;
 
-/// The most data lines one chunk may hold.
-pub(crate) const MAX_LINES: usize = 20_000;
+use crate::api::ApiError;
 
 /// The media type of an XLSX workbook.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// How a chunk is written.
+/// How a table is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Format {
+pub enum Format {
+    /// `text/csv`, UTF-8.
     Csv,
+    /// An XLSX workbook; its first sheet is read.
     Xlsx,
 }
 
 impl Format {
     /// The format a `Content-Type` names, else 415.
-    pub(crate) fn of(content_type: Option<&str>) -> Result<Self, ApiError> {
+    pub fn of(content_type: Option<&str>) -> Result<Self, ApiError> {
         let media = content_type
             .and_then(|ct| ct.split(';').next())
             .map(|m| m.trim().to_ascii_lowercase());
@@ -33,26 +34,71 @@ impl Format {
             _ => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "",
-                format!("send a chunk as `text/csv` (UTF-8) or `{XLSX}`"),
+                format!("send a table as `text/csv` (UTF-8) or `{XLSX}`"),
             )),
         }
     }
 }
 
-/// A chunk's header and data lines, cells as text.
-pub(crate) struct Table {
-    pub(crate) header: Vec<String>,
-    pub(crate) rows: Vec<Vec<String>>,
+/// What a table must look like.
+pub struct Shape<'a> {
+    /// The columns a header may name.
+    pub columns: &'a [&'a str],
+    /// The columns it must name.
+    pub required: &'a [&'a str],
+    /// The most data lines it may hold.
+    pub max_lines: usize,
 }
 
-/// 422 about the chunk as a whole.
+/// A table's header and data lines, cells as text.
+pub struct Table {
+    /// The header's column names, trimmed.
+    pub header: Vec<String>,
+    /// The data lines, in order.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A data line: its file line number, and its cells paired with the
+/// header's names or the reason it is refused.
+pub type Line<'t> = (i64, Result<Vec<(&'t str, &'t str)>, String>);
+
+impl Table {
+    /// The data lines with their 1-based file line numbers (the header is
+    /// line 1 when `first_line` is 2), blank lines left out; each line's
+    /// cells paired with the header's names, or the reason it is refused.
+    pub fn lines(&self, first_line: i64) -> impl Iterator<Item = Line<'_>> {
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, cells)| !cells.iter().all(|c| c.trim().is_empty()))
+            .map(move |(n, cells)| {
+                let line = first_line + n as i64;
+                if cells.len() > self.header.len() {
+                    return (
+                        line,
+                        Err("more cells than the header has columns".to_owned()),
+                    );
+                }
+                let fields = self
+                    .header
+                    .iter()
+                    .map(String::as_str)
+                    .zip(cells.iter().map(String::as_str))
+                    .collect();
+                (line, Ok(fields))
+            })
+    }
+}
+
+/// 422 about the table as a whole.
 fn unreadable(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "", message)
 }
 
-/// Reads a chunk; 422 when it cannot be read or its header names a column
-/// that is not one of [`COLUMNS`].
-pub(crate) fn read(format: Format, bytes: &[u8]) -> Result<Table, ApiError> {
+/// Reads a table; 422 when it cannot be read, its header names a column
+/// that `shape` does not list or lacks a required one, or it holds too
+/// many lines.
+pub fn read(format: Format, bytes: &[u8], shape: &Shape<'_>) -> Result<Table, ApiError> {
     let mut rows = match format {
         Format::Csv => read_csv(bytes)?,
         Format::Xlsx => read_xlsx(bytes)?,
@@ -60,23 +106,28 @@ pub(crate) fn read(format: Format, bytes: &[u8]) -> Result<Table, ApiError> {
     .into_iter();
     let header: Vec<String> = rows
         .next()
-        .ok_or_else(|| unreadable("the chunk is empty: it needs its header row"))?
+        .ok_or_else(|| unreadable("the table is empty: it needs its header row"))?
         .into_iter()
         .map(|c| c.trim().trim_start_matches('\u{feff}').to_owned())
         .collect();
-    if let Some(unknown) = header.iter().find(|c| !COLUMNS.contains(&c.as_str())) {
+    if let Some(unknown) = header.iter().find(|c| !shape.columns.contains(&c.as_str())) {
         return Err(unreadable(format!(
             "the header names `{unknown}`; columns are {}",
-            COLUMNS.join(", ")
+            shape.columns.join(", ")
         )));
     }
-    if !header.iter().any(|c| c == "name") {
-        return Err(unreadable("the header has no `name` column"));
+    if let Some(missing) = shape
+        .required
+        .iter()
+        .find(|r| !header.iter().any(|c| c == *r))
+    {
+        return Err(unreadable(format!("the header has no `{missing}` column")));
     }
     let rows: Vec<Vec<String>> = rows.collect();
-    if rows.len() > MAX_LINES {
+    if rows.len() > shape.max_lines {
         return Err(unreadable(format!(
-            "a chunk holds at most {MAX_LINES} lines; this one has {}",
+            "a table holds at most {} lines; this one has {}",
+            shape.max_lines,
             rows.len()
         )));
     }
