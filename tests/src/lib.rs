@@ -215,6 +215,21 @@ pub fn resident_id(body: &str) -> String {
     format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
+/// An XLSX workbook whose first sheet holds `rows` as text cells, the
+/// header first: a list or a ledger as an office would send it.
+pub fn workbook<R: AsRef<[S]>, S: AsRef<str>>(rows: &[R]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.as_ref().iter().enumerate() {
+            sheet
+                .write_string(r as u32, c as u16, cell.as_ref())
+                .expect("a cell");
+        }
+    }
+    book.save_to_buffer().expect("a workbook")
+}
+
 /// The `jiandu-worker` binary: `JIANDU_WORKER_BIN`, or beside `jiandu`.
 pub fn worker_bin() -> PathBuf {
     std::env::var_os("JIANDU_WORKER_BIN").map_or_else(

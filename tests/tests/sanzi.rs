@@ -412,8 +412,6 @@ fn imported_ledgers_are_checked_line_by_line(s: &System) {
     assert_eq!(warnings_now(), before + 1);
 
     // Leases as a workbook: the one below the reference rent is warned.
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
     let rows = [
         [
             "kind",
@@ -460,17 +458,12 @@ fn imported_ledgers_are_checked_line_by_line(s: &System) {
             "2036-08-31",
         ],
     ];
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32, c as u16, *cell).unwrap();
-        }
-    }
     let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let leases = import(
         s,
         "contracts",
         xlsx,
-        &book.save_to_buffer().unwrap(),
+        &jiandu_tests::workbook(&rows),
         "leases-2026-09",
     );
     assert_eq!(leases.status, 201, "{}", leases.text);

@@ -185,17 +185,11 @@ impl<'a> Screener<'a> {
 
 /// A workbook of `rows` under the header, as an office would send it.
 fn workbook(rows: &[[String; 7]]) -> Vec<u8> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    for (c, title) in HEADER.split(',').enumerate() {
-        sheet.write_string(0, c as u16, title).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            sheet.write_string(r as u32 + 1, c as u16, cell).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
+    let header: Vec<String> = HEADER.split(',').map(str::to_owned).collect();
+    let rows: Vec<Vec<String>> = std::iter::once(header)
+        .chain(rows.iter().map(|r| r.to_vec()))
+        .collect();
+    jiandu_tests::workbook(&rows)
 }
 
 /// A register line for the workbook: person `n` with a date and a detail.

@@ -24,8 +24,8 @@ use time::format_description::well_known::Rfc3339;
 use tokio::sync::Mutex;
 
 use crate::config::WorkerConfig;
-use crate::store::Pool;
 use crate::store::projections::{self as sql, NewTask, Queued, ReportClue, SubjectEvent, Term};
+use crate::store::{self, Pool};
 
 /// Which org must act on a step, as the workflow names it; the activity
 /// finds the org in the tree and records it on the task.
@@ -312,7 +312,7 @@ impl Projections {
     /// Writes a subject's event and, with it, its new state.
     async fn write_state(&self, change: &StateChange) -> Result<(), ActivityError> {
         let at = rfc3339(now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let event = SubjectEvent {
             kind: change.subject_kind,
             id: &change.subject_id,
@@ -364,7 +364,7 @@ impl Projections {
                 self.config.pace,
             )
         });
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let task = NewTask {
             id: &spec.task_id,
             workflow_type: &spec.workflow_type,
@@ -501,7 +501,7 @@ impl Projections {
                 None => (None, None, top("提级")),
             },
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let key = match rung.round {
             0 => format!("{}:{}", rung.task_id, rung.stage.event()),
             n => format!("{}:{}:{n}", rung.task_id, rung.stage.event()),
@@ -550,7 +550,7 @@ impl Projections {
         let role = task.assignee_role;
         let role = Role::parse(&role).ok_or_else(|| bad_input(format!("unknown role `{role}`")))?;
         let key = format!("{}:redirect:{}", redirect.task_id, redirect.key);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let (rungs, kind, detail) = match &redirect.action {
             ElevationAction::SetDue { due_date } => {
                 let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -617,7 +617,7 @@ impl Projections {
         closed: TaskClosed,
     ) -> Result<(), ActivityError> {
         let status = TaskStatus::closed_with(closed.outcome).as_str();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let detail = format!("{} by {}", closed.outcome, closed.by);
         if event(
             &mut tx,
@@ -692,7 +692,7 @@ impl Projections {
             subject_org: None,
             basis: None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let clue = ReportClue {
             id: &from.clue_id,
             source: ClueSource::Report.as_str(),
@@ -726,7 +726,7 @@ impl Projections {
         _ctx: ActivityContext,
         notice: Notice,
     ) -> Result<(), ActivityError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         outbox(
             &mut tx,
             "signal",

@@ -28,7 +28,7 @@ use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{now, rfc3339};
 use crate::store::exports as sql;
-use crate::store::{Pool, Row};
+use crate::store::{self, Pool, Row};
 
 /// Rows written between two reports of progress.
 const PROGRESS_EVERY: i64 = 500;
@@ -281,7 +281,7 @@ impl Exports {
     /// Stores the finished file in chunks and marks the export done, in one
     /// transaction; chunks of an earlier attempt are replaced.
     async fn store(&self, export_id: &str, mut file: File, rows: i64) -> Result<i64, WriteError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         sql::clear_chunks(&mut tx, export_id).await?;
         let mut bytes = 0i64;
         let mut chunk = vec![0u8; CHUNK_BYTES];

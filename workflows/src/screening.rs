@@ -28,9 +28,9 @@ use temporalio_sdk::{SyncWorkflowContext, WorkflowContext, WorkflowResult};
 
 use crate::activities::{Assignee, now, rfc3339};
 use crate::agenda::{self, Agenda, Flow, Step, Subject};
-use crate::store::Pool;
 use crate::store::projections::{self, Queued};
 use crate::store::screening as sql;
+use crate::store::{self, Pool};
 
 /// A failure no retry mends.
 fn permanent(message: String) -> ActivityError {
@@ -201,7 +201,7 @@ impl ScreeningActivities {
     /// workflows' starts and moves the cursor, in one transaction. Answers
     /// whether the run is done.
     async fn screen_one(&self, run_id: &str) -> Result<bool, ActivityError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         let run = sql::run(&mut tx, run_id)
             .await?
             .ok_or_else(|| permanent(format!("no screening run {run_id}")))?;
@@ -244,7 +244,9 @@ impl ScreeningActivities {
             };
             projections::queue(&mut tx, queued).await?;
         }
-        if sql::advance(&mut tx, &run, upper, lines, hits.len() as i64, &at).await? {
+        // The run finishes when its last batch is joined, not when it began.
+        let finished = rfc3339(now());
+        if sql::advance(&mut tx, &run, upper, lines, hits.len() as i64, &finished).await? {
             tx.commit().await?;
             tracing::info!(run = %run.id, rule = %run.rule_id, through = upper, lines, new_hits = hits.len(), "screened a batch");
             Ok(upper >= run.last_row)
@@ -326,7 +328,7 @@ impl ScreeningActivities {
             by: &confirmed.by,
             at: &confirmed.at,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = store::begin_write(&self.pool).await?;
         sql::insert_problem(&mut tx, &problem).await?;
         if rule.clue {
             let clue_id = format!("{}-C", hit.id);

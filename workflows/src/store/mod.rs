@@ -94,6 +94,20 @@ async fn open(url: &str, read_only: bool) -> Result<Pool, sqlx::Error> {
         .await
 }
 
+/// Begins a transaction that writes. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`, as the components' transactions do): a deferred
+/// transaction that reads before it writes cannot wait for the lock when
+/// another connection has committed since its read — SQLite answers
+/// `SQLITE_BUSY` at once, and the activity would be retried a second later.
+pub async fn begin_write(pool: &Pool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    let url = pool.connect_options().database_url.to_string();
+    let statement = match Backend::of(&url) {
+        Some(Backend::Sqlite) => "BEGIN IMMEDIATE",
+        _ => "BEGIN",
+    };
+    pool.begin_with(statement).await
+}
+
 /// Whether `jiandu migrate` has prepared the database (its `tasks` table exists).
 pub async fn is_migrated(pool: &Pool, url: &str) -> Result<bool, sqlx::Error> {
     let sql = match Backend::of(url) {

@@ -146,7 +146,8 @@ pub async fn insert_hits(
 
 /// Moves the run's cursor from where it was read to `upper`, adding `lines` and
 /// `hits` to its progress, and marks it done when `upper` is its last
-/// line; false if it had moved meanwhile (the batch was recorded).
+/// line, finished at `at`; false if it had moved meanwhile (the batch was
+/// recorded).
 pub async fn advance(
     conn: &mut AnyConnection,
     run: &Run,

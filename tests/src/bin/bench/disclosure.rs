@@ -8,6 +8,8 @@
 //!   a counted visit;
 //! - the same item reads on a second host over the same database with visit
 //!   counting off (`visit_batch` 0): what counting costs (target ≤ 10%).
+//!   Counted and uncounted reads take turns, twice; the ratio is of their
+//!   means.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -141,19 +143,21 @@ pub fn run(items: usize, load: &Load) {
         .build()
         .expect("runtime");
     let results: Vec<Result> = rt.block_on(async {
-        vec![
+        let mut results = vec![
             drive("trivial component", trivial.addr, "GET", "/ok", load).await,
             drive_paths("browse a village", host.addr, "GET", browse, load).await,
-            drive_paths(
-                "read an item (counted)",
-                host.addr,
-                "GET",
-                reads.clone(),
-                load,
-            )
-            .await,
-            drive_paths("read an item (not counted)", quiet.addr, "GET", reads, load).await,
-        ]
+        ];
+        // Counted and uncounted reads take turns, twice, so that neither
+        // has the warmer cache.
+        for _ in 0..2 {
+            for (name, addr) in [
+                ("read an item (counted)", host.addr),
+                ("read an item (not counted)", quiet.addr),
+            ] {
+                results.push(drive_paths(name, addr, "GET", reads.clone(), load).await);
+            }
+        }
+        results
     });
     println!(
         "\n监督一点通: {} villages, {} items published through the API in {:.1} s ({:.0}/s); \
@@ -180,11 +184,23 @@ pub fn run(items: usize, load: &Load) {
         );
     }
     let trivial = results[0].rps;
+    let mean = |name: &str| {
+        let runs: Vec<f64> = results
+            .iter()
+            .filter(|r| r.name == name)
+            .map(|r| r.rps)
+            .collect();
+        runs.iter().sum::<f64>() / runs.len() as f64
+    };
+    let (counted, uncounted) = (
+        mean("read an item (counted)"),
+        mean("read an item (not counted)"),
+    );
     println!(
         "\nbrowse / trivial: {:.2}x; item read / trivial: {:.2}x; \
          item read counted / not counted: {:.2}x (target ≥ 0.90x)",
         results[1].rps / trivial,
-        results[2].rps / trivial,
-        results[2].rps / results[3].rps
+        counted / trivial,
+        counted / uncounted
     );
 }
