@@ -1,7 +1,9 @@
 //! Recorded workflow histories replay against the current workflow code: a
 //! change that would break running workflows (nondeterminism) fails here.
 //! Re-record with `JIANDU_RECORD_HISTORIES=1 cargo xtask test` after a
-//! deliberate, versioned change.
+//! deliberate, versioned (patched) change, and keep the earlier histories
+//! under a new name (`<name>.before-<patch>.binpb`): workflows started before
+//! the change still run, and must still replay.
 
 #[test]
 fn recorded_histories_replay_against_the_current_code() {

@@ -84,15 +84,21 @@ pub struct TaskSpec {
 }
 
 /// Where an opened task went, when it is due, and when the rungs of its
-/// ladder are reached, from now.
+/// ladder are reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskPlan {
     /// The org it was assigned to.
     pub org: String,
     /// The last day it is on time (YYYY-MM-DD), for a timed step.
     pub due_date: Option<String>,
-    /// Each rung and the milliseconds until it.
+    /// Each rung and the milliseconds from `planned_at_ms` until it.
     pub rungs: Vec<(Stage, u64)>,
+    /// When the rungs were counted (ms since the epoch). The workflow counts
+    /// from this, not from when it hears of the plan, which under load is
+    /// later by however long the activity's completion queued. Absent in
+    /// histories recorded before it existed: those count from the workflow's time.
+    #[serde(default)]
+    pub planned_at_ms: Option<u64>,
 }
 
 /// A span of a policy in months, set per subject.
@@ -421,7 +427,8 @@ impl Projections {
             .counted_from
             .as_deref()
             .map_or(Ok(first_opened), parse_time)?;
-        let elapsed = Duration::try_from(now() - start).unwrap_or(Duration::ZERO);
+        let planned_at = now();
+        let elapsed = Duration::try_from(planned_at - start).unwrap_or(Duration::ZERO);
         let due_date = schedule.as_ref().map(|s| s.due_date.to_string());
         let rungs = schedule
             .map(|s| {
@@ -436,6 +443,7 @@ impl Projections {
             org,
             due_date,
             rungs,
+            planned_at_ms: Some((planned_at.unix_timestamp_nanos() / 1_000_000) as u64),
         })
     }
 

@@ -14,7 +14,9 @@ use jiandu_domain::escalation::Stage;
 use jiandu_domain::flow::{EventKind, FlowEvent};
 use jiandu_domain::org::Role;
 use jiandu_domain::step::{Limit, Outcome, StepName, SubjectKind};
-use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowResult};
+use temporalio_common::ActivityDefinition;
+use temporalio_common::data_converters::TemporalDeserializable;
+use temporalio_sdk::{ActivityOptions, LocalActivityOptions, WorkflowContext, WorkflowResult};
 
 use crate::activities::{
     Assignee, MonthsOf, Projections, Redirect, RungReached, StateChange, TaskClosed, TaskPlan,
@@ -296,6 +298,42 @@ pub fn options() -> ActivityOptions {
     ActivityOptions::start_to_close_timeout(Duration::from_secs(60))
 }
 
+/// The patch under which projections run as local activities, in the
+/// worker that runs the workflow's task: opening a task or recording a rung
+/// then costs the server one workflow task, not two and an activity task.
+/// Histories from before the patch replay with the activities they recorded.
+const LOCAL_PROJECTIONS: &str = "projections-run-locally";
+
+/// The options projections run with as local activities: retried without
+/// limit like every activity (the SDK would otherwise give up after 100 s);
+/// retries past the SDK's local threshold wait on durable timers.
+fn local_options() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(60))
+        .schedule_to_close_timeout(Duration::from_secs(100 * 365 * 24 * 3600))
+        .build()
+}
+
+/// Runs a projection: a short write (or read) of the platform's rows that a
+/// retry repeats harmlessly. It runs as a local activity, or as an activity
+/// in histories recorded before [`LOCAL_PROJECTIONS`].
+pub async fn projection<W, A>(
+    ctx: &WorkflowContext<W>,
+    activity: A,
+    input: impl Into<A::Input>,
+) -> WorkflowResult<A::Output>
+where
+    A: ActivityDefinition,
+    A::Output: TemporalDeserializable,
+{
+    Ok(if ctx.patched(LOCAL_PROJECTIONS) {
+        ctx.execute_local_activity(activity, input, local_options())
+            .await?
+    } else {
+        ctx.execute_activity(activity, input, options()).await?
+    })
+}
+
 /// The workflow's time in milliseconds since the epoch.
 fn now_ms<W>(ctx: &WorkflowContext<W>) -> u64 {
     ctx.workflow_time()
@@ -356,10 +394,8 @@ pub async fn open<W: Flow>(
         withheld_from: step.withheld_from,
         basis: step.basis,
     };
-    let plan: TaskPlan = ctx
-        .execute_activity(Projections::open_task, spec, options())
-        .await?;
-    let now = now_ms(ctx);
+    let plan: TaskPlan = projection(ctx, Projections::open_task, spec).await?;
+    let counted_from = plan.planned_at_ms.unwrap_or_else(|| now_ms(ctx));
     ctx.state_mut(|s| {
         let agenda = s.agenda_mut();
         agenda.open.insert(
@@ -372,7 +408,7 @@ pub async fn open<W: Flow>(
         agenda
             .rungs
             .extend(plan.rungs.into_iter().map(|(stage, ms)| Rung {
-                at: now + ms,
+                at: counted_from + ms,
                 task_id: task_id.clone(),
                 stage,
                 round: 0,
@@ -410,8 +446,7 @@ pub async fn next_event<W: Flow>(
                     stage: rung.stage,
                     round: rung.round,
                 };
-                ctx.execute_activity(Projections::record_rung, reached, options())
-                    .await?;
+                projection(ctx, Projections::record_rung, reached).await?;
             }
             continue;
         }
@@ -462,9 +497,7 @@ async fn apply_elevation<W: Flow>(
         by,
         key: event.key,
     };
-    let rungs = ctx
-        .execute_activity(Projections::redirect_task, redirect, options())
-        .await?;
+    let rungs = projection(ctx, Projections::redirect_task, redirect).await?;
     if let Some(rungs) = rungs {
         let now = now_ms(ctx);
         ctx.state_mut(|s| s.agenda_mut().reschedule(&task_id, now, rungs));
@@ -536,9 +569,7 @@ pub async fn close<W: Flow>(
         note,
         by: by.to_owned(),
     };
-    ctx.execute_activity(Projections::close_task, closed, options())
-        .await?;
-    Ok(())
+    projection(ctx, Projections::close_task, closed).await
 }
 
 /// Projects a new state of the subject with the event that led to it.
@@ -562,9 +593,7 @@ pub async fn project<W: Flow>(
         note,
         key: format!("{}.{n}.{event}", ctx.workflow_id()),
     };
-    ctx.execute_activity(Projections::change_state, change, options())
-        .await?;
-    Ok(())
+    projection(ctx, Projections::change_state, change).await
 }
 
 /// When `months` of `policy` that start now end, in workflow time (ms since
@@ -578,9 +607,7 @@ pub async fn months_in<W: Flow>(
         key: policy.key.to_owned(),
         months,
     };
-    let ms = ctx
-        .execute_activity(Projections::months_ms, span, options())
-        .await?;
+    let ms = projection(ctx, Projections::months_ms, span).await?;
     Ok(now_ms(ctx) + ms)
 }
 
@@ -590,8 +617,6 @@ pub async fn deadline_in<W: Flow>(
     ctx: &WorkflowContext<W>,
     policy: DeadlinePolicy,
 ) -> WorkflowResult<u64> {
-    let ms = ctx
-        .execute_activity(Projections::span_ms, policy.key.to_owned(), options())
-        .await?;
+    let ms = projection(ctx, Projections::span_ms, policy.key.to_owned()).await?;
     Ok(now_ms(ctx) + ms)
 }

@@ -106,8 +106,7 @@ impl ClueWorkflow {
                     },
                 },
             };
-            ctx.execute_activity(Projections::notify, notice, agenda::options())
-                .await?;
+            agenda::projection(ctx, Projections::notify, notice).await?;
         }
         Ok(result.to_owned())
     }

@@ -49,6 +49,11 @@ pub struct WorkerConfig {
     /// Roster lines a screening run joins per transaction
     /// (`JIANDU_SCREENING_BATCH`, default 50,000).
     pub screening_batch: i64,
+    /// Open workflows the worker keeps in memory between their tasks
+    /// (`JIANDU_WORKFLOW_CACHE`, default 10,000; about 110 KB each). A
+    /// workflow that is not cached is replayed from its whole history when
+    /// its next timer fires, so this should exceed the workflows a worker has open.
+    pub workflow_cache: usize,
 }
 
 impl WorkerConfig {
@@ -87,6 +92,7 @@ impl WorkerConfig {
                 number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
             ),
             screening_batch: number("JIANDU_SCREENING_BATCH", 50_000)?.max(1) as i64,
+            workflow_cache: number("JIANDU_WORKFLOW_CACHE", 10_000)? as usize,
             export_dir: std::env::var_os("JIANDU_EXPORT_DIR")
                 .map_or_else(std::env::temp_dir, Into::into),
         })

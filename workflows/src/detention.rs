@@ -357,9 +357,7 @@ impl DetentionWorkflow {
             extensions: term.extensions.len() as u32,
             ends_on: term.ends_on().to_string(),
         };
-        ctx.execute_activity(Projections::record_term, record, agenda::options())
-            .await?;
-        Ok(())
+        agenda::projection(ctx, Projections::record_term, record).await
     }
 
     /// 解除留置 — release ends every timer.

@@ -197,12 +197,14 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
     ));
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| WorkerError::Sdk(e.to_string()))?;
-    let options = register_workflows!(WorkerOptions::new(&config.task_queue))
-        .map_err(|e| WorkerError::Sdk(e.to_string()))?
-        .register_activities(Projections::new(pool.clone(), config.clone()))
-        .register_activities(Exports::new(pool.clone(), config.export_dir.clone()))
-        .register_activities(ScreeningActivities::new(pool, config.screening_batch))
-        .build();
+    let options = register_workflows!(
+        WorkerOptions::new(&config.task_queue).max_cached_workflows(config.workflow_cache)
+    )
+    .map_err(|e| WorkerError::Sdk(e.to_string()))?
+    .register_activities(Projections::new(pool.clone(), config.clone()))
+    .register_activities(Exports::new(pool.clone(), config.export_dir.clone()))
+    .register_activities(ScreeningActivities::new(pool, config.screening_batch))
+    .build();
     let mut worker =
         Worker::new(&runtime, client, options).map_err(|e| WorkerError::Sdk(e.to_string()))?;
     let shutdown = worker.shutdown_handle();

@@ -123,12 +123,8 @@ impl ReportWorkflow {
                     agenda::step(ctx, &report, step).await?;
                     if own_head {
                         // 检控 Art. 15: about this commission's head — no local copy.
-                        ctx.execute_activity(
-                            Projections::erase_report,
-                            input.report_id.clone(),
-                            agenda::options(),
-                        )
-                        .await?;
+                        agenda::projection(ctx, Projections::erase_report, input.report_id.clone())
+                            .await?;
                     }
                     (ReportStatus::SentUp, "sent_up", None)
                 }
@@ -147,14 +143,14 @@ impl ReportWorkflow {
                 acceptance_opened = true;
             }
             let clue_id = format!("{}-C{round}", input.report_id);
-            ctx.execute_activity(
+            agenda::projection(
+                ctx,
                 Projections::open_clue,
                 ClueFromReport {
                     report_id: input.report_id.clone(),
                     clue_id: clue_id.clone(),
                     org: input.org.clone(),
                 },
-                agenda::options(),
             )
             .await?;
             // One or more clues: 案件监督管理室 may register more from this

@@ -125,12 +125,7 @@ impl SuspicionWorkflow {
                 by: done.by.clone(),
                 at: done.at.clone(),
             };
-            ctx.execute_activity(
-                ScreeningActivities::confirm_hit,
-                confirmed,
-                agenda::options(),
-            )
-            .await?;
+            agenda::projection(ctx, ScreeningActivities::confirm_hit, confirmed).await?;
             agenda::project(
                 ctx,
                 &subject,
