@@ -168,6 +168,11 @@ impl Database {
     }
 }
 
+/// mimalloc rather than glibc's malloc: wasmtime allocates on every guest
+/// call, and glibc's arenas made the runtime's threads wait on each other.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (log, _flush_on_exit) = jiandu_host::log::stderr().context("starting the log thread")?;

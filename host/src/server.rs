@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
@@ -89,21 +89,19 @@ async fn handle(
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let request_id = new_request_id();
-    let (mut response, route, component) = route(app, req, client, local, &request_id).await;
+    let (mut response, route, component) = route(app, req, &path, client, local, &request_id).await;
     secure(response.headers_mut());
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
     tracing::info!(
         target: "access",
-        request_id = %request_id,
+        request_id = request_id.to_str().unwrap_or("-"),
         %method,
         path = %path,
-        route = route.as_deref().unwrap_or("-"),
-        component = component.as_deref().unwrap_or("-"),
+        route = route.unwrap_or("-"),
+        component = component.unwrap_or("-"),
         status = response.status().as_u16(),
         us = started.elapsed().as_micros() as u64,
     );
+    response.headers_mut().insert(REQUEST_ID, request_id);
     response
 }
 
@@ -132,7 +130,7 @@ const REQUEST_ID: &str = "x-request-id";
 /// prefix chosen once per process, then a counter — so no request pays for
 /// a system call to get one. A client's own `x-request-id` is replaced, so
 /// an audit entry's request id is always the host's.
-fn new_request_id() -> String {
+fn new_request_id() -> HeaderValue {
     use std::sync::LazyLock;
     use std::sync::atomic::{AtomicU64, Ordering};
     static PREFIX: LazyLock<u64> = LazyLock::new(|| {
@@ -142,21 +140,24 @@ fn new_request_id() -> String {
     });
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff_ffff;
-    format!("{:012x}{n:012x}", *PREFIX)
+    HeaderValue::from_maybe_shared(Bytes::from(format!("{:012x}{n:012x}", *PREFIX)))
+        .expect("hex digits are a valid header value")
 }
 
-async fn route(
-    app: &App,
+/// Routes a request and runs it: the answer, and the route and component
+/// that served it (for the access log).
+async fn route<'a>(
+    app: &'a App,
     req: Request<Incoming>,
+    path: &str,
     client: SocketAddr,
     local: SocketAddr,
-    request_id: &str,
-) -> (Response<Body>, Option<String>, Option<String>) {
-    let path = req.uri().path().to_owned();
+    request_id: &HeaderValue,
+) -> (Response<Body>, Option<&'a str>, Option<&'a str>) {
     if path == "/healthz" {
         return (
             json(StatusCode::OK, r#"{"status":"ok"}"#.into()),
-            Some("/healthz".into()),
+            Some("/healthz"),
             None,
         );
     }
@@ -175,21 +176,21 @@ async fn route(
         let (status, answer) = dev.answer(&method, &body, now).await;
         return (
             json(status, answer.to_string()),
-            Some(crate::dev_sign_in::PATH.into()),
+            Some(crate::dev_sign_in::PATH),
             None,
         );
     }
-    let Some(matched) = app.router.route(&path) else {
+    let Some(matched) = app.router.route(path) else {
         return (
             error(StatusCode::NOT_FOUND, &format!("no route matches {path}")),
             None,
             None,
         );
     };
-    let route = Some(matched.route.to_owned());
-    let served = matched.target.clone();
-    let component = Some(served.id.to_string());
-    let path_info = matched.path_info.to_owned();
+    let route = Some(matched.route);
+    let served = matched.target;
+    let component = Some(&*served.id);
+    let path_info = matched.path_info;
 
     let (mut parts, body) = req.into_parts();
     let limit = app.limits.max_body_bytes;
@@ -201,8 +202,12 @@ async fn route(
     if declared.is_some_and(|n| n > limit) {
         return (too_large(limit), route, component);
     }
-    let collected =
-        tokio::time::timeout(app.limits.body_timeout, Limited::new(body, limit).collect()).await;
+    // A request without a body (most GETs) arms no timer to read one.
+    let collected = if body.is_end_stream() {
+        Ok(Ok(http_body_util::Collected::default()))
+    } else {
+        tokio::time::timeout(app.limits.body_timeout, Limited::new(body, limit).collect()).await
+    };
     let body = match collected {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
@@ -250,15 +255,12 @@ async fn route(
             );
         }
     };
-    parts.headers.insert(
-        REQUEST_ID,
-        HeaderValue::from_str(request_id).expect("hex is a valid header value"),
-    );
+    parts.headers.insert(REQUEST_ID, request_id.clone());
     set_spin_headers(
         &mut parts.headers,
         &[
             ("spin-full-url", &full_url),
-            ("spin-path-info", &path_info),
+            ("spin-path-info", path_info),
             ("spin-matched-route", matched.route),
             (
                 "spin-component-route",
