@@ -248,6 +248,11 @@ impl Worker {
         self.child = Some(child);
     }
 
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// `kill -9`: no cleanup, no goodbye.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

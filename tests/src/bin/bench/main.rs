@@ -10,7 +10,9 @@
 //!   twin run on SQLite, then on PostgreSQL.
 //!
 //! - workflows (see `workflows.rs`): report → workflow latency, workflows
-//!   completed per second, escalation lateness with many open deadlines.
+//!   completed per second, workflow starts per second.
+//! - escalation (also `workflows.rs`): how late reminders, 督办 and 提级 are
+//!   recorded with many deadlines falling due within a minute.
 //! - supervision (see `supervision.rs`): the overdue view and an XLSX ledger at
 //!   the seed's volume, against the same rows read natively.
 //! - screening (see `screening.rs`): a roster and a register imported through
@@ -23,7 +25,7 @@
 //! (default 10,000), `--workers 1,2,4` (the worker counts on PostgreSQL),
 //! `--problems N` (default the seed's 6,708), `--lines N` (each screening list's
 //! lines, default 1,000,000), `--items N` (disclosed items, default the seed's 49,000),
-//! `--only http|workflows|supervision|screening|disclosure`.
+//! `--only http|workflows|escalation|supervision|screening|disclosure`.
 
 mod disclosure;
 mod screening;
@@ -173,20 +175,19 @@ fn main() {
     if only.is_none_or(|o| o == "http") {
         http(&load);
     }
+    let workers: Vec<usize> = args
+        .iter()
+        .position(|a| a == "--workers")
+        .and_then(|i| args.get(i + 1))
+        .map_or("1,2,4", String::as_str)
+        .split(',')
+        .map(|n| n.parse().expect("--workers takes counts like 1,2,4"))
+        .collect();
     if only.is_none_or(|o| o == "workflows") {
-        let workers: Vec<usize> = args
-            .iter()
-            .position(|a| a == "--workers")
-            .and_then(|i| args.get(i + 1))
-            .map_or("1,2,4", String::as_str)
-            .split(',')
-            .map(|n| n.parse().expect("--workers takes counts like 1,2,4"))
-            .collect();
-        workflows::run(
-            opt("--reports", 200) as usize,
-            opt("--open", 10_000) as usize,
-            &workers,
-        );
+        workflows::run(opt("--reports", 200) as usize, &workers);
+    }
+    if only.is_none_or(|o| o == "escalation") {
+        workflows::escalation(opt("--open", 10_000) as usize, &workers);
     }
     if only.is_none_or(|o| o == "supervision") {
         supervision::run(opt("--problems", supervision::PROBLEMS as u64) as usize);
