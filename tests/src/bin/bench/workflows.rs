@@ -14,6 +14,7 @@
 
 use std::time::{Duration, Instant};
 
+use jiandu_domain::deadline::Span;
 use jiandu_domain::org::Role;
 use jiandu_tests::temporal::{Temporal, Worker};
 use jiandu_tests::{Database, Host, ORG, bearer};
@@ -218,6 +219,13 @@ fn starts(database: Database, reports: usize, workers: usize) -> f64 {
 /// the default ladder (reminder 3 days before, 提级 2 days after): reminders
 /// fall due 360–420 s after the first report, 督办 450–510 s, 提级 510–570 s.
 const WORKING_DAY: Duration = Duration::from_secs(30);
+/// Triage's time limit in working days, from its policy.
+fn triage_days() -> f64 {
+    match jiandu_domain::deadline::TRIAGE.span {
+        Span::WorkingDays(days) => f64::from(days),
+        other => panic!("triage is counted in working days, not {other:?}"),
+    }
+}
 /// The default ladder's reminder and grace, in working days.
 const REMIND_BEFORE: f64 = 3.0;
 const GRACE: f64 = 2.0;
@@ -251,7 +259,7 @@ fn lateness(database: Database, open: usize, workers: usize) -> Lateness {
         Duration::from_secs(900),
     );
     let opened = submitted.elapsed().as_secs_f64();
-    let first_reminder = WORKING_DAY.as_secs_f64() * (15.0 - REMIND_BEFORE);
+    let first_reminder = WORKING_DAY.as_secs_f64() * (triage_days() - REMIND_BEFORE);
     if opened >= first_reminder {
         println!(
             "warning: the last deadline opened {opened:.0} s after the first report, after the first reminder fell due: the lateness below includes starting late"
@@ -327,17 +335,17 @@ pub fn run(reports: usize, workers: &[usize]) {
     }
 }
 
-/// Runs the escalation benchmark: how late `open` deadlines' rungs are recorded.
+/// Runs the escalation benchmark: how late `open` deadlines' rungs are
+/// recorded, each configuration's figures printed as soon as it has run.
 pub fn escalation(open: usize, workers: &[usize]) {
-    let mut curves = vec![(Database::Sqlite, 1, lateness(Database::Sqlite, open, 1))];
-    for &n in workers {
-        curves.push((Database::Postgres, n, lateness(Database::Postgres, open, n)));
-    }
-    println!(
-        "\n{:<44} {:>9} {:>9} {:>9} {:>6}",
-        "escalation lateness (ms after due)", "p50", "p99", "max", "n"
-    );
-    for (database, n, late) in &curves {
+    let configurations = std::iter::once((Database::Sqlite, 1))
+        .chain(workers.iter().map(|&n| (Database::Postgres, n)));
+    for (database, n) in configurations {
+        let late = lateness(database, open, n);
+        println!(
+            "{:<44} {:>9} {:>9} {:>9} {:>6}",
+            "escalation lateness (ms after due)", "p50", "p99", "max", "n"
+        );
         let on = format!("{database:?}, {n} worker(s)");
         line(&format!("催办 recorded, {on}"), &late.reminded);
         line(&format!("督办 recorded, {on}"), &late.overdue);
