@@ -291,7 +291,9 @@ pub struct Done {
     pub at: String,
 }
 
-/// The options every activity runs with.
+/// The options an activity runs with on the task queue: the long ones (a
+/// screening batch, a ledger file), and projections in histories recorded
+/// before [`LOCAL_PROJECTIONS`].
 pub fn options() -> ActivityOptions {
     // Retried without limit: a database that is away for a while delays the
     // projection, never loses it.
