@@ -23,6 +23,19 @@ pub fn temporal_bin() -> PathBuf {
     PathBuf::from("temporal")
 }
 
+/// The arguments every dev server runs with, from
+/// `deploy/temporal-dev-server.args` (shared with `cargo xtask up`).
+fn dev_server_args() -> Vec<String> {
+    let path = repo().join("deploy/temporal-dev-server.args");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -67,9 +80,7 @@ impl Temporal {
             .args(["--metrics-port", &free_port().to_string()])
             .arg("--db-filename")
             .arg(&self.db)
-            .args(["--sqlite-pragma", "journal_mode=wal"])
-            .args(["--sqlite-pragma", "synchronous=normal"])
-            .args(["--log-level", "warn"])
+            .args(dev_server_args())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

