@@ -50,10 +50,20 @@ pub struct WorkerConfig {
     /// (`JIANDU_SCREENING_BATCH`, default 50,000).
     pub screening_batch: i64,
     /// Open workflows the worker keeps in memory between their tasks
-    /// (`JIANDU_WORKFLOW_CACHE`, default 10,000; about 110 KB each). A
-    /// workflow that is not cached is replayed from its whole history when
-    /// its next timer fires, so this should exceed the workflows a worker has open.
+    /// (`JIANDU_WORKFLOW_CACHE`, default 2,000; about 110 KB each). One that
+    /// is not cached is replayed from its history when its next task comes.
+    /// Bigger is not better: the SDK (sdk-core 0.10) walks every cached
+    /// workflow on each event it handles, so with 10,000 cached that walk
+    /// took 71% of the worker's time while 10,000 deadlines fell due, and
+    /// 2,000 recorded their rungs several times sooner.
     pub workflow_cache: usize,
+    /// How long a workflow task waits for the worker that has its workflow
+    /// cached before the server offers it to any worker
+    /// (`JIANDU_STICKY_TIMEOUT_SECS`, default 60; the SDK's is 10). Under a
+    /// backlog longer than this, each task that waited so long was sent again
+    /// through the shared queue with its whole history, work that deepened
+    /// the backlog.
+    pub sticky_timeout: Duration,
 }
 
 impl WorkerConfig {
@@ -92,7 +102,8 @@ impl WorkerConfig {
                 number("JIANDU_AUDIT_CHECKPOINT_SECS", 60)?.max(1),
             ),
             screening_batch: number("JIANDU_SCREENING_BATCH", 50_000)?.max(1) as i64,
-            workflow_cache: number("JIANDU_WORKFLOW_CACHE", 10_000)? as usize,
+            workflow_cache: number("JIANDU_WORKFLOW_CACHE", 2_000)? as usize,
+            sticky_timeout: Duration::from_secs(number("JIANDU_STICKY_TIMEOUT_SECS", 60)?.max(1)),
             export_dir: std::env::var_os("JIANDU_EXPORT_DIR")
                 .map_or_else(std::env::temp_dir, Into::into),
         })

@@ -198,7 +198,9 @@ pub async fn run(config: WorkerConfig, stop: watch::Receiver<bool>) -> Result<()
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|e| WorkerError::Sdk(e.to_string()))?;
     let options = register_workflows!(
-        WorkerOptions::new(&config.task_queue).max_cached_workflows(config.workflow_cache)
+        WorkerOptions::new(&config.task_queue)
+            .max_cached_workflows(config.workflow_cache)
+            .sticky_queue_schedule_to_start_timeout(config.sticky_timeout)
     )
     .map_err(|e| WorkerError::Sdk(e.to_string()))?
     .register_activities(Projections::new(pool.clone(), config.clone()))
