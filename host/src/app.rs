@@ -27,6 +27,9 @@ pub struct AppOptions {
     pub runtime_config: Option<PathBuf>,
     /// Where compiled components are cached.
     pub cache_dir: PathBuf,
+    /// Where components' standard output and error go: the host's log
+    /// buffer, or (`None`) straight to the host's stderr.
+    pub guest_output: Option<crate::log::LogWriter>,
 }
 
 /// A component ready to serve, with its id.
@@ -131,6 +134,7 @@ impl App {
                     component.sqlite_databases.clone().into(),
                 ),
                 variables: Arc::new(variables.components.get(&id).cloned().unwrap_or_default()),
+                output: options.guest_output.clone(),
                 environment: component.environment.clone().into_iter().collect(),
                 files: crate::files::preopens(
                     &component.files,

@@ -3,10 +3,19 @@
 //! append under an uncontended lock instead of a `write(2)` and a wake-up.
 //! Nothing is dropped: past [`LIMIT`] bytes the appending thread writes the
 //! buffer itself. [`LogGuard`] writes what is left when `main` ends.
+//!
+//! Components' standard output and error go to the same buffer (a
+//! [`LogWriter`] is a WASI output stream too), so a guest's `eprintln!` costs
+//! an append rather than a `write(2)` on the thread serving requests.
 
 use std::io::Write as _;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use bytes::Bytes;
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// How often the buffer is written.
 const EVERY: Duration = Duration::from_millis(20);
@@ -53,16 +62,29 @@ fn drain(buffer: &Mutex<Vec<u8>>) {
     }
 }
 
-impl std::io::Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+impl LogWriter {
+    /// Appends `bytes`, writing the buffer out first if it is full.
+    fn append(&self, bytes: &[u8]) {
         let full = {
             let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-            buffer.extend_from_slice(buf);
+            buffer.extend_from_slice(bytes);
             buffer.len() >= LIMIT
         };
         if full {
             drain(&self.buffer);
         }
+    }
+}
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogWriter")
+    }
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.append(buf);
         Ok(buf.len())
     }
 
@@ -76,6 +98,62 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for LogWriter {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for LogWriter {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl OutputStream for LogWriter {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.append(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        // What a guest may write at once: anything up to what the buffer holds.
+        Ok(LIMIT)
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for LogWriter {
+    async fn ready(&mut self) {}
+}
+
+impl tokio::io::AsyncWrite for LogWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.append(buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -181,7 +181,7 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_env("JIANDU_LOG")
                 .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn,sqlx=warn".into()),
         )
-        .with_writer(log)
+        .with_writer(log.clone())
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match Cli::parse().command {
@@ -198,6 +198,7 @@ async fn main() -> anyhow::Result<()> {
                 manifest,
                 runtime_config: runtime_config_file,
                 cache_dir,
+                guest_output: Some(log.clone()),
             };
             let limits = Limits::from_env().map_err(anyhow::Error::msg)?;
             let mut app = App::load(&options, limits).await?;

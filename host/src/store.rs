@@ -7,6 +7,7 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::log::LogWriter;
 use crate::outbound::OutboundPolicy;
 use crate::postgres::{PostgresCtx, PostgresView};
 use crate::sqlite::{SqliteCtx, SqliteView};
@@ -36,6 +37,8 @@ pub struct Grants {
     pub postgres: PostgresCtx,
     /// Its resolved variables.
     pub variables: Arc<ComponentVariables>,
+    /// Where its standard output and error go; `None`: the host's stderr.
+    pub output: Option<LogWriter>,
     /// Its environment variables.
     pub environment: Vec<(String, String)>,
     /// Directories it reads, mounted read-only: where each is on the host
@@ -47,10 +50,12 @@ impl StoreState {
     /// Fresh state for one instance; fails if a mounted directory is gone.
     pub fn new(grants: &Grants, memory_bytes: usize) -> wasmtime::Result<Self> {
         let mut wasi = WasiCtx::builder();
-        // Guest output goes to the host's stderr, never to its stdout.
-        wasi.stdout(std::io::stderr())
-            .stderr(std::io::stderr())
-            .envs(&grants.environment);
+        // Guest output goes to the host's log (stderr), never to its stdout.
+        match &grants.output {
+            Some(log) => wasi.stdout(log.clone()).stderr(log.clone()),
+            None => wasi.stdout(std::io::stderr()).stderr(std::io::stderr()),
+        };
+        wasi.envs(&grants.environment);
         for (host, guest) in &grants.files {
             wasi.preopened_dir(host, guest, wasmtime_wasi::FsPerms::ReadOnly)?;
         }

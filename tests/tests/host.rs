@@ -190,6 +190,17 @@ fn requests_are_logged_with_route_component_status_and_duration() {
 }
 
 #[test]
+fn what_a_component_prints_reaches_the_hosts_log() {
+    let (host, _dir) = testbed(&[]);
+    assert_eq!(host.get("/testbed/say?words=hello", &[]).text, "said");
+    for stream in ["stdout", "stderr"] {
+        let line = format!("testbed says hello on {stream}");
+        let logged = host.wait_for(Duration::from_secs(10), || host.logs().contains(&line));
+        assert!(logged, "`{line}` not in:\n{}", host.logs());
+    }
+}
+
+#[test]
 fn a_manifest_error_stops_startup_with_a_message_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("spin.toml");

@@ -34,6 +34,11 @@ async fn handle(req: Request) -> (StatusCode, String) {
     };
     match path.as_str() {
         "/ok" => (StatusCode::OK, "ok".into()),
+        "/say" => {
+            println!("testbed says {} on stdout", param("words"));
+            eprintln!("testbed says {} on stderr", param("words"));
+            (StatusCode::OK, "said".into())
+        }
         "/trap" => std::process::abort(),
         "/loop" => {
             let mut n = 0u64;
