@@ -15,6 +15,7 @@ use crate::outbound::OutboundPolicy;
 use crate::postgres::PostgresCtx;
 use crate::routes::Router;
 use crate::runtime_config::RuntimeConfig;
+use crate::spin_headers::RouteHeaders;
 use crate::sqlite::{Databases, SqliteCtx};
 use crate::store::Grants;
 
@@ -40,9 +41,18 @@ pub struct Served {
     pub handler: ProxyHandler<ComponentHandler>,
 }
 
-impl std::fmt::Display for Served {
+/// Where one route of the manifest leads: its component, and the `spin-*`
+/// header values every request it matches carries.
+pub struct Routed {
+    /// The component that serves the route.
+    pub served: Arc<Served>,
+    /// The route's own `spin-*` header values, made once.
+    pub headers: RouteHeaders,
+}
+
+impl std::fmt::Display for Routed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.id)
+        f.write_str(&self.served.id)
     }
 }
 
@@ -51,7 +61,7 @@ pub struct App {
     /// The manifest's application name.
     pub name: String,
     /// Routes to components.
-    pub router: Router<Arc<Served>>,
+    pub router: Router<Routed>,
     /// The limits requests run under.
     pub limits: Arc<Limits>,
     /// Set once the server stops accepting requests.
@@ -155,14 +165,15 @@ impl App {
             });
             served.insert(id.to_string(), Arc::new(Served { id, handler }));
         }
-        let router = Router::new(
-            manifest
-                .trigger
-                .http
-                .iter()
-                .map(|t| (t.route.clone(), served[&t.component].clone())),
-        )
-        .map_err(anyhow::Error::msg)?;
+        let mut routes = Vec::with_capacity(manifest.trigger.http.len());
+        for trigger in &manifest.trigger.http {
+            let headers = RouteHeaders::new(&trigger.route).map_err(|_| {
+                anyhow::anyhow!("route `{}` is not a valid header value", trigger.route)
+            })?;
+            let served = served[&trigger.component].clone();
+            routes.push((trigger.route.clone(), Routed { served, headers }));
+        }
+        let router = Router::new(routes).map_err(anyhow::Error::msg)?;
         Ok(Self {
             name: manifest.application.name,
             router,

@@ -40,6 +40,7 @@ pub mod postgres;
 pub mod routes;
 pub mod runtime_config;
 pub mod server;
+pub mod spin_headers;
 pub mod sql;
 pub mod sqlite;
 pub mod store;

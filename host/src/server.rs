@@ -3,7 +3,6 @@
 //! and writes one access-log line per request.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::spin_headers::{self, Origin};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Body = UnsyncBoxBody<Bytes, BoxError>;
@@ -27,7 +27,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let local = listener.local_addr()?;
+    let origin = Arc::new(Origin::new(listener.local_addr()?));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     // At most this many connections are served at once; the next client
@@ -54,9 +54,13 @@ pub async fn serve(
         // Without TCP_NODELAY every response waits ~40 ms for delayed ACKs.
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let origin = origin.clone();
+        let client_addr = spin_headers::client_addr(client);
         let service = hyper::service::service_fn(move |req| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(handle(&app, req, client, local).await) }
+            let origin = origin.clone();
+            let client_addr = client_addr.clone();
+            async move { Ok::<_, Infallible>(handle(&app, req, &origin, client_addr).await) }
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
@@ -82,14 +86,15 @@ pub async fn serve(
 async fn handle(
     app: &App,
     req: Request<Incoming>,
-    client: SocketAddr,
-    local: SocketAddr,
+    origin: &Origin,
+    client: HeaderValue,
 ) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let request_id = new_request_id();
-    let (mut response, route, component) = route(app, req, &path, client, local, &request_id).await;
+    let (mut response, route, component) =
+        route(app, req, &path, origin, client, &request_id).await;
     secure(response.headers_mut());
     tracing::info!(
         target: "access",
@@ -140,8 +145,17 @@ fn new_request_id() -> HeaderValue {
     });
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff_ffff;
-    HeaderValue::from_maybe_shared(Bytes::from(format!("{:012x}{n:012x}", *PREFIX)))
-        .expect("hex digits are a valid header value")
+    // Each half: 12 hex digits of a 48-bit number, most significant first.
+    let hex = |word: u64, digits: &mut [u8]| {
+        for (i, digit) in digits.iter_mut().enumerate() {
+            *digit = b"0123456789abcdef"[((word >> (44 - 4 * i)) & 0xf) as usize];
+        }
+    };
+    let mut id = [0u8; 24];
+    let (prefix, counter) = id.split_at_mut(12);
+    hex(*PREFIX, prefix);
+    hex(n, counter);
+    HeaderValue::from_bytes(&id).expect("hex digits are a valid header value")
 }
 
 /// Routes a request and runs it: the answer, and the route and component
@@ -150,8 +164,8 @@ async fn route<'a>(
     app: &'a App,
     req: Request<Incoming>,
     path: &str,
-    client: SocketAddr,
-    local: SocketAddr,
+    origin: &Origin,
+    client: HeaderValue,
     request_id: &HeaderValue,
 ) -> (Response<Body>, Option<&'a str>, Option<&'a str>) {
     if path == "/healthz" {
@@ -188,7 +202,7 @@ async fn route<'a>(
         );
     };
     let route = Some(matched.route);
-    let served = matched.target;
+    let served = &matched.target.served;
     let component = Some(&*served.id);
     let path_info = matched.path_info;
 
@@ -238,15 +252,8 @@ async fn route<'a>(
 
     // The guest's URI comes from the request path and the address the host
     // listens on, never from the client's Host header.
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_owned();
-    let full_url = format!("http://{local}{path_and_query}");
-    parts.uri = match full_url.parse() {
-        Ok(uri) => uri,
+    let (uri, full_url) = match origin.uri(std::mem::take(&mut parts.uri)) {
+        Ok(pair) => pair,
         Err(_) => {
             return (
                 error(StatusCode::BAD_REQUEST, "the request's path is invalid"),
@@ -255,22 +262,15 @@ async fn route<'a>(
             );
         }
     };
+    parts.uri = uri;
     parts.headers.insert(REQUEST_ID, request_id.clone());
-    set_spin_headers(
-        &mut parts.headers,
-        &[
-            ("spin-full-url", &full_url),
-            ("spin-path-info", path_info),
-            ("spin-matched-route", matched.route),
-            (
-                "spin-component-route",
-                matched.route.trim_end_matches("/..."),
-            ),
-            ("spin-raw-component-route", matched.route),
-            ("spin-base-path", "/"),
-            ("spin-client-addr", &client.to_string()),
-        ],
-    );
+    spin_headers::Request {
+        route: &matched.target.headers,
+        full_url,
+        path_info,
+        client_addr: client,
+    }
+    .apply(&mut parts.headers);
     let request = Request::from_parts(
         parts,
         Full::new(body)
@@ -300,24 +300,6 @@ async fn route<'a>(
     (response, route, component)
 }
 
-/// Replaces any client-sent `spin-*` headers with the host's own, so a client
-/// cannot forge its address or route.
-fn set_spin_headers(headers: &mut http::HeaderMap, values: &[(&'static str, &str)]) {
-    let forged: Vec<_> = headers
-        .keys()
-        .filter(|k| k.as_str().starts_with("spin-"))
-        .cloned()
-        .collect();
-    for name in forged {
-        headers.remove(name);
-    }
-    for (name, value) in values {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(*name, value);
-        }
-    }
-}
-
 fn too_large(limit: usize) -> Response<Body> {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -343,4 +325,26 @@ fn json(status: StatusCode, body: String) -> Response<Body> {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_share_the_process_prefix_and_count_up() {
+        let first = new_request_id();
+        let second = new_request_id();
+        let (first, second) = (first.to_str().unwrap(), second.to_str().unwrap());
+        for id in [first, second] {
+            assert_eq!(id.len(), 24, "{id}");
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
+        }
+        assert_eq!(first[..12], second[..12]);
+        let counter = |id: &str| u64::from_str_radix(&id[12..], 16).unwrap();
+        assert!(counter(second) > counter(first), "{first} then {second}");
+    }
 }
