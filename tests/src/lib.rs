@@ -573,6 +573,11 @@ impl Host {
             .join("jiandu.db")
     }
 
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the host with SIGKILL, as a machine that dies would stop.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

