@@ -87,14 +87,14 @@ async fn handle(
     app: &App,
     req: Request<Incoming>,
     origin: &Origin,
-    client: HeaderValue,
+    client_addr: HeaderValue,
 ) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let request_id = new_request_id();
     let (mut response, route, component) =
-        route(app, req, &path, origin, client, &request_id).await;
+        route(app, req, &path, origin, client_addr, &request_id).await;
     secure(response.headers_mut());
     tracing::info!(
         target: "access",
@@ -165,7 +165,7 @@ async fn route<'a>(
     req: Request<Incoming>,
     path: &str,
     origin: &Origin,
-    client: HeaderValue,
+    client_addr: HeaderValue,
     request_id: &HeaderValue,
 ) -> (Response<Body>, Option<&'a str>, Option<&'a str>) {
     if path == "/healthz" {
@@ -268,7 +268,7 @@ async fn route<'a>(
         route: &matched.target.headers,
         full_url,
         path_info,
-        client_addr: client,
+        client_addr,
     }
     .apply(&mut parts.headers);
     let request = Request::from_parts(

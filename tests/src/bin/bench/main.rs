@@ -347,6 +347,7 @@ fn http(load: &Load) {
         result.cpu_per_request = Some((cpu_time(pid) - before) / answered);
         result
     };
+    // The host, `wasmtime serve`, and `wasmtime serve` given the host's headers.
     let mut rounds: [Vec<Result>; 3] = Default::default();
     for _ in 0..ROUNDS {
         rounds[0].push(on_trivial(
