@@ -10,6 +10,12 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use jiandu_workflows::config::WorkerConfig;
 
+/// mimalloc rather than glibc's malloc: the SDK allocates on every event it
+/// handles, and glibc's allocator took 8% of the worker's time while 6,000
+/// deadlines fell due.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "jiandu-worker",
