@@ -28,9 +28,9 @@ pub struct AppOptions {
     pub runtime_config: Option<PathBuf>,
     /// Where compiled components are cached.
     pub cache_dir: PathBuf,
-    /// Where components' standard output and error go: the host's log
-    /// buffer, or (`None`) straight to the host's stderr.
-    pub guest_output: Option<crate::log::LogWriter>,
+    /// Where components' standard output and error and the access log go:
+    /// the host's log buffer, or (`None`) straight to the host's stderr.
+    pub log: Option<crate::log::LogWriter>,
 }
 
 /// A component ready to serve, with its id.
@@ -66,6 +66,8 @@ pub struct App {
     pub limits: Arc<Limits>,
     /// Set once the server stops accepting requests.
     pub shutting_down: Arc<AtomicBool>,
+    /// Where the access log goes ([`AppOptions::log`]).
+    pub log: Option<crate::log::LogWriter>,
     /// `/dev/sign-in`, when `jiandu up --dev-sign-in` asks for it.
     pub dev_sign_in: Option<crate::dev_sign_in::DevSignIn>,
     /// The application variable `database_url` when it names a PostgreSQL
@@ -144,7 +146,7 @@ impl App {
                     component.sqlite_databases.clone().into(),
                 ),
                 variables: Arc::new(variables.components.get(&id).cloned().unwrap_or_default()),
-                output: options.guest_output.clone(),
+                output: options.log.clone(),
                 environment: component.environment.clone().into_iter().collect(),
                 files: crate::files::preopens(
                     &component.files,
@@ -179,6 +181,7 @@ impl App {
             router,
             limits,
             shutting_down,
+            log: options.log.clone(),
             dev_sign_in: None,
             postgres_url: variables
                 .value("database_url")

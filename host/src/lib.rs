@@ -14,7 +14,7 @@
 //!     manifest: "spin.toml".into(),
 //!     runtime_config: None,
 //!     cache_dir: "data/compiled".into(),
-//!     guest_output: None,
+//!     log: None,
 //! };
 //! let app = std::sync::Arc::new(App::load(&options, Limits::from_env().map_err(anyhow::Error::msg)?).await?);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;

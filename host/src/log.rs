@@ -76,6 +76,69 @@ impl LogWriter {
     }
 }
 
+/// One access-log line, laid out as `tracing`'s formatter lays out an
+/// `INFO` event of the `access` target (text fields quoted as it quotes
+/// them, method and path bare), but written by hand: it is written
+/// for every request, and the formatter's field visitors and timestamp cost
+/// about a microsecond of the few tens a small request takes.
+#[derive(Debug)]
+pub struct AccessLine<'a> {
+    /// The request's `x-request-id`.
+    pub request_id: &'a str,
+    /// Its method.
+    pub method: &'a str,
+    /// Its path.
+    pub path: &'a str,
+    /// The manifest route that matched, or `-`.
+    pub route: &'a str,
+    /// The component that answered, or `-`.
+    pub component: &'a str,
+    /// The answer's status.
+    pub status: u16,
+    /// Microseconds from the request's head to the answer's head.
+    pub us: u64,
+}
+
+impl AccessLine<'_> {
+    /// Writes the line, if the log filter (`JIANDU_LOG`) lets `access` events
+    /// through: to the buffer when there is one, else to stderr.
+    pub fn write(&self, to: Option<&LogWriter>) {
+        if !tracing::enabled!(target: "access", tracing::Level::INFO) {
+            return;
+        }
+        let line = self.format(time::OffsetDateTime::now_utc());
+        match to {
+            Some(writer) => writer.append(&line),
+            None => {
+                let _ = std::io::stderr().lock().write_all(&line);
+            }
+        }
+    }
+
+    fn format(&self, at: time::OffsetDateTime) -> Vec<u8> {
+        let mut line = Vec::with_capacity(160 + self.path.len());
+        let _ = writeln!(
+            line,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z  INFO access: request_id={:?} method={} path={} route={:?} component={:?} status={} us={}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.microsecond(),
+            self.request_id,
+            self.method,
+            self.path,
+            self.route,
+            self.component,
+            self.status,
+            self.us,
+        );
+        line
+    }
+}
+
 impl std::fmt::Debug for LogWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LogWriter")
@@ -160,5 +223,29 @@ impl tokio::io::AsyncWrite for LogWriter {
 impl Drop for LogGuard {
     fn drop(&mut self) {
         drain(&self.buffer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_access_line_reads_like_the_formatters_lines() {
+        let line = AccessLine {
+            request_id: "jd-1f-2a",
+            method: "POST",
+            path: "/api/v1/reports",
+            route: "/api/v1/reports/...",
+            component: "intake",
+            status: 201,
+            us: 1234,
+        }
+        .format(time::macros::datetime!(2026-11-29 07:05:09.012345 UTC));
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "2026-11-29T07:05:09.012345Z  INFO access: request_id=\"jd-1f-2a\" method=POST \
+             path=/api/v1/reports route=\"/api/v1/reports/...\" component=\"intake\" status=201 us=1234\n"
+        );
     }
 }

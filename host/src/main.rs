@@ -198,7 +198,7 @@ async fn main() -> anyhow::Result<()> {
                 manifest,
                 runtime_config: runtime_config_file,
                 cache_dir,
-                guest_output: Some(log.clone()),
+                log: Some(log.clone()),
             };
             let limits = Limits::from_env().map_err(anyhow::Error::msg)?;
             let mut app = App::load(&options, limits).await?;

@@ -15,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use crate::log::AccessLine;
 use crate::spin_headers::{self, Origin};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -96,16 +97,16 @@ async fn handle(
     let (mut response, route, component) =
         route(app, req, &path, origin, client_addr, &request_id).await;
     secure(response.headers_mut());
-    tracing::info!(
-        target: "access",
-        request_id = request_id.to_str().unwrap_or("-"),
-        %method,
-        path = %path,
-        route = route.unwrap_or("-"),
-        component = component.unwrap_or("-"),
-        status = response.status().as_u16(),
-        us = started.elapsed().as_micros() as u64,
-    );
+    AccessLine {
+        request_id: request_id.to_str().unwrap_or("-"),
+        method: method.as_str(),
+        path: &path,
+        route: route.unwrap_or("-"),
+        component: component.unwrap_or("-"),
+        status: response.status().as_u16(),
+        us: started.elapsed().as_micros() as u64,
+    }
+    .write(app.log.as_ref());
     response.headers_mut().insert(REQUEST_ID, request_id);
     response
 }
