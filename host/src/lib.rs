@@ -45,6 +45,7 @@ pub mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod variables;
+mod whole_body;
 
 /// Host bindings for the Spin interfaces in `wit/`.
 #[allow(missing_docs)]

@@ -18,8 +18,10 @@ use crate::app::App;
 use crate::log::AccessLine;
 use crate::spin_headers::{self, Origin};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Body = UnsyncBoxBody<Bytes, BoxError>;
+/// Whatever failed while a body was read or written.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A request's or an answer's body.
+pub(crate) type Body = UnsyncBoxBody<Bytes, BoxError>;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
 /// requests finish.
@@ -280,7 +282,10 @@ async fn route<'a>(
     );
 
     let response = match served.handler.handle((), request).await {
-        Ok(response) => response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync()),
+        Ok(response) => {
+            let response = response.map(|b| b.map_err(|e| Box::new(e) as BoxError).boxed_unsync());
+            crate::whole_body::gather(response).await
+        }
         Err(e) => {
             let cause = if e.is::<wasmtime_wasi_http::handler::ExpirationError>() {
                 "timed out"
