@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use jiandu_tests::postgres::{PgDatabase, block_on};
-use jiandu_tests::{Host, Reply, testbed_manifest};
+use jiandu_tests::{Database, Host, Reply, runtime, testbed_manifest};
 
 const SERVER: &str = "postgres://127.0.0.1:5432";
 
@@ -339,4 +339,54 @@ fn jiandu_migrate_gives_postgres_the_schema_and_the_rules_sqlite_has() {
             "{again}"
         );
     });
+}
+
+/// On PostgreSQL a real-name report only adds rows of its own, so it is
+/// stored while another write holds the components' write lock; an
+/// anonymous one, whose limiter reads its windows and writes them back,
+/// waits for that write to end.
+#[test]
+fn a_real_name_report_does_not_wait_for_other_writes_but_an_anonymous_one_does() {
+    use sqlx::Connection as _;
+    let host = Host::start_product_on(Database::Postgres);
+    let anonymous = serde_json::json!({
+        "category": "integrity",
+        "division_code": "370402",
+        "subject": { "name": "张某", "unit": "某镇政府" },
+        "content": "村集体资金被挪用于个人消费，涉及金额二十余万元。",
+    });
+    let mut real_name = anonymous.clone();
+    real_name["reporter"] = serde_json::json!({ "name": "王实名", "phone": "13912345678" });
+
+    // Another write, e.g. a staff member's, holding the lock.
+    let rt = runtime();
+    let mut other = rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&host.database_url())
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(jiandu_guest::db::WRITE_LOCK)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    });
+
+    let stored = host.post_json("/api/v1/reports", &real_name, &[]);
+    assert_eq!(stored.status, 201, "{}", stored.text);
+
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| host.post_json("/api/v1/reports", &anonymous, &[]));
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(
+            !waiting.is_finished(),
+            "an anonymous report was answered while the write lock was held"
+        );
+        rt.block_on(sqlx::query("COMMIT").execute(&mut other))
+            .unwrap();
+        let answered = waiting.join().unwrap();
+        assert_eq!(answered.status, 201, "{}", answered.text);
+    });
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 2);
 }

@@ -323,6 +323,20 @@ impl Db {
         }
     }
 
+    /// Starts a write transaction that may run beside others: for one that
+    /// reads nothing it then writes on, only adding rows of a new aggregate
+    /// whose keys are unique (a report as it arrives). On PostgreSQL it takes
+    /// no write lock, so such transactions from many hosts commit together;
+    /// on SQLite it is `BEGIN IMMEDIATE`, since writes there run one at a
+    /// time anyway. Rolled back as [`Db::begin`]'s is.
+    pub async fn begin_beside_others(&self) -> Result<(), DbError> {
+        let context = "beginning a transaction";
+        match &self.0 {
+            Connection::Sqlite(_) => self.exec(context, "BEGIN IMMEDIATE", []).await,
+            Connection::Postgres(_) => self.exec(context, "BEGIN", []).await,
+        }
+    }
+
     /// Commits the open transaction; once this returns, the writes are durable.
     pub async fn commit(&self) -> Result<(), DbError> {
         self.exec("committing", "COMMIT", []).await

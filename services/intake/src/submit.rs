@@ -134,8 +134,13 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         });
     }
 
-    db.begin().await?;
-    if !report.is_real_name() {
+    // The anonymous limiter reads its windows and writes them back, so an
+    // anonymous report's transaction runs alone; a real-name report only
+    // adds rows of its own.
+    if report.is_real_name() {
+        db.begin_beside_others().await?;
+    } else {
+        db.begin().await?;
         let text_hash = hex::encode(seal::sha256(
             format!("{}\0{}", report.division.as_str(), report.content.trim()).as_bytes(),
         ));

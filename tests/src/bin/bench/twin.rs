@@ -2,8 +2,8 @@
 //! intake component's work on the same database kind — the schema check, the
 //! rules, routing by the org tree (its version read per request, as the
 //! component does), sealing, the follow-up hash, the anonymous limiter's two
-//! counted windows, and one serialized transaction writing the same rows
-//! (report, first event, outbox start).
+//! counted windows, and one transaction writing the same rows (report, first
+//! event, outbox start), serialized where the component's is.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ enum Pool {
 
 struct Twin {
     pool: Pool,
-    /// Writers queue here, as they do in the host, rather than in SQLite's busy handler.
+    /// SQLite's writers queue here, as they do in the host, rather than in its busy handler.
     writer: tokio::sync::Mutex<()>,
     schema: Schema,
     keys: SealingKeys,
@@ -143,16 +143,21 @@ macro_rules! write_rows {
 
 impl Twin {
     async fn write(&self, rows: &Rows) -> Result<(), sqlx::Error> {
-        let _writer = self.writer.lock().await;
         match &self.pool {
-            Pool::Sqlite(pool) => write_rows!(pool, rows, None::<&'static str>),
+            Pool::Sqlite(pool) => {
+                let _writer = self.writer.lock().await;
+                write_rows!(pool, rows, None::<sqlx::AssertSqlSafe<String>>)
+            }
+            // The component's write lock, taken as it takes it: by an
+            // anonymous report's transaction, for the limiter's windows.
             Pool::Postgres(pool) => {
-                // The component's write lock, taken the same way.
-                let lock = format!(
-                    "SELECT pg_advisory_xact_lock({})",
-                    jiandu_guest::db::WRITE_LOCK
-                );
-                write_rows!(pool, rows, Some(sqlx::AssertSqlSafe(lock)))
+                let lock = rows.anonymous_buckets.as_ref().map(|_| {
+                    sqlx::AssertSqlSafe(format!(
+                        "SELECT pg_advisory_xact_lock({})",
+                        jiandu_guest::db::WRITE_LOCK
+                    ))
+                });
+                write_rows!(pool, rows, lock)
             }
         }
     }
