@@ -308,13 +308,12 @@ impl Db {
     /// advisory lock). It is rolled back unless [`Db::commit`] is called: by
     /// [`Db::rollback`], or by the host when the connection is dropped.
     pub async fn begin(&self) -> Result<(), DbError> {
-        let context = "beginning a transaction";
+        self.begin_beside_others().await?;
         match &self.0 {
-            Connection::Sqlite(_) => self.exec(context, "BEGIN IMMEDIATE", []).await,
+            Connection::Sqlite(_) => Ok(()),
             Connection::Postgres(_) => {
-                self.exec(context, "BEGIN", []).await?;
                 self.exec(
-                    context,
+                    "taking the write lock",
                     "SELECT pg_advisory_xact_lock(?)",
                     [Value::Integer(WRITE_LOCK)],
                 )
