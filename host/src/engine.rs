@@ -16,13 +16,17 @@ use crate::store::StoreState;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Builds the engine: async components, epoch interruption, and the pooling
-/// allocator unless `limits.pooling` is off.
+/// allocator unless `limits.pooling` is off; guest functions named for
+/// `perf` when `limits.perf_map` is on.
 pub fn engine(limits: &Limits) -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config
         .wasm_component_model_async(true)
         .concurrency_support(true)
         .epoch_interruption(true);
+    if limits.perf_map {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if limits.pooling {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(limits.max_instances)

@@ -22,6 +22,9 @@ pub struct Limits {
     pub pooling: bool,
     /// Instances the pool holds (`JIANDU_MAX_INSTANCES`, default 256).
     pub max_instances: u32,
+    /// Name compiled guest functions for `perf` in `/tmp/perf-<pid>.map`
+    /// (`JIANDU_PERF_MAP`, default 0).
+    pub perf_map: bool,
     /// Open client connections at once (`JIANDU_MAX_CONNECTIONS`, default
     /// 1024); further clients wait in the listen backlog.
     pub max_connections: usize,
@@ -53,6 +56,7 @@ impl Limits {
             idle_timeout: Duration::from_millis(var("JIANDU_IDLE_INSTANCE_MS", 30_000)?),
             pooling: var("JIANDU_POOLING", 1u8)? != 0,
             max_instances: var("JIANDU_MAX_INSTANCES", 256u32)?,
+            perf_map: var("JIANDU_PERF_MAP", 0u8)? != 0,
             max_connections: var("JIANDU_MAX_CONNECTIONS", 1024usize)?.max(1),
             header_timeout: Duration::from_millis(var("JIANDU_HEADER_TIMEOUT_MS", 10_000)?),
             body_timeout: Duration::from_millis(var("JIANDU_BODY_TIMEOUT_MS", 30_000)?),
