@@ -341,20 +341,25 @@ fn jiandu_migrate_gives_postgres_the_schema_and_the_rules_sqlite_has() {
     });
 }
 
-/// On PostgreSQL a real-name report only adds rows of its own, so it is
-/// stored while another write holds the components' write lock; an
-/// anonymous one, whose limiter reads its windows and writes them back,
-/// waits for that write to end.
+/// An anonymous report to `division` with a text of its own.
+fn anonymous_report(division: &str, n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "category": "integrity",
+        "division_code": division,
+        "subject": { "name": "张某", "unit": "某镇政府" },
+        "content": format!("村集体资金被挪用于个人消费，第{n}位举报人反映。"),
+    })
+}
+
+/// On PostgreSQL a report only adds rows of its own and counts the
+/// anonymous limiter's windows in one upsert, so reports, real-name and
+/// anonymous, are stored while another write holds the components' write
+/// lock.
 #[test]
-fn a_real_name_report_does_not_wait_for_other_writes_but_an_anonymous_one_does() {
+fn reports_do_not_wait_for_other_writes() {
     use sqlx::Connection as _;
     let host = Host::start_product_on(Database::Postgres);
-    let anonymous = serde_json::json!({
-        "category": "integrity",
-        "division_code": "370402",
-        "subject": { "name": "张某", "unit": "某镇政府" },
-        "content": "村集体资金被挪用于个人消费，涉及金额二十余万元。",
-    });
+    let anonymous = anonymous_report("370402", 0);
     let mut real_name = anonymous.clone();
     real_name["reporter"] = serde_json::json!({ "name": "王实名", "phone": "13912345678" });
 
@@ -372,21 +377,102 @@ fn a_real_name_report_does_not_wait_for_other_writes_but_an_anonymous_one_does()
             .unwrap();
         conn
     });
-
-    let stored = host.post_json("/api/v1/reports", &real_name, &[]);
-    assert_eq!(stored.status, 201, "{}", stored.text);
-
-    std::thread::scope(|s| {
-        let waiting = s.spawn(|| host.post_json("/api/v1/reports", &anonymous, &[]));
-        std::thread::sleep(Duration::from_secs(2));
-        assert!(
-            !waiting.is_finished(),
-            "an anonymous report was answered while the write lock was held"
-        );
-        rt.block_on(sqlx::query("COMMIT").execute(&mut other))
-            .unwrap();
-        let answered = waiting.join().unwrap();
-        assert_eq!(answered.status, 201, "{}", answered.text);
-    });
+    for body in [&real_name, &anonymous] {
+        let stored = host.post_json("/api/v1/reports", body, &[]);
+        assert_eq!(stored.status, 201, "{}", stored.text);
+    }
+    rt.block_on(sqlx::query("COMMIT").execute(&mut other))
+        .unwrap();
     assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 2);
+}
+
+/// Sends anonymous reports from each of eight threads while `more(i)`
+/// holds for a thread's `i`th, the `n`th of all to `division(n)`, and
+/// answers the statuses.
+fn send_side_by_side(
+    host: &Host,
+    more: impl Fn(usize) -> bool + Sync,
+    division: impl Fn(usize) -> &'static str + Sync,
+) -> Vec<u16> {
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (more, division) = (&more, &division);
+                s.spawn(move || {
+                    (0..)
+                        .take_while(|i| more(*i))
+                        .map(|i| {
+                            let n = t * 100_000 + i;
+                            let body = anonymous_report(division(n), n);
+                            let reply = host.post_json("/api/v1/reports", &body, &[]);
+                            assert!(
+                                matches!(reply.status, 201 | 429),
+                                "{}: {}",
+                                reply.status,
+                                reply.text
+                            );
+                            reply.status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    })
+}
+
+/// Without the write lock, anonymous reports counted side by side still
+/// keep a division's limit exactly: none slips through between a count and
+/// its commit.
+#[test]
+fn a_division_limit_holds_for_anonymous_reports_sent_side_by_side() {
+    let host = Host::start_on(
+        Database::Postgres,
+        &jiandu_tests::repo().join("spin.toml"),
+        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000,20,600")],
+        &[],
+    );
+    let statuses = send_side_by_side(&host, |i| i < 6, |_| "370402");
+    let stored = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(stored, 20, "{statuses:?}");
+    assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 20);
+}
+
+/// Windows of one second open and end while anonymous reports to two
+/// divisions are counted side by side; forgetting the ended ones never
+/// waits on a report's counters, so no report deadlocks or fails.
+#[test]
+fn forgetting_ended_windows_never_fails_a_report() {
+    let host = Host::start_on(
+        Database::Postgres,
+        &jiandu_tests::repo().join("spin.toml"),
+        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000000,1000000,1")],
+        &[],
+    );
+    // Long enough for each division's window to open and end three times.
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    let statuses = send_side_by_side(
+        &host,
+        |_| std::time::Instant::now() < until,
+        |n| {
+            if n.is_multiple_of(2) {
+                "370402"
+            } else {
+                "370403"
+            }
+        },
+    );
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let stored = host.count("SELECT COUNT(*) FROM reports");
+    assert_eq!(stored, i64::try_from(statuses.len()).unwrap());
+    // Every report had a text of its own: without forgetting, each would
+    // have left its window behind.
+    let windows = host.count("SELECT COUNT(*) FROM submission_windows");
+    assert!(
+        windows < stored,
+        "{windows} windows kept for {stored} reports"
+    );
 }

@@ -303,6 +303,12 @@ impl Db {
         self.query(context, sql, params).await.map(drop)
     }
 
+    /// Whether the database is PostgreSQL: for the few statements whose
+    /// PostgreSQL form differs (row locks, which SQLite has no need of).
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.0, Connection::Postgres(_))
+    }
+
     /// Starts a write transaction that runs alone, as SQLite's
     /// `BEGIN IMMEDIATE` does (on PostgreSQL: `BEGIN` and a transaction-wide
     /// advisory lock). It is rolled back unless [`Db::commit`] is called: by
@@ -324,7 +330,9 @@ impl Db {
 
     /// Starts a write transaction that may run beside others: for one that
     /// reads nothing it then writes on, only adding rows of a new aggregate
-    /// whose keys are unique (a report as it arrives). On PostgreSQL it takes
+    /// whose keys are unique (a report as it arrives) or counting in
+    /// single-statement upserts, which lock only their own rows, always taken
+    /// in the same order. On PostgreSQL it takes
     /// no write lock, so such transactions from many hosts commit together;
     /// on SQLite it is `BEGIN IMMEDIATE`, since writes there run one at a
     /// time anyway. Rolled back as [`Db::begin`]'s is.

@@ -47,36 +47,64 @@ impl Limits {
 
 /// Counts an anonymous submission inside the caller's write transaction, so
 /// a submission that is not stored is not counted either; 429 with
-/// `Retry-After` over a limit.
+/// `Retry-After` over a limit. Answers whether the division's window has
+/// just opened: once per window, the moment to [`forget`] ended ones.
 pub(crate) async fn count(
     db: &Db,
     limits: Limits,
     content_hash: &str,
     division: &str,
     now: i64,
-) -> Result<(), ApiError> {
-    let buckets = [
+) -> Result<bool, ApiError> {
+    let content = format!("content:{content_hash}");
+    let division = format!("division:{division}");
+    let rows = store::count_submission(db, [&content, &division], now, limits.window_secs).await?;
+    let window_of = |bucket: &str| {
+        rows.iter()
+            .find(|r| r.str("bucket") == bucket)
+            .map(|r| {
+                (
+                    r.int("window_start").unwrap_or(now),
+                    r.int("submissions").unwrap_or(0),
+                )
+            })
+            .ok_or_else(|| ApiError::internal(format!("no window counted for {bucket}")))
+    };
+    let limited = [
         (
-            format!("content:{content_hash}"),
+            &content,
             limits.per_content,
             "this report was already sent; follow it up with its receipt code instead of sending it again",
         ),
         (
-            format!("division:{division}"),
+            &division,
             limits.per_division,
             "this commission is receiving unusually many anonymous reports; try again shortly",
         ),
     ];
-    for (bucket, limit, message) in buckets {
-        let row = store::count_submission(db, &bucket, now, limits.window_secs)
-            .await?
-            .ok_or_else(|| ApiError::internal("no window counted"))?;
-        if row.int("submissions").unwrap_or(0) > limit {
-            let retry_after = limits.window_secs - (now - row.int("window_start").unwrap_or(now));
+    for (bucket, limit, message) in limited {
+        let (window_start, submissions) = window_of(bucket)?;
+        if submissions > limit {
+            let retry_after = limits.window_secs - (now - window_start);
             return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "", message)
                 .with_header("retry-after", retry_after.max(1).to_string()));
         }
     }
-    store::forget_windows(db, now - limits.window_secs).await?;
-    Ok(())
+    Ok(window_of(&division)?.1 == 1)
+}
+
+/// Forgets the windows that have ended, outside any report's transaction; a
+/// failure is only logged, since the report it follows is already stored and
+/// an ended window left behind is reset when its bucket is next counted.
+pub(crate) async fn forget(db: &Db, limits: Limits, now: i64) {
+    let forgotten = async {
+        db.begin_beside_others().await?;
+        store::forget_windows(db, now - limits.window_secs).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = forgotten {
+        db.rollback().await;
+        eprintln!("ended submission windows were not forgotten: {e}");
+    }
 }

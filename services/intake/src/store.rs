@@ -67,34 +67,47 @@ pub(crate) async fn insert_report(
     .await
 }
 
-/// Counts one submission in `bucket`'s window (a new window once
-/// `window_secs` have passed since it opened): `window_start`, `submissions`.
+/// Counts one submission in each of `buckets`' windows (a new window once
+/// `window_secs` have passed since it opened), in one statement so that the
+/// two rows are always locked in the same order: one row per bucket,
+/// `bucket`, `window_start`, `submissions`.
 pub(crate) async fn count_submission(
     db: &Db,
-    bucket: &str,
+    buckets: [&str; 2],
     now: i64,
     window_secs: i64,
-) -> Result<Option<Row>, DbError> {
-    Ok(db
-        .query(
-            "counting an anonymous submission",
-            "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES (?1, ?2, 1)
-             ON CONFLICT (bucket) DO UPDATE SET
-               submissions = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN 1 ELSE submission_windows.submissions + 1 END,
-               window_start = CASE WHEN ?2 - submission_windows.window_start >= ?3 THEN ?2 ELSE submission_windows.window_start END
-             RETURNING window_start, submissions",
-            [text(bucket), Value::Integer(now), Value::Integer(window_secs)],
-        )
-        .await?
-        .into_iter()
-        .next())
+) -> Result<Vec<Row>, DbError> {
+    let [first, second] = buckets;
+    db.query(
+        "counting an anonymous submission",
+        "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES (?1, ?3, 1), (?2, ?3, 1)
+         ON CONFLICT (bucket) DO UPDATE SET
+           submissions = CASE WHEN ?3 - submission_windows.window_start >= ?4 THEN 1 ELSE submission_windows.submissions + 1 END,
+           window_start = CASE WHEN ?3 - submission_windows.window_start >= ?4 THEN ?3 ELSE submission_windows.window_start END
+         RETURNING bucket, window_start, submissions",
+        [
+            text(first),
+            text(second),
+            Value::Integer(now),
+            Value::Integer(window_secs),
+        ],
+    )
+    .await
 }
 
-/// Forgets the windows that opened at or before `opened_by`.
+/// Forgets the windows that opened at or before `opened_by`. On PostgreSQL
+/// it passes over any window a report is counting in at the moment (`SKIP
+/// LOCKED`), so it never waits on a report's transaction, nor one on it.
 pub(crate) async fn forget_windows(db: &Db, opened_by: i64) -> Result<(), DbError> {
+    let sql = if db.on_postgres() {
+        "DELETE FROM submission_windows WHERE bucket IN
+           (SELECT bucket FROM submission_windows WHERE window_start <= ? FOR UPDATE SKIP LOCKED)"
+    } else {
+        "DELETE FROM submission_windows WHERE window_start <= ?"
+    };
     db.exec(
         "forgetting ended submission windows",
-        "DELETE FROM submission_windows WHERE window_start <= ?",
+        sql,
         [Value::Integer(opened_by)],
     )
     .await

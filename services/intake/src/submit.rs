@@ -134,25 +134,28 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         });
     }
 
-    // The anonymous limiter reads its windows and writes them back, so an
-    // anonymous report's transaction runs alone; a real-name report only
-    // adds rows of its own.
-    if report.is_real_name() {
-        db.begin_beside_others().await?;
+    // A report adds rows of its own; the anonymous limiter's counters are
+    // counted each in one upsert, which locks just that counter's row. So
+    // reports do not take the write lock (on PostgreSQL, reports from many
+    // hosts commit side by side).
+    db.begin_beside_others().await?;
+    // The limits to forget ended windows by, once this report is stored.
+    let forget_by = if report.is_real_name() {
+        None
     } else {
-        db.begin().await?;
         let text_hash = hex::encode(seal::sha256(
             format!("{}\0{}", report.division.as_str(), report.content.trim()).as_bytes(),
         ));
         let allowed = *crate::anonymous_limits().await?;
         let division = report.division.as_str();
-        let counted =
-            crate::limits::count(&db, allowed, &text_hash, division, now.unix_timestamp()).await;
-        if let Err(refused) = counted {
-            db.rollback().await;
-            return Err(refused);
+        match crate::limits::count(&db, allowed, &text_hash, division, now.unix_timestamp()).await {
+            Ok(window_opened) => window_opened.then_some(allowed),
+            Err(refused) => {
+                db.rollback().await;
+                return Err(refused);
+            }
         }
-    }
+    };
     let written = async {
         let note = opt_text(due.filter(|d| d.estimated).map(|_| {
             "the acceptance deadline counts weekends only: next year's holiday schedule is not published yet"
@@ -197,6 +200,9 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         let stored =
             idempotency::after_failed_write(&db, e, SCOPE, key.as_deref(), &request_hash).await?;
         return Ok(replay(stored, receipt_key));
+    }
+    if let Some(allowed) = forget_by {
+        crate::limits::forget(&db, allowed, now.unix_timestamp()).await;
     }
     eprintln!(
         "report {id} received for {org} (real_name: {}, art_15: {})",

@@ -3,7 +3,8 @@
 //! rules, routing by the org tree (its version read per request, as the
 //! component does), sealing, the follow-up hash, the anonymous limiter's two
 //! counted windows, and one transaction writing the same rows (report, first
-//! event, outbox start), serialized where the component's is.
+//! event, outbox start), serialized where the component's is; ended windows
+//! forgotten after it, when a division's window opens, as the component does.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,13 +22,20 @@ use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, ReceiptKey, SealingKeys};
 use jiandu_tests::{Database, Host, RECEIPT_KEY, sealing_keys};
 use serde_json::json;
+use sqlx::Row as _;
 
-/// The anonymous limiter's upsert, as the component writes it (numbered for both databases).
-const COUNT_WINDOW: &str = "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES ($1, $2, 1)
+/// The anonymous limiter's upsert of both windows, as the component writes it
+/// (numbered for both databases).
+const COUNT_WINDOWS: &str = "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES ($1, $3, 1), ($2, $3, 1)
      ON CONFLICT (bucket) DO UPDATE SET
-       submissions = CASE WHEN $2 - submission_windows.window_start >= $3 THEN 1 ELSE submission_windows.submissions + 1 END,
-       window_start = CASE WHEN $2 - submission_windows.window_start >= $3 THEN $2 ELSE submission_windows.window_start END
-     RETURNING window_start, submissions";
+       submissions = CASE WHEN $3 - submission_windows.window_start >= $4 THEN 1 ELSE submission_windows.submissions + 1 END,
+       window_start = CASE WHEN $3 - submission_windows.window_start >= $4 THEN $3 ELSE submission_windows.window_start END
+     RETURNING bucket, window_start, submissions";
+
+/// Forgetting ended windows, as the component does it on each database.
+const FORGET_WINDOWS_SQLITE: &str = "DELETE FROM submission_windows WHERE window_start <= $1";
+const FORGET_WINDOWS_POSTGRES: &str = "DELETE FROM submission_windows WHERE bucket IN
+       (SELECT bucket FROM submission_windows WHERE window_start <= $1 FOR UPDATE SKIP LOCKED)";
 
 const INSERT_REPORT: &str = "INSERT INTO reports (id, receipt_code, followup_hash, real_name, category, division_code, subject,
                       content, attachments, identity_sealed, status, received_at, acceptance_due, due_estimated,
@@ -75,29 +83,26 @@ struct Rows {
 }
 
 /// One transaction on either database; the statements are the same text.
+/// Answers whether the division's window opened.
 macro_rules! write_rows {
-    ($pool:expr, $rows:expr, $lock:expr) => {{
+    ($pool:expr, $rows:expr) => {{
         let r = $rows;
         let mut tx = $pool.begin().await?;
-        if let Some(lock) = $lock {
-            sqlx::query(lock).execute(&mut *tx).await?;
-        }
         sqlx::query("SELECT version FROM org_tree WHERE id = 1")
             .fetch_optional(&mut *tx)
             .await?;
-        if let Some(buckets) = &r.anonymous_buckets {
-            for bucket in buckets {
-                sqlx::query(COUNT_WINDOW)
-                    .bind(bucket)
-                    .bind(r.now)
-                    .bind(WINDOW_SECS)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            }
-            sqlx::query("DELETE FROM submission_windows WHERE window_start <= $1")
-                .bind(r.now - WINDOW_SECS)
-                .execute(&mut *tx)
+        let mut window_opened = false;
+        if let Some([content, division]) = &r.anonymous_buckets {
+            let counted = sqlx::query(COUNT_WINDOWS)
+                .bind(content)
+                .bind(division)
+                .bind(r.now)
+                .bind(WINDOW_SECS)
+                .fetch_all(&mut *tx)
                 .await?;
+            window_opened = counted.iter().any(|row| {
+                row.get::<String, _>("bucket") == *division && row.get::<i64, _>("submissions") == 1
+            });
         }
         sqlx::query(INSERT_REPORT)
             .bind(&r.id)
@@ -137,29 +142,40 @@ macro_rules! write_rows {
             .bind(&r.at)
             .execute(&mut *tx)
             .await?;
+        tx.commit().await.map(|()| window_opened)
+    }};
+}
+
+/// Forgets ended windows in a transaction of its own.
+macro_rules! forget_windows {
+    ($pool:expr, $sql:expr, $opened_by:expr) => {{
+        let mut tx = $pool.begin().await?;
+        sqlx::query($sql).bind($opened_by).execute(&mut *tx).await?;
         tx.commit().await
     }};
 }
 
 impl Twin {
     async fn write(&self, rows: &Rows) -> Result<(), sqlx::Error> {
+        let opened_by = rows.now - WINDOW_SECS;
         match &self.pool {
             Pool::Sqlite(pool) => {
-                let _writer = self.writer.lock().await;
-                write_rows!(pool, rows, None::<sqlx::AssertSqlSafe<String>>)
+                let window_opened = {
+                    let _writer = self.writer.lock().await;
+                    write_rows!(pool, rows)?
+                };
+                if window_opened {
+                    let _writer = self.writer.lock().await;
+                    forget_windows!(pool, FORGET_WINDOWS_SQLITE, opened_by)?;
+                }
             }
-            // The component's write lock, taken as it takes it: by an
-            // anonymous report's transaction, for the limiter's windows.
             Pool::Postgres(pool) => {
-                let lock = rows.anonymous_buckets.as_ref().map(|_| {
-                    sqlx::AssertSqlSafe(format!(
-                        "SELECT pg_advisory_xact_lock({})",
-                        jiandu_guest::db::WRITE_LOCK
-                    ))
-                });
-                write_rows!(pool, rows, lock)
+                if write_rows!(pool, rows)? {
+                    forget_windows!(pool, FORGET_WINDOWS_POSTGRES, opened_by)?;
+                }
             }
         }
+        Ok(())
     }
 }
 
