@@ -476,3 +476,54 @@ fn forgetting_ended_windows_never_fails_a_report() {
         "{windows} windows kept for {stored} reports"
     );
 }
+
+/// Forgetting ended windows passes over one that another transaction holds
+/// (a report counting in it), so the report that opens a division's next
+/// window is answered at once rather than waiting on that transaction.
+#[test]
+fn forgetting_passes_over_a_window_another_transaction_holds() {
+    use sqlx::Connection as _;
+    let host = Host::start_on(
+        Database::Postgres,
+        &jiandu_tests::repo().join("spin.toml"),
+        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000000,1000000,1")],
+        &[],
+    );
+    let first = host.post_json("/api/v1/reports", &anonymous_report("370402", 1), &[]);
+    assert_eq!(first.status, 201, "{}", first.text);
+    // Past the one-second window, the first report's text window has ended.
+    std::thread::sleep(Duration::from_millis(2100));
+    let rt = runtime();
+    let mut other = rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&host.database_url())
+            .await
+            .unwrap();
+        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        let held = sqlx::query(
+            "SELECT bucket FROM submission_windows WHERE bucket LIKE 'content:%' FOR UPDATE",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(held.len(), 1);
+        conn
+    });
+    std::thread::scope(|s| {
+        // This report opens the division's next window, and so forgets.
+        let next =
+            s.spawn(|| host.post_json("/api/v1/reports", &anonymous_report("370402", 2), &[]));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !next.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let answered = next.is_finished();
+        rt.block_on(sqlx::query("COMMIT").execute(&mut other))
+            .unwrap();
+        assert!(
+            answered,
+            "the report waited on a window another transaction held"
+        );
+        let reply = next.join().unwrap();
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    });
+}
