@@ -357,7 +357,6 @@ fn anonymous_report(division: &str, n: usize) -> serde_json::Value {
 /// lock.
 #[test]
 fn reports_do_not_wait_for_other_writes() {
-    use sqlx::Connection as _;
     let host = Host::start_product_on(Database::Postgres);
     let anonymous = anonymous_report("370402", 0);
     let mut real_name = anonymous.clone();
@@ -366,10 +365,7 @@ fn reports_do_not_wait_for_other_writes() {
     // Another write, e.g. a staff member's, holding the lock.
     let rt = runtime();
     let mut other = rt.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(&host.database_url())
-            .await
-            .unwrap();
-        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        let mut conn = transaction_beside(&host).await;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(jiandu_guest::db::WRITE_LOCK)
             .execute(&mut conn)
@@ -384,6 +380,27 @@ fn reports_do_not_wait_for_other_writes() {
     rt.block_on(sqlx::query("COMMIT").execute(&mut other))
         .unwrap();
     assert_eq!(host.count("SELECT COUNT(*) FROM reports"), 2);
+}
+
+/// A connection of the test's own to `host`'s database, in a transaction.
+async fn transaction_beside(host: &Host) -> sqlx::PgConnection {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(&host.database_url())
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+    conn
+}
+
+/// The product on PostgreSQL with the anonymous `limits`
+/// (`per_content,per_division,window_secs`).
+fn product_limiting_anonymous_reports_to(limits: &str) -> Host {
+    Host::start_on(
+        Database::Postgres,
+        &jiandu_tests::repo().join("spin.toml"),
+        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", limits)],
+        &[],
+    )
 }
 
 /// Sends anonymous reports from each of eight threads while `more(i)`
@@ -429,12 +446,7 @@ fn send_side_by_side(
 /// its commit.
 #[test]
 fn a_division_limit_holds_for_anonymous_reports_sent_side_by_side() {
-    let host = Host::start_on(
-        Database::Postgres,
-        &jiandu_tests::repo().join("spin.toml"),
-        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000,20,600")],
-        &[],
-    );
+    let host = product_limiting_anonymous_reports_to("1000,20,600");
     let statuses = send_side_by_side(&host, |i| i < 6, |_| "370402");
     let stored = statuses.iter().filter(|s| **s == 201).count();
     assert_eq!(stored, 20, "{statuses:?}");
@@ -446,12 +458,7 @@ fn a_division_limit_holds_for_anonymous_reports_sent_side_by_side() {
 /// waits on a report's counters, so no report deadlocks or fails.
 #[test]
 fn forgetting_ended_windows_never_fails_a_report() {
-    let host = Host::start_on(
-        Database::Postgres,
-        &jiandu_tests::repo().join("spin.toml"),
-        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000000,1000000,1")],
-        &[],
-    );
+    let host = product_limiting_anonymous_reports_to("1000000,1000000,1");
     // Long enough for each division's window to open and end three times.
     let until = std::time::Instant::now() + Duration::from_secs(3);
     let statuses = send_side_by_side(
@@ -482,23 +489,14 @@ fn forgetting_ended_windows_never_fails_a_report() {
 /// window is answered at once rather than waiting on that transaction.
 #[test]
 fn forgetting_passes_over_a_window_another_transaction_holds() {
-    use sqlx::Connection as _;
-    let host = Host::start_on(
-        Database::Postgres,
-        &jiandu_tests::repo().join("spin.toml"),
-        &[("SPIN_VARIABLE_ANONYMOUS_LIMITS", "1000000,1000000,1")],
-        &[],
-    );
+    let host = product_limiting_anonymous_reports_to("1000000,1000000,1");
     let first = host.post_json("/api/v1/reports", &anonymous_report("370402", 1), &[]);
     assert_eq!(first.status, 201, "{}", first.text);
     // Past the one-second window, the first report's text window has ended.
     std::thread::sleep(Duration::from_millis(2100));
     let rt = runtime();
     let mut other = rt.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(&host.database_url())
-            .await
-            .unwrap();
-        sqlx::query("BEGIN").execute(&mut conn).await.unwrap();
+        let mut conn = transaction_beside(&host).await;
         let held = sqlx::query(
             "SELECT bucket FROM submission_windows WHERE bucket LIKE 'content:%' FOR UPDATE",
         )
