@@ -134,10 +134,10 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         });
     }
 
-    // A report adds rows of its own; the anonymous limiter's counters are
-    // counted each in one upsert, which locks just that counter's row. So
-    // reports do not take the write lock (on PostgreSQL, reports from many
-    // hosts commit side by side).
+    // A report adds rows of its own, and the anonymous limiter counts both
+    // its windows in one upsert, which locks just those two rows. So reports
+    // do not take the write lock (on PostgreSQL, reports from many hosts
+    // commit side by side).
     db.begin_beside_others().await?;
     // The limits to forget ended windows by, once this report is stored.
     let forget_by = if report.is_real_name() {
