@@ -1,11 +1,19 @@
-//! The `spin:sqlite` host interface, backed by sqlx.
+//! The `spin:sqlite` host interface, on SQLite's own API (`rusqlite`).
 //!
-//! Each database label (`default`, ...) is one SQLite file with its own
-//! connection pool (WAL, busy timeout). A guest `connection` resource holds one
-//! pooled connection for its lifetime, so `BEGIN` ... `COMMIT` issued through
-//! it form one transaction; a transaction left open when the guest drops the
-//! connection (or traps) is rolled back before the connection returns to the
-//! pool.
+//! Each database label (`default`, ...) is one SQLite file (WAL) with a small
+//! pool of connections. A guest `connection` resource holds one connection
+//! for its lifetime, so `BEGIN` ... `COMMIT` issued through it form one
+//! transaction; a transaction left open when the guest drops the connection
+//! (or traps) is rolled back before the connection returns to the pool.
+//!
+//! A statement runs on the runtime thread that serves its guest, with
+//! SQLite's busy handler off: in WAL mode, with writers queued on
+//! [`Database::writer`], a statement finds no lock in its way and takes
+//! microseconds, so a transaction runs from `BEGIN` to `COMMIT` without
+//! handing each statement to another thread and waiting to be woken. Only a
+//! statement that does find a lock (another process writing, such as
+//! `jiandu-worker`'s projections) is run again on a blocking thread, with the
+//! busy timeout on, so that waiting never stalls the runtime.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,101 +21,177 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
+use rusqlite::ffi;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{
-    AssertSqlSafe, Column, Executor, Row, SqlSafeStr, Sqlite, SqlitePool, Statement, TypeInfo,
-    ValueRef,
-};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTable, StreamReader};
 
 use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
 use crate::sql::{TransactionEffect, stream_rows, transaction_effect};
 
+/// How long a statement that finds the database locked waits for it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections one database keeps for guests, in use or idle.
+const CONNECTIONS: usize = 8;
+
+/// Prepared statements each guest connection keeps: more than any
+/// component's store module holds.
+const STATEMENT_CACHE: usize = 128;
+
+/// Why a database could not be opened at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The database's directory could not be created.
+    #[error("creating the directory of {path}: {source}")]
+    Directory {
+        /// The database file.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+    /// SQLite could not open or set up the file.
+    #[error("opening {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
 /// Connection pools for every database label, shared by all components.
 #[derive(Debug, Default)]
 pub struct Databases {
-    pools: BTreeMap<String, Database>,
+    pools: BTreeMap<String, Arc<Database>>,
 }
 
-/// One database: its pool and the lock its write transactions queue on.
-///
-/// SQLite allows one writer at a time. Left to itself, a second `BEGIN
-/// IMMEDIATE` sleeps in SQLite's busy handler with growing back-off; queueing
-/// writers on an async lock instead wakes the next one the moment the previous
-/// commits, without blocking the event loop.
+/// One database: its connections and the lock its write transactions queue on.
 #[derive(Debug)]
 struct Database {
-    pool: SqlitePool,
+    path: PathBuf,
+    /// Idle connections, ready for the next guest.
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    /// One permit per connection a guest may hold.
+    permits: Arc<Semaphore>,
+    /// SQLite allows one writer at a time. Left to itself, a second `BEGIN
+    /// IMMEDIATE` sleeps in SQLite's busy handler with growing back-off;
+    /// queueing writers on an async lock instead wakes the next one the
+    /// moment the previous commits, without blocking the event loop.
     writer: Arc<Mutex<()>>,
 }
 
 impl Databases {
-    /// Opens (creating if needed) one pool per label, at the given paths.
-    pub async fn open(paths: &BTreeMap<String, PathBuf>) -> Result<Self, sqlx::Error> {
+    /// Opens (creating if needed) every label's file, at the given paths.
+    pub async fn open(paths: &BTreeMap<String, PathBuf>) -> Result<Self, OpenError> {
         let mut pools = BTreeMap::new();
         for (label, path) in paths {
+            let first = {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || guest_connection(&path))
+                    .await
+                    .expect("opening a database does not panic")?
+            };
             let database = Database {
-                pool: guest_pool(path).await?,
+                path: path.clone(),
+                idle: std::sync::Mutex::new(vec![first]),
+                permits: Arc::new(Semaphore::new(CONNECTIONS)),
                 writer: Arc::new(Mutex::new(())),
             };
-            pools.insert(label.clone(), database);
+            pools.insert(label.clone(), Arc::new(database));
         }
         Ok(Self { pools })
+    }
+}
+
+impl Database {
+    /// A connection for one guest resource: an idle one, or a new one while
+    /// fewer than [`CONNECTIONS`] are open.
+    async fn acquire(self: &Arc<Self>) -> Result<Held, Error> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Io("the database is closed".into()))?;
+        let idle = self.idle.lock().expect("idle list poisoned").pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let path = self.path.clone();
+                tokio::task::spawn_blocking(move || guest_connection(&path))
+                    .await
+                    .map_err(|e| Error::Io(e.to_string()))?
+                    .map_err(|e| Error::Io(e.to_string()))?
+            }
+        };
+        Ok(Held {
+            conn: Some(conn),
+            home: self.clone(),
+            write_lock: None,
+            _permit: permit,
+        })
     }
 }
 
 /// Opens a pool on one SQLite file with the settings every part of Jiandu
 /// uses: for `jiandu migrate` and the host's own reads, never for guests.
 pub async fn pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    create_directory(path).map_err(sqlx::Error::Io)?;
     SqlitePoolOptions::new()
         .max_connections(8)
-        .connect_with(options(path)?)
+        .connect_with(
+            SqliteConnectOptions::from_str("sqlite:")?
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(BUSY_TIMEOUT)
+                .foreign_keys(true),
+        )
         .await
 }
 
-/// The pool guests' `spin:sqlite` connections come from: every connection
-/// carries the [`authorize`] guard before a guest sees it.
-async fn guest_pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .after_connect(|conn, _| Box::pin(guard(conn)))
-        .connect_with(options(path)?)
-        .await
-}
-
-fn options(path: &Path) -> Result<SqliteConnectOptions, sqlx::Error> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+fn create_directory(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir),
+        None => Ok(()),
     }
-    Ok(SqliteConnectOptions::from_str("sqlite:")?
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10))
-        .foreign_keys(true))
 }
 
-/// Installs [`authorize`] on a guest connection.
-async fn guard(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    // SAFETY: the handle is a live connection, locked for this call; the
+/// Opens a connection for guests, with the same settings as [`pool`], the
+/// busy handler off (see the module's doc) and the [`authorize`] guard on.
+fn guest_connection(path: &Path) -> Result<rusqlite::Connection, OpenError> {
+    create_directory(path).map_err(|source| OpenError::Directory {
+        path: path.to_owned(),
+        source,
+    })?;
+    let sqlite = |source| OpenError::Sqlite {
+        path: path.to_owned(),
+        source,
+    };
+    let conn = rusqlite::Connection::open(path).map_err(sqlite)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(sqlite)?;
+    conn.busy_timeout(Duration::ZERO).map_err(sqlite)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // SAFETY: the handle is this live connection's, used on this thread; the
     // authorizer is a plain function that uses no user data.
     let rc = unsafe {
-        libsqlite3_sys::sqlite3_set_authorizer(
-            handle.as_raw_handle().as_ptr(),
-            Some(authorize),
-            std::ptr::null_mut(),
-        )
+        ffi::sqlite3_set_authorizer(conn.handle(), Some(authorize), std::ptr::null_mut())
     };
-    if rc != libsqlite3_sys::SQLITE_OK {
-        return Err(sqlx::Error::Protocol(format!(
-            "installing the SQL guard failed ({rc})"
+    if rc != ffi::SQLITE_OK {
+        return Err(sqlite(rusqlite::Error::SqliteFailure(
+            ffi::Error::new(rc),
+            Some("installing the SQL guard failed".into()),
         )));
     }
-    Ok(())
+    Ok(conn)
 }
 
 /// The SQL guard on guest connections: a component reads and writes rows of
@@ -125,7 +209,7 @@ extern "C" fn authorize(
     _database: *const std::ffi::c_char,
     _trigger: *const std::ffi::c_char,
 ) -> std::ffi::c_int {
-    use libsqlite3_sys::*;
+    use ffi::*;
     let allowed = match action {
         SQLITE_READ | SQLITE_SELECT | SQLITE_INSERT | SQLITE_UPDATE | SQLITE_DELETE
         | SQLITE_TRANSACTION | SQLITE_SAVEPOINT | SQLITE_RECURSIVE => true,
@@ -171,13 +255,8 @@ impl SqliteCtx {
             .pools
             .get(label)
             .ok_or(Error::NoSuchDatabase)?;
-        let conn = database.pool.acquire().await.map_err(to_error)?;
         Ok(Connection {
-            inner: Arc::new(Mutex::new(Held {
-                conn: Some(conn),
-                writer: database.writer.clone(),
-                write_lock: None,
-            })),
+            inner: Arc::new(Mutex::new(database.acquire().await?)),
         })
     }
 }
@@ -187,26 +266,36 @@ pub struct Connection {
     inner: Arc<Mutex<Held>>,
 }
 
+/// One guest's connection, out of its database's pool while the guest holds it.
 struct Held {
-    conn: Option<PoolConnection<Sqlite>>,
-    writer: Arc<Mutex<()>>,
+    /// `None` only while a statement runs on a blocking thread, or after one
+    /// panicked there (the connection is then gone, and its transaction with it).
+    conn: Option<rusqlite::Connection>,
+    home: Arc<Database>,
     /// Held from `BEGIN` to `COMMIT`/`ROLLBACK`: this connection's transaction.
     write_lock: Option<OwnedMutexGuard<()>>,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let (Some(lock), Some(mut conn)) = (self.write_lock.take(), self.conn.take()) {
-            // Never hand a connection with an open transaction back to the
-            // pool; the next writer waits until it is rolled back.
-            tokio::spawn(async move {
-                if let Err(e) = conn.execute("ROLLBACK").await {
-                    tracing::warn!("rolling back an abandoned transaction failed: {e}");
-                    conn.close_on_drop();
-                }
-                drop(lock);
-            });
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // Never hand a connection with an open transaction back to the pool.
+        // `ROLLBACK` waits on no lock, so it runs here; the next writer waits
+        // until it is done, since the write lock drops after it.
+        if !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!("rolling back an abandoned transaction failed: {e}");
+            return;
         }
+        self.home
+            .idle
+            .lock()
+            .expect("idle list poisoned")
+            .push(conn);
     }
 }
 
@@ -215,7 +304,7 @@ impl Connection {
         let mut held = self.inner.lock().await;
         let effect = transaction_effect(sql);
         if effect == TransactionEffect::Begins && held.write_lock.is_none() {
-            held.write_lock = Some(held.writer.clone().lock_owned().await);
+            held.write_lock = Some(held.home.writer.clone().lock_owned().await);
         }
         let result = Self::run(&mut held, sql, params).await;
         let transaction_over = match effect {
@@ -229,47 +318,37 @@ impl Connection {
         result
     }
 
+    /// Runs one statement here, or, if it finds the database locked, again
+    /// on a blocking thread that waits for the lock (see the module's doc).
     async fn run(held: &mut Held, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
-        let conn = held.conn.as_mut().ok_or(Error::InvalidConnection)?;
         if refused_statement(sql) {
             return Err(Error::Io(
                 "not authorized: VACUUM is not for components".into(),
             ));
         }
-        // The guest's SQL is the component's own code, as in Spin; values are bound, never spliced.
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for param in params {
-            query = match param {
-                Value::Integer(i) => query.bind(i),
-                Value::Real(f) => query.bind(f),
-                Value::Text(s) => query.bind(s),
-                Value::Blob(b) => query.bind(b),
-                Value::Null => query.bind(None::<i64>),
-            };
+        let conn = held.conn.as_ref().ok_or(Error::InvalidConnection)?;
+        match query(conn, sql, &params) {
+            Err(Failure::Busy) => {}
+            Err(Failure::Other(e)) => return Err(e),
+            Ok(result) => return Ok(result),
         }
-        let rows = query.fetch_all(&mut **conn).await.map_err(to_error)?;
-        let columns = match rows.first() {
-            Some(row) => row.columns().iter().map(|c| c.name().to_owned()).collect(),
-            None if !may_return_columns(sql) => Vec::new(),
-            None => conn
-                .prepare(AssertSqlSafe(sql).into_sql_str())
-                .await
-                .map(|s| s.columns().iter().map(|c| c.name().to_owned()).collect())
-                .unwrap_or_default(),
-        };
-        let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
-        Ok(QueryResult { columns, rows })
+        let conn = held.conn.take().ok_or(Error::InvalidConnection)?;
+        let sql = sql.to_owned();
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = waiting_for_locks(&conn, || query(&conn, &sql, &params));
+            (conn, result)
+        })
+        .await
+        .map_err(|e| Error::Io(format!("a statement's thread failed: {e}")))?;
+        held.conn = Some(conn);
+        result.map_err(Failure::into_error)
     }
 
-    async fn scalar(&self, sql: &'static str) -> i64 {
-        let mut held = self.inner.lock().await;
-        let Some(conn) = held.conn.as_mut() else {
-            return 0;
-        };
-        sqlx::query_scalar::<_, i64>(sql)
-            .fetch_one(&mut **conn)
-            .await
-            .unwrap_or(0)
+    /// Reads something of the connection's state (`0` for a connection
+    /// lost to a failed thread).
+    async fn read<T: Default>(&self, read: impl FnOnce(&rusqlite::Connection) -> T) -> T {
+        let held = self.inner.lock().await;
+        held.conn.as_ref().map(read).unwrap_or_default()
     }
 
     fn share(&self) -> Self {
@@ -279,57 +358,98 @@ impl Connection {
     }
 }
 
-/// Whether a statement can have result columns: it can unless it is a write
-/// or transaction statement without `RETURNING`. Saves asking SQLite for the
-/// columns of every statement that returned no rows.
-fn may_return_columns(sql: &str) -> bool {
-    let verb = sql
-        .split_whitespace()
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    let writes = matches!(
-        verb.as_str(),
-        "INSERT"
-            | "UPDATE"
-            | "DELETE"
-            | "REPLACE"
-            | "BEGIN"
-            | "COMMIT"
-            | "END"
-            | "ROLLBACK"
-            | "CREATE"
-            | "DROP"
-    );
-    !writes || sql.to_ascii_uppercase().contains("RETURNING")
+/// Runs `f` with the busy timeout on, turning it off again afterwards.
+fn waiting_for_locks<T>(
+    conn: &rusqlite::Connection,
+    f: impl FnOnce() -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(Failure::from)?;
+    let result = f();
+    conn.busy_timeout(Duration::ZERO).map_err(Failure::from)?;
+    result
 }
 
-fn row_values(row: &sqlx::sqlite::SqliteRow) -> Result<RowResult, Error> {
-    let mut values = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        let raw = row.try_get_raw(i).map_err(to_error)?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            match raw.type_info().name() {
-                "INTEGER" => Value::Integer(row.try_get(i).map_err(to_error)?),
-                "REAL" => Value::Real(row.try_get(i).map_err(to_error)?),
-                "BLOB" => Value::Blob(row.try_get(i).map_err(to_error)?),
-                _ => Value::Text(row.try_get(i).map_err(to_error)?),
+/// Why a statement did not run.
+enum Failure {
+    /// It found the database locked, and did nothing.
+    Busy,
+    /// Anything else, as the guest sees it.
+    Other(Error),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Self::Busy => Error::Io("database is locked".into()),
+            Self::Other(e) => e,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                Self::Busy
             }
-        };
-        values.push(value);
+            Some(rusqlite::ErrorCode::DiskFull) => Self::Other(Error::DatabaseFull),
+            _ => Self::Other(Error::Io(e.to_string())),
+        }
     }
-    Ok(RowResult { values })
 }
 
-fn to_error(e: sqlx::Error) -> Error {
-    if let sqlx::Error::Database(db) = &e
-        && db.code().as_deref() == Some("13")
-    {
-        return Error::DatabaseFull;
+/// One statement with its values bound, every row read. A statement that
+/// finds the database locked fails before it has done anything (SQLite's
+/// statements are atomic), so it may be run again.
+fn query(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<QueryResult, Failure> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let columns = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let mut rows = statement.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+    let mut read = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|i| row.get_ref(i).map_err(Failure::from).and_then(value))
+            .collect::<Result<_, _>>()?;
+        read.push(RowResult { values });
     }
-    Error::Io(e.to_string())
+    Ok(QueryResult {
+        columns,
+        rows: read,
+    })
+}
+
+/// A guest's value, bound as SQLite's own type.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+            Value::Null => ValueRef::Null,
+        }))
+    }
+}
+
+/// A column's value as the guest sees it.
+fn value(raw: ValueRef<'_>) -> Result<Value, Failure> {
+    Ok(match raw {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+        ValueRef::Text(t) => {
+            Value::Text(String::from_utf8(t.to_vec()).map_err(|e| {
+                Failure::Other(Error::Io(format!("a text value is not UTF-8: {e}")))
+            })?)
+        }
+    })
 }
 
 /// [`HasData`] marker for `spin:sqlite`.
@@ -376,15 +496,14 @@ impl sqlite::HostConnection for SqliteView<'_> {
 
     async fn last_insert_rowid(&mut self, this: Resource<Connection>) -> wasmtime::Result<i64> {
         Ok(connection(self.table, &this)?
-            .scalar("SELECT last_insert_rowid()")
+            .read(rusqlite::Connection::last_insert_rowid)
             .await)
     }
 
     async fn changes(&mut self, this: Resource<Connection>) -> wasmtime::Result<u64> {
-        let n = connection(self.table, &this)?
-            .scalar("SELECT changes()")
-            .await;
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(connection(self.table, &this)?
+            .read(rusqlite::Connection::changes)
+            .await)
     }
 
     async fn drop(&mut self, this: Resource<Connection>) -> wasmtime::Result<()> {
@@ -433,7 +552,7 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
         this: Resource<Connection>,
     ) -> wasmtime::Result<i64> {
         let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
-        Ok(conn.scalar("SELECT last_insert_rowid()").await)
+        Ok(conn.read(rusqlite::Connection::last_insert_rowid).await)
     }
 
     async fn changes_async(
@@ -441,27 +560,6 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
         this: Resource<Connection>,
     ) -> wasmtime::Result<u64> {
         let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
-        Ok(u64::try_from(conn.scalar("SELECT changes()").await).unwrap_or(0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statements_that_may_return_columns_are_told_apart() {
-        let cases = [
-            ("BEGIN IMMEDIATE", false),
-            ("COMMIT", false),
-            ("INSERT INTO t VALUES (1)", false),
-            ("insert into t values (1) returning id", true),
-            ("SELECT 1", true),
-            ("WITH x AS (SELECT 1) SELECT * FROM x", true),
-            ("PRAGMA journal_mode", true),
-        ];
-        for (sql, columns) in cases {
-            assert_eq!(may_return_columns(sql), columns, "{sql}");
-        }
+        Ok(conn.read(rusqlite::Connection::changes).await)
     }
 }

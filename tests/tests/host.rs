@@ -175,6 +175,52 @@ fn guest_sql_cannot_leave_its_database_or_change_its_schema() {
 }
 
 #[test]
+fn a_statement_that_finds_the_database_locked_waits_for_it_and_serving_goes_on() {
+    use sqlx::Connection as _;
+    let (host, _dir) = testbed(&[]);
+    let runtime = jiandu_tests::runtime();
+    // Another process writes to the same file, as the worker's projections do.
+    let mut other = runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&host.database_url())
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    });
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| {
+            host.send(
+                "POST",
+                "/testbed/sql",
+                &[("content-type", "text/plain")],
+                Some(b"BEGIN IMMEDIATE"),
+            )
+        });
+        // The statement waits for the lock rather than failing at once, and
+        // the host goes on serving meanwhile.
+        for _ in 0..5 {
+            assert_eq!(host.get("/testbed/ok", &[]).text, "ok");
+            std::thread::sleep(Duration::from_millis(60));
+        }
+        assert!(!waiting.is_finished(), "the statement did not wait");
+        runtime.block_on(async { sqlx::query("COMMIT").execute(&mut other).await.unwrap() });
+        let reply = waiting.join().unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    });
+    // The lock it then took was given back with its connection.
+    let again = host.send(
+        "POST",
+        "/testbed/sql",
+        &[("content-type", "text/plain")],
+        Some(b"BEGIN IMMEDIATE"),
+    );
+    assert_eq!(again.status, 200, "{}", again.text);
+}
+
+#[test]
 fn requests_are_logged_with_route_component_status_and_duration() {
     let (host, _dir) = testbed(&[]);
     host.get("/testbed/ok", &[]);
