@@ -1,5 +1,7 @@
-//! The native twin of `POST /api/v1/reports`: an axum + sqlx server doing the
-//! intake component's work on the same database kind — the schema check, the
+//! The native twin of `POST /api/v1/reports`: an axum server doing the
+//! intake component's work on the same database kind, reaching it as the host
+//! does (SQLite through rusqlite on the request's own thread, PostgreSQL
+//! through sqlx) — the schema check, the
 //! rules, routing by the org tree (its version read per request, as the
 //! component does), sealing, the follow-up hash, the anonymous limiter's two
 //! counted windows, and one transaction writing the same rows (report, first
@@ -49,14 +51,15 @@ const INSERT_EVENT: &str =
 const WINDOW_SECS: i64 = 60;
 
 enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    /// SQLite's writers queue on this lock, as they do in the host, rather
+    /// than in its busy handler; as only one writes at a time, one connection
+    /// serves them all.
+    Sqlite(tokio::sync::Mutex<rusqlite::Connection>),
     Postgres(sqlx::PgPool),
 }
 
 struct Twin {
     pool: Pool,
-    /// SQLite's writers queue here, as they do in the host, rather than in its busy handler.
-    writer: tokio::sync::Mutex<()>,
     schema: Schema,
     keys: SealingKeys,
     receipt_key: ReceiptKey,
@@ -82,98 +85,176 @@ struct Rows {
     now: i64,
 }
 
-/// One transaction on either database; the statements are the same text.
-/// Answers whether the division's window opened.
-macro_rules! write_rows {
-    ($pool:expr, $rows:expr) => {{
-        let r = $rows;
-        let mut tx = $pool.begin().await?;
-        sqlx::query("SELECT version FROM org_tree WHERE id = 1")
-            .fetch_optional(&mut *tx)
+/// One transaction on PostgreSQL; then, if the division's window opened,
+/// ended windows forgotten in a transaction of their own.
+async fn write_postgres(pool: &sqlx::PgPool, r: &Rows) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT version FROM org_tree WHERE id = 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    let mut window_opened = false;
+    if let Some([content, division]) = &r.anonymous_buckets {
+        let counted = sqlx::query(COUNT_WINDOWS)
+            .bind(content)
+            .bind(division)
+            .bind(r.now)
+            .bind(WINDOW_SECS)
+            .fetch_all(&mut *tx)
             .await?;
-        let mut window_opened = false;
-        if let Some([content, division]) = &r.anonymous_buckets {
-            let counted = sqlx::query(COUNT_WINDOWS)
-                .bind(content)
-                .bind(division)
-                .bind(r.now)
-                .bind(WINDOW_SECS)
-                .fetch_all(&mut *tx)
-                .await?;
-            window_opened = counted.iter().any(|row| {
-                row.get::<String, _>("bucket") == *division && row.get::<i64, _>("submissions") == 1
-            });
-        }
-        sqlx::query(INSERT_REPORT)
-            .bind(&r.id)
-            .bind(&r.receipt)
-            .bind(&r.followup_hash)
-            .bind(i64::from(r.real_name))
-            .bind(r.category)
-            .bind(&r.division)
-            .bind(&r.subject)
-            .bind(&r.content)
-            .bind(&r.sealed)
-            .bind(&r.at)
-            .bind(&r.due)
-            .bind(i64::from(r.estimated))
-            .bind(&r.org)
+        window_opened = counted.iter().any(|row| {
+            row.get::<String, _>("bucket") == *division && row.get::<i64, _>("submissions") == 1
+        });
+    }
+    sqlx::query(INSERT_REPORT)
+        .bind(&r.id)
+        .bind(&r.receipt)
+        .bind(&r.followup_hash)
+        .bind(i64::from(r.real_name))
+        .bind(r.category)
+        .bind(&r.division)
+        .bind(&r.subject)
+        .bind(&r.content)
+        .bind(&r.sealed)
+        .bind(&r.at)
+        .bind(&r.due)
+        .bind(i64::from(r.estimated))
+        .bind(&r.org)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(INSERT_EVENT)
+        .bind(&r.id)
+        .bind(&r.at)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(OUTBOX_INSERT)
+        .bind("start")
+        .bind(REPORT_WORKFLOW)
+        .bind(&r.id)
+        .bind(None::<String>)
+        .bind(started(r))
+        .bind(start_key(&r.id))
+        .bind(&r.at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if window_opened {
+        let mut tx = pool.begin().await?;
+        sqlx::query(FORGET_WINDOWS_POSTGRES)
+            .bind(r.now - WINDOW_SECS)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(INSERT_EVENT)
-            .bind(&r.id)
-            .bind(&r.at)
-            .execute(&mut *tx)
-            .await?;
-        let started = ReportStarted {
-            report_id: r.id.clone(),
-            real_name: r.real_name,
-            received_at: r.at.clone(),
-            org: r.org.clone(),
-            complaint: None,
-        };
-        sqlx::query(OUTBOX_INSERT)
-            .bind("start")
-            .bind(REPORT_WORKFLOW)
-            .bind(&r.id)
-            .bind(None::<String>)
-            .bind(serde_json::to_string(&started).expect("json"))
-            .bind(start_key(&r.id))
-            .bind(&r.at)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await.map(|()| window_opened)
-    }};
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
-/// Forgets ended windows in a transaction of its own.
-macro_rules! forget_windows {
-    ($pool:expr, $sql:expr, $opened_by:expr) => {{
-        let mut tx = $pool.begin().await?;
-        sqlx::query($sql).bind($opened_by).execute(&mut *tx).await?;
-        tx.commit().await
-    }};
+/// One transaction on SQLite, the same statements as on PostgreSQL.
+/// Answers whether the division's window opened.
+fn write_sqlite(conn: &rusqlite::Connection, r: &Rows) -> rusqlite::Result<bool> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let written = (|| {
+        numbered(conn, "SELECT version FROM org_tree WHERE id = 1", &[])?
+            .raw_query()
+            .next()?;
+        let mut window_opened = false;
+        if let Some([content, division]) = &r.anonymous_buckets {
+            let mut counted = numbered(
+                conn,
+                COUNT_WINDOWS,
+                &[content, division, &r.now, &WINDOW_SECS],
+            )?;
+            let mut rows = counted.raw_query();
+            while let Some(row) = rows.next()? {
+                window_opened |= row.get::<_, String>("bucket")? == *division
+                    && row.get::<_, i64>("submissions")? == 1;
+            }
+        }
+        numbered(
+            conn,
+            INSERT_REPORT,
+            &[
+                &r.id,
+                &r.receipt,
+                &r.followup_hash,
+                &r.real_name,
+                &r.category,
+                &r.division,
+                &r.subject,
+                &r.content,
+                &r.sealed,
+                &r.at,
+                &r.due,
+                &r.estimated,
+                &r.org,
+            ],
+        )?
+        .raw_execute()?;
+        numbered(conn, INSERT_EVENT, &[&r.id, &r.at])?.raw_execute()?;
+        numbered(
+            conn,
+            OUTBOX_INSERT,
+            &[
+                &"start",
+                &REPORT_WORKFLOW,
+                &r.id,
+                &None::<String>,
+                &started(r),
+                &start_key(&r.id),
+                &r.at,
+            ],
+        )?
+        .raw_execute()?;
+        Ok(window_opened)
+    })();
+    match written {
+        Ok(window_opened) => conn.execute_batch("COMMIT").map(|()| window_opened),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// A statement with its `$n` parameters bound by number, as sqlx binds them.
+fn numbered<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    for (i, param) in params.iter().enumerate() {
+        statement.raw_bind_parameter(format!("${}", i + 1).as_str(), param)?;
+    }
+    Ok(statement)
+}
+
+/// The outbox row's payload.
+fn started(r: &Rows) -> String {
+    let started = ReportStarted {
+        report_id: r.id.clone(),
+        real_name: r.real_name,
+        received_at: r.at.clone(),
+        org: r.org.clone(),
+        complaint: None,
+    };
+    serde_json::to_string(&started).expect("json")
 }
 
 impl Twin {
-    async fn write(&self, rows: &Rows) -> Result<(), sqlx::Error> {
-        let opened_by = rows.now - WINDOW_SECS;
+    async fn write(&self, rows: &Rows) -> anyhow::Result<()> {
         match &self.pool {
-            Pool::Sqlite(pool) => {
-                let window_opened = {
-                    let _writer = self.writer.lock().await;
-                    write_rows!(pool, rows)?
-                };
+            Pool::Sqlite(conn) => {
+                let window_opened = write_sqlite(&*conn.lock().await, rows)?;
                 if window_opened {
-                    let _writer = self.writer.lock().await;
-                    forget_windows!(pool, FORGET_WINDOWS_SQLITE, opened_by)?;
+                    numbered(
+                        &*conn.lock().await,
+                        FORGET_WINDOWS_SQLITE,
+                        &[&(rows.now - WINDOW_SECS)],
+                    )?
+                    .raw_execute()?;
                 }
             }
-            Pool::Postgres(pool) => {
-                if write_rows!(pool, rows)? {
-                    forget_windows!(pool, FORGET_WINDOWS_POSTGRES, opened_by)?;
-                }
-            }
+            Pool::Postgres(pool) => write_postgres(pool, rows).await?,
         }
         Ok(())
     }
@@ -262,18 +343,12 @@ async fn submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode, Stri
 pub async fn start(database: Database, owner: &Host) -> SocketAddr {
     let pool = match database {
         Database::Sqlite => {
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(owner.db_path())
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10));
-            Pool::Sqlite(
-                sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
-                    .await
-                    .expect("the twin's SQLite pool"),
-            )
+            let conn = rusqlite::Connection::open(owner.db_path()).expect("the twin's SQLite file");
+            conn.busy_timeout(Duration::from_secs(10))
+                .expect("a busy timeout");
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                .expect("the host's settings");
+            Pool::Sqlite(tokio::sync::Mutex::new(conn))
         }
         Database::Postgres => Pool::Postgres(
             sqlx::postgres::PgPoolOptions::new()
@@ -285,7 +360,6 @@ pub async fn start(database: Database, owner: &Host) -> SocketAddr {
     };
     let twin = Arc::new(Twin {
         pool,
-        writer: tokio::sync::Mutex::new(()),
         schema: Schema::compile(include_str!("../../../../schemas/report.json")),
         keys: SealingKeys::parse(&sealing_keys()).expect("test sealing keys"),
         receipt_key: ReceiptKey::from_base64(RECEIPT_KEY).expect("the test receipt key"),
