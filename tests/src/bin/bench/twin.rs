@@ -346,8 +346,10 @@ pub async fn start(database: Database, owner: &Host) -> SocketAddr {
             let conn = rusqlite::Connection::open(owner.db_path()).expect("the twin's SQLite file");
             conn.busy_timeout(Duration::from_secs(10))
                 .expect("a busy timeout");
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-                .expect("the host's settings");
+            conn.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .expect("the host's settings");
             Pool::Sqlite(tokio::sync::Mutex::new(conn))
         }
         Database::Postgres => Pool::Postgres(
