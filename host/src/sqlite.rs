@@ -88,15 +88,9 @@ impl Databases {
     pub async fn open(paths: &BTreeMap<String, PathBuf>) -> Result<Self, OpenError> {
         let mut pools = BTreeMap::new();
         for (label, path) in paths {
-            let first = {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || guest_connection(&path))
-                    .await
-                    .expect("opening a database does not panic")?
-            };
             let database = Database {
                 path: path.clone(),
-                idle: std::sync::Mutex::new(vec![first]),
+                idle: std::sync::Mutex::new(vec![connect(path).await?]),
                 permits: Arc::new(Semaphore::new(CONNECTIONS)),
                 writer: Arc::new(Mutex::new(())),
             };
@@ -119,13 +113,9 @@ impl Database {
         let idle = self.idle.lock().expect("idle list poisoned").pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => {
-                let path = self.path.clone();
-                tokio::task::spawn_blocking(move || guest_connection(&path))
-                    .await
-                    .map_err(|e| Error::Io(e.to_string()))?
-                    .map_err(|e| Error::Io(e.to_string()))?
-            }
+            None => connect(&self.path)
+                .await
+                .map_err(|e| Error::Io(e.to_string()))?,
         };
         Ok(Held {
             conn: Some(conn),
@@ -159,6 +149,14 @@ fn create_directory(path: &Path) -> std::io::Result<()> {
         Some(dir) => std::fs::create_dir_all(dir),
         None => Ok(()),
     }
+}
+
+/// Opens a guest connection on a blocking thread (opening touches the file).
+async fn connect(path: &Path) -> Result<rusqlite::Connection, OpenError> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || guest_connection(&path))
+        .await
+        .expect("opening a database does not panic")
 }
 
 /// Opens a connection for guests, with the same settings as [`pool`], the
