@@ -6,6 +6,15 @@
 //! transaction; a transaction left open when the guest drops the connection
 //! (or traps) is rolled back before the connection returns to the pool.
 //!
+//! Every transaction a guest begins runs on the database's one writer
+//! connection ([`Database::writer`]), which guests take in turn: SQLite
+//! allows one writer at a time anyway, and in WAL mode a connection throws
+//! its whole page cache away whenever another connection has committed
+//! since its last transaction, so transactions spread over the pool would
+//! each start cold, reading every page they touch again. On the one writer
+//! they find the pages the last transaction left. Statements outside a
+//! transaction run on the guest's own connection, beside other guests'.
+//!
 //! A statement runs on the runtime thread that serves its guest, with
 //! SQLite's busy handler off: in WAL mode, with writers queued on
 //! [`Database::writer`], a statement finds no lock in its way and takes
@@ -68,7 +77,8 @@ pub struct Databases {
     pools: BTreeMap<String, Arc<Database>>,
 }
 
-/// One database: its connections and the lock its write transactions queue on.
+/// One database: its connections, and the writer connection its
+/// transactions queue for.
 #[derive(Debug)]
 struct Database {
     path: PathBuf,
@@ -76,11 +86,19 @@ struct Database {
     idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
     /// One permit per connection a guest may hold.
     permits: Arc<Semaphore>,
-    /// SQLite allows one writer at a time. Left to itself, a second `BEGIN
-    /// IMMEDIATE` sleeps in SQLite's busy handler with growing back-off;
-    /// queueing writers on an async lock instead wakes the next one the
+    /// The connection every transaction runs on, one at a time. SQLite
+    /// allows one writer at a time; left to itself, a second `BEGIN
+    /// IMMEDIATE` sleeps in SQLite's busy handler with growing back-off.
+    /// Queueing writers on an async lock instead wakes the next one the
     /// moment the previous commits, without blocking the event loop.
-    writer: Arc<Mutex<()>>,
+    writer: Arc<Mutex<Writer>>,
+}
+
+/// The writer connection; `None` once lost to a statement's thread that
+/// panicked, until the next transaction opens it again.
+#[derive(Debug)]
+struct Writer {
+    conn: Option<rusqlite::Connection>,
 }
 
 impl Databases {
@@ -92,7 +110,9 @@ impl Databases {
                 path: path.clone(),
                 idle: std::sync::Mutex::new(vec![connect(path).await?]),
                 permits: Arc::new(Semaphore::new(CONNECTIONS)),
-                writer: Arc::new(Mutex::new(())),
+                writer: Arc::new(Mutex::new(Writer {
+                    conn: Some(connect(path).await?),
+                })),
             };
             pools.insert(label.clone(), Arc::new(database));
         }
@@ -113,16 +133,31 @@ impl Database {
         let idle = self.idle.lock().expect("idle list poisoned").pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&self.path)
-                .await
-                .map_err(|e| Error::Io(e.to_string()))?,
+            None => self.connect().await?,
         };
         Ok(Held {
             conn: Some(conn),
             home: self.clone(),
-            write_lock: None,
+            transaction: None,
+            rowid: 0,
+            changes: 0,
             _permit: permit,
         })
+    }
+
+    /// The writer connection, once the transactions before are over.
+    async fn writer(&self) -> Result<OwnedMutexGuard<Writer>, Error> {
+        let mut writer = self.writer.clone().lock_owned().await;
+        if writer.conn.is_none() {
+            writer.conn = Some(self.connect().await?);
+        }
+        Ok(writer)
+    }
+
+    async fn connect(&self) -> Result<rusqlite::Connection, Error> {
+        connect(&self.path)
+            .await
+            .map_err(|e| Error::Io(e.to_string()))
     }
 }
 
@@ -270,48 +305,82 @@ struct Held {
     /// panicked there (the connection is then gone, and its transaction with it).
     conn: Option<rusqlite::Connection>,
     home: Arc<Database>,
-    /// Held from `BEGIN` to `COMMIT`/`ROLLBACK`: this connection's transaction.
-    write_lock: Option<OwnedMutexGuard<()>>,
+    /// The writer connection, held from `BEGIN` until its transaction is over.
+    transaction: Option<OwnedMutexGuard<Writer>>,
+    /// `last_insert_rowid()` and `changes()` as this guest's statements left
+    /// them, on whichever connection they ran.
+    rowid: i64,
+    changes: u64,
     _permit: OwnedSemaphorePermit,
+}
+
+impl Held {
+    /// The connection the next statement runs on: the writer within a
+    /// transaction, the guest's own outside one.
+    fn slot(&mut self) -> &mut Option<rusqlite::Connection> {
+        match &mut self.transaction {
+            Some(writer) => &mut writer.conn,
+            None => &mut self.conn,
+        }
+    }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else {
-            return;
-        };
-        // Never hand a connection with an open transaction back to the pool.
-        // `ROLLBACK` waits on no lock, so it runs here; the next writer waits
-        // until it is done, since the write lock drops after it.
-        if !conn.is_autocommit()
-            && let Err(e) = conn.execute_batch("ROLLBACK")
-        {
-            tracing::warn!("rolling back an abandoned transaction failed: {e}");
-            return;
+        // The writer's lock drops after this, so the next transaction finds
+        // the writer rolled back.
+        if let Some(writer) = &mut self.transaction {
+            writer.conn = writer.conn.take().and_then(without_transaction);
         }
-        self.home
-            .idle
-            .lock()
-            .expect("idle list poisoned")
-            .push(conn);
+        if let Some(conn) = self.conn.take().and_then(without_transaction) {
+            self.home
+                .idle
+                .lock()
+                .expect("idle list poisoned")
+                .push(conn);
+        }
+    }
+}
+
+/// A connection with any transaction left open rolled back (`ROLLBACK`
+/// waits on no lock), or nothing if that failed: a connection with an open
+/// transaction is never used again.
+fn without_transaction(conn: rusqlite::Connection) -> Option<rusqlite::Connection> {
+    if conn.is_autocommit() {
+        return Some(conn);
+    }
+    match conn.execute_batch("ROLLBACK") {
+        Ok(()) => Some(conn),
+        Err(e) => {
+            tracing::warn!("rolling back an abandoned transaction failed: {e}");
+            None
+        }
     }
 }
 
 impl Connection {
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<QueryResult, Error> {
         let mut held = self.inner.lock().await;
-        let effect = transaction_effect(sql);
-        if effect == TransactionEffect::Begins && held.write_lock.is_none() {
-            held.write_lock = Some(held.home.writer.clone().lock_owned().await);
+        if held.transaction.is_none() && transaction_effect(sql) == TransactionEffect::Begins {
+            held.transaction = Some(held.home.writer().await?);
         }
         let result = Self::run(&mut held, sql, params).await;
-        let transaction_over = match effect {
-            TransactionEffect::Begins => result.is_err(),
-            TransactionEffect::Ends => result.is_ok(),
-            TransactionEffect::None => false,
-        };
-        if transaction_over {
-            held.write_lock = None;
+        // The transaction is over when SQLite says so: after `COMMIT` or
+        // `ROLLBACK`, after a failed `BEGIN`, or after an error that rolled
+        // it back; a failed `COMMIT` leaves it open for the guest to end.
+        if let Some(writer) = &held.transaction
+            && writer
+                .conn
+                .as_ref()
+                .is_none_or(rusqlite::Connection::is_autocommit)
+        {
+            held.transaction = None;
+            // The next writer was handed the lock just now, but runs only
+            // once its task is polled; yielding lets it run before this
+            // guest goes on (answering its request takes a while), so the
+            // writer connection does not sit idle in between.
+            drop(held);
+            tokio::task::yield_now().await;
         }
         result
     }
@@ -324,29 +393,41 @@ impl Connection {
                 "not authorized: VACUUM is not for components".into(),
             ));
         }
-        let conn = held.conn.as_ref().ok_or(Error::InvalidConnection)?;
-        match query(conn, sql, &params) {
-            Err(Failure::Busy) => {}
-            Err(Failure::Other(e)) => return Err(e),
-            Ok(result) => return Ok(result),
+        let rowid = held.rowid;
+        let slot = held.slot();
+        let conn = slot.as_ref().ok_or(Error::InvalidConnection)?;
+        // The writer's last rowid is another guest's until this one inserts.
+        set_last_insert_rowid(conn, rowid);
+        let ran = match query(conn, sql, &params) {
+            Err(Failure::Busy) => {
+                let conn = slot.take().ok_or(Error::InvalidConnection)?;
+                let sql = sql.to_owned();
+                let (conn, ran) = tokio::task::spawn_blocking(move || {
+                    let ran = waiting_for_locks(&conn, || query(&conn, &sql, &params));
+                    (conn, ran)
+                })
+                .await
+                .map_err(|e| Error::Io(format!("a statement's thread failed: {e}")))?;
+                *slot = Some(conn);
+                ran.map_err(Failure::into_error)
+            }
+            ran => ran.map_err(Failure::into_error),
+        };
+        let (result, changed) = ran?;
+        if changed
+            && let Some((rowid, changes)) = held
+                .slot()
+                .as_ref()
+                .map(|conn| (conn.last_insert_rowid(), conn.changes()))
+        {
+            (held.rowid, held.changes) = (rowid, changes);
         }
-        let conn = held.conn.take().ok_or(Error::InvalidConnection)?;
-        let sql = sql.to_owned();
-        let (conn, result) = tokio::task::spawn_blocking(move || {
-            let result = waiting_for_locks(&conn, || query(&conn, &sql, &params));
-            (conn, result)
-        })
-        .await
-        .map_err(|e| Error::Io(format!("a statement's thread failed: {e}")))?;
-        held.conn = Some(conn);
-        result.map_err(Failure::into_error)
+        Ok(result)
     }
 
-    /// Reads something of the connection's state (`0` for a connection
-    /// lost to a failed thread).
-    async fn read<T: Default>(&self, read: impl FnOnce(&rusqlite::Connection) -> T) -> T {
-        let held = self.inner.lock().await;
-        held.conn.as_ref().map(read).unwrap_or_default()
+    /// `last_insert_rowid()` or `changes()` as this guest left it.
+    async fn read<T>(&self, read: impl FnOnce(&Held) -> T) -> T {
+        read(&*self.inner.lock().await)
     }
 
     fn share(&self) -> Self {
@@ -354,6 +435,12 @@ impl Connection {
             inner: self.inner.clone(),
         }
     }
+}
+
+/// Sets what `last_insert_rowid()` returns until the next `INSERT`.
+fn set_last_insert_rowid(conn: &rusqlite::Connection, rowid: i64) {
+    // SAFETY: the handle is this live connection's, used on this thread.
+    unsafe { ffi::sqlite3_set_last_insert_rowid(conn.handle(), rowid) }
 }
 
 /// Runs `f` with the busy timeout on, turning it off again afterwards.
@@ -396,11 +483,19 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
-/// One statement with its values bound, every row read. A statement that
-/// finds the database locked fails before it has done anything (SQLite's
-/// statements are atomic), so it may be run again.
-fn query(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<QueryResult, Failure> {
+/// One statement with its values bound, every row read, and whether it
+/// wrote rows (an `INSERT`, `UPDATE` or `DELETE`, which set `changes()`). A
+/// statement that finds the database locked fails before it has done
+/// anything (SQLite's statements are atomic), so it may be run again.
+fn query(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<(QueryResult, bool), Failure> {
     let mut statement = conn.prepare_cached(sql)?;
+    // `BEGIN IMMEDIATE` is not read-only to SQLite, since it locks the
+    // file, but it changes no rows.
+    let writes = !statement.readonly() && transaction_effect(sql) != TransactionEffect::Begins;
     let columns = statement
         .column_names()
         .into_iter()
@@ -414,10 +509,13 @@ fn query(conn: &rusqlite::Connection, sql: &str, params: &[Value]) -> Result<Que
             .collect::<Result<_, _>>()?;
         read.push(RowResult { values });
     }
-    Ok(QueryResult {
-        columns,
-        rows: read,
-    })
+    Ok((
+        QueryResult {
+            columns,
+            rows: read,
+        },
+        writes,
+    ))
 }
 
 /// A guest's value, bound as SQLite's own type.
@@ -493,14 +591,12 @@ impl sqlite::HostConnection for SqliteView<'_> {
     }
 
     async fn last_insert_rowid(&mut self, this: Resource<Connection>) -> wasmtime::Result<i64> {
-        Ok(connection(self.table, &this)?
-            .read(rusqlite::Connection::last_insert_rowid)
-            .await)
+        Ok(connection(self.table, &this)?.read(|held| held.rowid).await)
     }
 
     async fn changes(&mut self, this: Resource<Connection>) -> wasmtime::Result<u64> {
         Ok(connection(self.table, &this)?
-            .read(rusqlite::Connection::changes)
+            .read(|held| held.changes)
             .await)
     }
 
@@ -550,7 +646,7 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
         this: Resource<Connection>,
     ) -> wasmtime::Result<i64> {
         let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
-        Ok(conn.read(rusqlite::Connection::last_insert_rowid).await)
+        Ok(conn.read(|held| held.rowid).await)
     }
 
     async fn changes_async(
@@ -558,6 +654,6 @@ impl<T> sqlite::HostConnectionWithStore<T> for SpinSqlite {
         this: Resource<Connection>,
     ) -> wasmtime::Result<u64> {
         let conn = accessor.with(|mut a| connection(a.get().table, &this))?;
-        Ok(conn.read(rusqlite::Connection::changes).await)
+        Ok(conn.read(|held| held.changes).await)
     }
 }

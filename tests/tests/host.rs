@@ -221,6 +221,85 @@ fn a_statement_that_finds_the_database_locked_waits_for_it_and_serving_goes_on()
 }
 
 #[test]
+fn transactions_share_one_writer_yet_each_guest_sees_only_its_own_connection() {
+    let (host, _dir) = testbed(&[]);
+    let lines = |statements: &[&str]| {
+        let reply = host.send(
+            "POST",
+            "/testbed/sql/lines",
+            &[("content-type", "text/plain")],
+            Some(statements.join("\n").as_bytes()),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.text.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let insert = |bucket: &str| {
+        format!(
+            "INSERT INTO submission_windows (bucket, window_start, submissions) VALUES ('{bucket}', 1, 1)"
+        )
+    };
+    // Outside a transaction the guest's own connection runs the statement,
+    // inside one the writer does; `last_insert_rowid` and `changes` follow
+    // the guest across both, as on one SQLite connection.
+    let [a, b, c] = ["a", "b", "c"].map(insert);
+    let first = lines(&[
+        &a,
+        "BEGIN IMMEDIATE",
+        &b,
+        "UPDATE submission_windows SET submissions = 5",
+        "COMMIT",
+        "SELECT bucket FROM submission_windows ORDER BY bucket",
+        "BEGIN IMMEDIATE",
+        &c,
+    ]);
+    let after = |line: &str| {
+        line.rsplit_once(" rowid=")
+            .map(|(_, counts)| counts.to_owned())
+    };
+    let counts: Vec<_> = first
+        .iter()
+        .map(|l| after(l).unwrap_or_else(|| panic!("{l}")))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            "1 changes=1",
+            "1 changes=1",
+            "2 changes=1",
+            "2 changes=2",
+            "2 changes=2",
+            "2 changes=2",
+            "2 changes=2",
+            "3 changes=1"
+        ],
+        "{first:#?}"
+    );
+    assert!(
+        first[5].contains(r#"[[Value::Text("a")], [Value::Text("b")]]"#),
+        "{}",
+        first[5]
+    );
+    // The transaction left open when the guest was done was rolled back,
+    // the writer is free again, and the next guest starts from nothing of
+    // the last one's.
+    let second = lines(&[
+        "SELECT count(*) FROM submission_windows",
+        "BEGIN IMMEDIATE",
+        "DELETE FROM submission_windows WHERE bucket = 'a'",
+        "COMMIT",
+    ]);
+    assert_eq!(
+        second,
+        [
+            "ok [[Value::Integer(2)]] rowid=0 changes=0",
+            "ok [] rowid=0 changes=0",
+            "ok [] rowid=0 changes=1",
+            "ok [] rowid=0 changes=1",
+        ]
+    );
+}
+
+#[test]
 fn requests_are_logged_with_route_component_status_and_duration() {
     let (host, _dir) = testbed(&[]);
     host.get("/testbed/ok", &[]);

@@ -3,7 +3,10 @@
 //! traps, `/loop` never returns, `/hog` allocates without limit, `/outbound?url=`
 //! calls another host, `/variable?name=` reads a variable, `/echo` returns the body size,
 //! `/uri` returns the URI the host gave it and its `spin-full-url`, and `/sql` runs the
-//! SQL in its body on the `default` database (200 `ok`, or 400 with the error).
+//! SQL in its body on the `default` database (200 `ok`, or 400 with the error);
+//! `/sql/lines` runs each line of its body as a statement on one connection
+//! to it and answers a line per statement (`ok`, the rows, the connection's
+//! `last_insert_rowid` and `changes` after it; or `err` and the error).
 //! `/pg` runs each line of its body as a statement on the PostgreSQL address
 //! in the `x-pg-address` header, over one connection, and answers a line per
 //! statement (`ok` and the rows, or `err` and the error); `/pg/types` writes a
@@ -78,8 +81,9 @@ async fn handle(req: Request) -> (StatusCode, String) {
                 .unwrap_or("");
             (StatusCode::OK, format!("{} {full}", req.uri()))
         }
-        "/sql" => match req.into_body().bytes().await {
-            Ok(sql) => run_sql(&String::from_utf8_lossy(&sql)).await,
+        "/sql" | "/sql/lines" => match req.into_body().bytes().await {
+            Ok(sql) if path == "/sql" => run_sql(&String::from_utf8_lossy(&sql)).await,
+            Ok(script) => sql_lines(&String::from_utf8_lossy(&script)).await,
             Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
         },
         "/pg" | "/pg/types" => {
@@ -124,6 +128,27 @@ async fn run_sql(sql: &str) -> (StatusCode, String) {
         Ok(_) => (StatusCode::OK, "ok".into()),
         Err(e) => (StatusCode::BAD_REQUEST, format!("{e:?}")),
     }
+}
+
+/// Runs each line of `script` on one connection to the `default` database.
+async fn sql_lines(script: &str) -> (StatusCode, String) {
+    let conn = match spin_sdk::sqlite::Connection::open_default().await {
+        Ok(conn) => conn,
+        Err(e) => return (StatusCode::BAD_GATEWAY, format!("open: {e:?}")),
+    };
+    let mut out = String::new();
+    for statement in script.lines().filter(|l| !l.trim().is_empty()) {
+        let rows = async { conn.execute(statement, []).await?.collect().await }.await;
+        match rows {
+            Ok(rows) => {
+                let values = rows.into_iter().map(|r| r.values).collect::<Vec<_>>();
+                let (rowid, changes) = (conn.last_insert_rowid().await, conn.changes().await);
+                out.push_str(&format!("ok {values:?} rowid={rowid} changes={changes}\n"));
+            }
+            Err(e) => out.push_str(&format!("err {e:?}\n")),
+        }
+    }
+    (StatusCode::OK, out)
 }
 
 /// Runs each line of `script` on one connection to `address`.
