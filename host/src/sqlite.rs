@@ -1,10 +1,10 @@
 //! The `spin:sqlite` host interface, on SQLite's own API (`rusqlite`).
 //!
 //! Each database label (`default`, ...) is one SQLite file (WAL) with a small
-//! pool of connections. A guest `connection` resource holds one connection
-//! for its lifetime, so `BEGIN` ... `COMMIT` issued through it form one
-//! transaction; a transaction left open when the guest drops the connection
-//! (or traps) is rolled back before the connection returns to the pool.
+//! pool of connections. A guest `connection` resource holds one of them for
+//! its lifetime, and from `BEGIN` to `COMMIT` it holds the writer as well; a
+//! transaction left open when the guest drops the connection (or traps) is
+//! rolled back before either is used again.
 //!
 //! Every transaction a guest begins runs on the database's one writer
 //! connection ([`Database::writer`]), which guests take in turn: SQLite

@@ -16,6 +16,8 @@ use std::cell::Cell;
 use std::sync::OnceLock;
 
 use spin_sdk::pg::{self, DbValue, ParameterValue, PgError, QueryError};
+// The generated bindings, not spin-sdk's wrapper, which offers only
+// `execute-async`: a transaction's statements use the plain `execute`.
 use spin_sdk::sqlite::wit::sqlite;
 use spin_sdk::sqlite::{Error as SqliteError, RowResult};
 
