@@ -134,25 +134,34 @@ pub(crate) async fn submit(req: Request) -> Result<Reply, ApiError> {
         });
     }
 
+    // What an anonymous report is counted by, worked out before the
+    // transaction so that the writer waits on none of it.
+    let anonymous = if report.is_real_name() {
+        None
+    } else {
+        let text_hash = hex::encode(seal::sha256(
+            format!("{}\0{}", report.division.as_str(), report.content.trim()).as_bytes(),
+        ));
+        Some((text_hash, *crate::anonymous_limits().await?))
+    };
+
     // A report adds rows of its own, and the anonymous limiter counts both
     // its windows in one upsert, which locks just those two rows. So reports
     // do not take the write lock (on PostgreSQL, reports from many hosts
     // commit side by side).
     db.begin_beside_others().await?;
     // The limits to forget ended windows by, once this report is stored.
-    let forget_by = if report.is_real_name() {
-        None
-    } else {
-        let text_hash = hex::encode(seal::sha256(
-            format!("{}\0{}", report.division.as_str(), report.content.trim()).as_bytes(),
-        ));
-        let allowed = *crate::anonymous_limits().await?;
-        let division = report.division.as_str();
-        match crate::limits::count(&db, allowed, &text_hash, division, now.unix_timestamp()).await {
-            Ok(window_opened) => window_opened.then_some(allowed),
-            Err(refused) => {
-                db.rollback().await;
-                return Err(refused);
+    let forget_by = match anonymous {
+        None => None,
+        Some((text_hash, allowed)) => {
+            let division = report.division.as_str();
+            let now = now.unix_timestamp();
+            match crate::limits::count(&db, allowed, &text_hash, division, now).await {
+                Ok(window_opened) => window_opened.then_some(allowed),
+                Err(refused) => {
+                    db.rollback().await;
+                    return Err(refused);
+                }
             }
         }
     };
