@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rusqlite::ffi;
@@ -39,6 +40,8 @@ use wasmtime::component::{Accessor, FutureReader, HasData, Resource, ResourceTab
 
 use crate::bindings::spin::sqlite::sqlite::{self, Error, QueryResult, RowResult, Value};
 use crate::sql::{TransactionEffect, stream_rows, transaction_effect};
+
+pub mod checkpointer;
 
 /// How long a statement that finds the database locked waits for it.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,6 +72,14 @@ pub enum OpenError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The thread that checkpoints the file could not be started.
+    #[error("starting the checkpoint thread of {path}: {source}")]
+    Thread {
+        /// The database file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }
 
 /// Connection pools for every database label, shared by all components.
@@ -92,6 +103,9 @@ struct Database {
     /// Queueing writers on an async lock instead wakes the next one the
     /// moment the previous commits, without blocking the event loop.
     writer: Arc<Mutex<Writer>>,
+    /// Set when rows may have been written since the last checkpoint
+    /// ([`checkpointer`]).
+    written: Arc<AtomicBool>,
 }
 
 /// The writer connection; `None` once lost to a statement's thread that
@@ -113,7 +127,9 @@ impl Databases {
                 writer: Arc::new(Mutex::new(Writer {
                     conn: Some(connect(path).await?),
                 })),
+                written: Arc::new(AtomicBool::new(false)),
             };
+            checkpointer::spawn(path, Arc::downgrade(&database.written))?;
             pools.insert(label.clone(), Arc::new(database));
         }
         Ok(Self { pools })
@@ -195,7 +211,8 @@ async fn connect(path: &Path) -> Result<rusqlite::Connection, OpenError> {
 }
 
 /// Opens a connection for guests, with the same settings as [`pool`], the
-/// busy handler off (see the module's doc) and the [`authorize`] guard on.
+/// busy handler off (see the module's doc), SQLite's automatic checkpoints
+/// off (the [`checkpointer`] runs them) and the [`authorize`] guard on.
 fn guest_connection(path: &Path) -> Result<rusqlite::Connection, OpenError> {
     create_directory(path).map_err(|source| OpenError::Directory {
         path: path.to_owned(),
@@ -208,7 +225,8 @@ fn guest_connection(path: &Path) -> Result<rusqlite::Connection, OpenError> {
     let conn = rusqlite::Connection::open(path).map_err(sqlite)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = 0;",
     )
     .map_err(sqlite)?;
     conn.busy_timeout(Duration::ZERO).map_err(sqlite)?;
@@ -375,6 +393,7 @@ impl Connection {
                 .is_none_or(rusqlite::Connection::is_autocommit)
         {
             held.transaction = None;
+            held.home.written.store(true, Ordering::Release);
             // The next writer was handed the lock just now, but runs only
             // once its task is polled; yielding lets it run before this
             // guest goes on (answering its request takes a while), so the
@@ -414,6 +433,9 @@ impl Connection {
             ran => ran.map_err(Failure::into_error),
         };
         let (result, changed) = ran?;
+        if changed {
+            held.home.written.store(true, Ordering::Release);
+        }
         if changed
             && let Some((rowid, changes)) = held
                 .slot()

@@ -7,9 +7,12 @@
 //! counted windows, and one transaction writing the same rows (report, first
 //! event, outbox start), serialized where the component's is; ended windows
 //! forgotten after it, when a division's window opens, as the component does.
+//! Its SQLite file is checkpointed beside the writers, by the host's own
+//! checkpoint thread.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -22,6 +25,7 @@ use jiandu_domain::org::OrgTree;
 use jiandu_domain::report::{Report, ReportInput};
 use jiandu_guest::schema::Schema;
 use jiandu_guest::seal::{self, ReceiptKey, SealingKeys};
+use jiandu_host::sqlite::checkpointer;
 use jiandu_tests::{Database, Host, RECEIPT_KEY, sealing_keys};
 use serde_json::json;
 use sqlx::Row as _;
@@ -51,11 +55,16 @@ const INSERT_EVENT: &str =
 const WINDOW_SECS: i64 = 60;
 
 enum Pool {
-    /// SQLite's writers queue on this lock, as they do in the host, rather
-    /// than in its busy handler; as only one writes at a time, one connection
-    /// serves them all.
-    Sqlite(tokio::sync::Mutex<rusqlite::Connection>),
+    Sqlite(SqliteWriter),
     Postgres(sqlx::PgPool),
+}
+
+/// SQLite's writers queue on this lock, as they do in the host, rather than
+/// in its busy handler; as only one writes at a time, one connection serves
+/// them all. `written` tells the checkpoint thread there is work.
+struct SqliteWriter {
+    conn: tokio::sync::Mutex<rusqlite::Connection>,
+    written: Arc<AtomicBool>,
 }
 
 struct Twin {
@@ -243,16 +252,17 @@ fn started(r: &Rows) -> String {
 impl Twin {
     async fn write(&self, rows: &Rows) -> anyhow::Result<()> {
         match &self.pool {
-            Pool::Sqlite(conn) => {
-                let window_opened = write_sqlite(&*conn.lock().await, rows)?;
+            Pool::Sqlite(writer) => {
+                let window_opened = write_sqlite(&*writer.conn.lock().await, rows)?;
                 if window_opened {
                     numbered(
-                        &*conn.lock().await,
+                        &*writer.conn.lock().await,
                         FORGET_WINDOWS_SQLITE,
                         &[&(rows.now - WINDOW_SECS)],
                     )?
                     .raw_execute()?;
                 }
+                writer.written.store(true, Ordering::Release);
             }
             Pool::Postgres(pool) => write_postgres(pool, rows).await?,
         }
@@ -347,10 +357,17 @@ pub async fn start(database: Database, owner: &Host) -> SocketAddr {
             conn.busy_timeout(Duration::from_secs(10))
                 .expect("a busy timeout");
             conn.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA wal_autocheckpoint = 0;",
             )
             .expect("the host's settings");
-            Pool::Sqlite(tokio::sync::Mutex::new(conn))
+            let writer = SqliteWriter {
+                conn: tokio::sync::Mutex::new(conn),
+                written: Arc::new(AtomicBool::new(false)),
+            };
+            checkpointer::spawn(&owner.db_path(), Arc::downgrade(&writer.written))
+                .expect("the twin's checkpoint thread");
+            Pool::Sqlite(writer)
         }
         Database::Postgres => Pool::Postgres(
             sqlx::postgres::PgPoolOptions::new()
