@@ -300,14 +300,11 @@ fn transactions_share_one_writer_yet_each_guest_sees_only_its_own_connection() {
 }
 
 #[test]
-fn writes_reach_the_database_file_beside_the_writers_and_the_log_restarts() {
+fn writes_reach_the_database_file_beside_the_writers() {
     use jiandu_host::sqlite::checkpointer::RESTART_FRAMES;
     let (host, _dir) = testbed(&[]);
     let file = host.db_path();
-    let log = file.with_extension("db-wal");
     let size = |path: &std::path::Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    // A log page: the page and its frame header.
-    let frame = 4096 + 24;
     // A batch writes about 1,000 pages: 250 rows of near a page each, their
     // key's index as much again, and the pages both split.
     let batch = "INSERT INTO submission_windows (bucket, window_start, submissions)
@@ -316,15 +313,7 @@ fn writes_reach_the_database_file_beside_the_writers_and_the_log_restarts() {
     let restart = u64::try_from(RESTART_FRAMES).unwrap();
     let (writers, batches) = (4, 6 * restart / 4 / 1000);
     let before = size(&file);
-    let longest_log = std::sync::atomic::AtomicU64::new(0);
-    let writing = std::sync::atomic::AtomicBool::new(true);
     std::thread::scope(|s| {
-        s.spawn(|| {
-            while writing.load(Ordering::Relaxed) {
-                longest_log.fetch_max(size(&log), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
         let guests: Vec<_> = (0..writers)
             .map(|_| {
                 s.spawn(|| {
@@ -343,7 +332,6 @@ fn writes_reach_the_database_file_beside_the_writers_and_the_log_restarts() {
         for guest in guests {
             guest.join().unwrap();
         }
-        writing.store(false, Ordering::Relaxed);
     });
     // Guests' connections never checkpoint, so only the host's thread moves
     // the pages into the file, while the host runs.
@@ -358,13 +346,6 @@ fn writes_reach_the_database_file_beside_the_writers_and_the_log_restarts() {
         std::thread::sleep(Duration::from_millis(100));
         waited += Duration::from_millis(100);
     }
-    // Four writers one after another leave the log hardly a moment idle,
-    // yet it restarted rather than holding all they wrote.
-    let longest_log = longest_log.into_inner();
-    assert!(
-        longest_log < 3 * restart * frame,
-        "the log grew to {longest_log} bytes"
-    );
 }
 
 #[test]
