@@ -114,3 +114,81 @@ fn checkpoint(conn: &rusqlite::Connection, mode: &str) -> rusqlite::Result<Check
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::sqlite::guest_connection;
+
+    /// How long the test waits for the thread to act: generous, since the
+    /// thread only wakes every [`INTERVAL`] and the machine may be busy.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
+    /// Whether a write could start now, without waiting for any lock.
+    fn can_write(conn: &rusqlite::Connection) -> bool {
+        match conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK") {
+            Ok(()) => true,
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => false,
+            Err(e) => panic!("starting a write: {e}"),
+        }
+    }
+
+    /// A passive checkpoint alone never keeps writers out, so while any
+    /// reader still reads the log, a writer that comes along appends to it
+    /// and the log never starts again. Past [`RESTART_FRAMES`] the thread
+    /// must instead hold the writers off until the readers have left the
+    /// log, after which the next write starts the log afresh.
+    #[test]
+    fn a_long_log_holds_writers_off_until_readers_leave_it_then_restarts() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("db.sqlite");
+        let writer = guest_connection(&path).expect("the writer's connection");
+        rusqlite::Connection::open(&path)
+            .and_then(|migrator| migrator.execute_batch("CREATE TABLE pages (page BLOB)"))
+            .expect("creating the table");
+        writer
+            .execute_batch(&format!(
+                "INSERT INTO pages
+                   WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+                                           WHERE i < {RESTART_FRAMES} + 1000)
+                   SELECT randomblob(3000) FROM n;"
+            ))
+            .expect("writing past the restart mark");
+        let reader = guest_connection(&path).expect("the reader's connection");
+        reader
+            .execute_batch("BEGIN")
+            .expect("a reader's transaction");
+        let pages: i64 = reader
+            .query_row("SELECT count(*) FROM pages", [], |row| row.get(0))
+            .expect("a reader reading the log");
+        assert!(pages > RESTART_FRAMES, "the reader sees every row");
+
+        let written = Arc::new(AtomicBool::new(true));
+        spawn(&path, Arc::downgrade(&written)).expect("the checkpoint thread");
+        let started = Instant::now();
+        while can_write(&writer) {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "the log passed {RESTART_FRAMES} pages, yet writers were never held off"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+
+        reader.execute_batch("COMMIT").expect("the reader leaving");
+        writer.busy_timeout(PATIENCE).expect("a busy timeout");
+        writer
+            .execute("INSERT INTO pages VALUES (x'00')", [])
+            .expect("a write once the checkpoint is over");
+        let probe = rusqlite::Connection::open(&path).expect("a probe connection");
+        let log = checkpoint(&probe, "PASSIVE").expect("reading the log's length");
+        assert!(
+            log.frames < 10,
+            "the write after the restart should start the log again, yet it holds {} pages",
+            log.frames
+        );
+        drop(written);
+    }
+}
