@@ -7,7 +7,9 @@
 //!   taking turns for three rounds; `wasmtime serve` also with the headers
 //!   the host adds to every request (see [`HOST_ADDED`]).
 //!   Intake and its twin likewise take turns for three rounds.
-//! - `intake`: `POST /api/v1/reports` through the host and the intake component.
+//! - `intake`: `POST /api/v1/reports` through the host and the intake component,
+//!   with the host's CPU time per report (the twin shares the bench's process,
+//!   so it has none).
 //! - `native twin` (see `twin.rs`): the same endpoint as a native axum + sqlx
 //!   server doing the same work on the same kind of database; intake and its
 //!   twin run on SQLite, then on PostgreSQL.
@@ -180,6 +182,13 @@ async fn drive_with(
     }
 }
 
+/// Sets `result`'s CPU time per answer: what process `pid` has used since it
+/// had used `before`.
+fn charge_cpu(result: &mut Result, pid: u32, before: Duration) {
+    let answered = u32::try_from(result.answered.max(1)).expect("fewer than 2^32 answers");
+    result.cpu_per_request = Some((cpu_time(pid) - before) / answered);
+}
+
 /// The CPU time (user and system) process `pid` has used so far. `/proc`
 /// counts it in USER_HZ ticks, 100 a second on Linux.
 fn cpu_time(pid: u32) -> Duration {
@@ -343,8 +352,7 @@ fn http(load: &Load) {
         let ok = Arc::new(vec!["/ok".to_owned()]);
         let before = cpu_time(pid);
         let mut result = rt.block_on(drive_with(name, addr, "GET", ok, headers, load));
-        let answered = u32::try_from(result.answered.max(1)).expect("fewer than 2^32 answers");
-        result.cpu_per_request = Some((cpu_time(pid) - before) / answered);
+        charge_cpu(&mut result, pid, before);
         result
     };
     // The host, `wasmtime serve`, and `wasmtime serve` given the host's headers.
@@ -399,8 +407,11 @@ fn http(load: &Load) {
             let twin = twin::start(database, &owner).await;
             let (mut intakes, mut twins) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
-                intakes
-                    .push(drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await);
+                let before = cpu_time(product.pid());
+                let mut intake =
+                    drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await;
+                charge_cpu(&mut intake, product.pid(), before);
+                intakes.push(intake);
                 twins.push(drive(twin_name, twin, "POST", "/api/v1/reports", load).await);
             }
             (median(intakes), median(twins))
