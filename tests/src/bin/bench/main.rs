@@ -8,8 +8,8 @@
 //!   the host adds to every request (see [`HOST_ADDED`]).
 //!   Intake and its twin likewise take turns for three rounds.
 //! - `intake`: `POST /api/v1/reports` through the host and the intake component,
-//!   with the host's CPU time per report (the twin shares the bench's process,
-//!   so it has none).
+//!   with the host's CPU time per report, and the twin's (the threads it runs
+//!   on in the bench's process).
 //! - `native twin` (see `twin.rs`): the same endpoint as a native axum + sqlx
 //!   server doing the same work on the same kind of database; intake and its
 //!   twin run on SQLite, then on PostgreSQL.
@@ -182,18 +182,45 @@ async fn drive_with(
     }
 }
 
-/// Sets `result`'s CPU time per answer: what process `pid` has used since it
-/// had used `before`.
-fn charge_cpu(result: &mut Result, pid: u32, before: Duration) {
-    let answered = u32::try_from(result.answered.max(1)).expect("fewer than 2^32 answers");
-    result.cpu_per_request = Some((cpu_time(pid) - before) / answered);
+/// `result`'s CPU time per answer in seconds (0 where none was measured).
+fn cpu_of(result: &Result) -> f64 {
+    result.cpu_per_request.unwrap_or_default().as_secs_f64()
 }
 
-/// The CPU time (user and system) process `pid` has used so far. `/proc`
-/// counts it in USER_HZ ticks, 100 a second on Linux.
+/// Sets `result`'s CPU time per answer, given the CPU time the server used
+/// while it was measured.
+fn charge_cpu(result: &mut Result, used: Duration) {
+    let answered = u32::try_from(result.answered.max(1)).expect("fewer than 2^32 answers");
+    result.cpu_per_request = Some(used / answered);
+}
+
+/// The CPU time (user and system) process `pid` has used so far.
 fn cpu_time(pid: u32) -> Duration {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the server's /proc stat");
+    stat_cpu_time(std::path::Path::new(&format!("/proc/{pid}/stat")))
+}
+
+/// The CPU time the native twin has used so far: its runtime's threads and
+/// its checkpoint thread, the only one in the bench's process (a thread's
+/// name is cut to 15 bytes).
+fn twin_cpu_time() -> Duration {
+    std::fs::read_dir("/proc/self/task")
+        .expect("the bench's threads")
+        .map(|task| task.expect("a thread of the bench").path())
+        .filter(|task| {
+            let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+            match name.trim_end() {
+                "" => false,
+                name => name == twin::THREAD || "sqlite-checkpoints".starts_with(name),
+            }
+        })
+        .map(|task| stat_cpu_time(&task.join("stat")))
+        .sum()
+}
+
+/// The CPU time a `/proc` stat file counts, in USER_HZ ticks (100 a second
+/// on Linux).
+fn stat_cpu_time(path: &std::path::Path) -> Duration {
+    let stat = std::fs::read_to_string(path).expect("a /proc stat file");
     // The fields after the command name, which is in parentheses: the state
     // is the first of them, utime the 12th and stime the 13th.
     let (_, fields) = stat.rsplit_once(')').expect("a /proc stat line");
@@ -352,7 +379,7 @@ fn http(load: &Load) {
         let ok = Arc::new(vec!["/ok".to_owned()]);
         let before = cpu_time(pid);
         let mut result = rt.block_on(drive_with(name, addr, "GET", ok, headers, load));
-        charge_cpu(&mut result, pid, before);
+        charge_cpu(&mut result, cpu_time(pid) - before);
         result
     };
     // The host, `wasmtime serve`, and `wasmtime serve` given the host's headers.
@@ -382,7 +409,7 @@ fn http(load: &Load) {
         .collect();
     let yardstick = wasmtime.is_some();
     drop((trivial, wasmtime));
-    let mut ratios = Vec::new();
+    let (mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
     let databases = [
         (
             Database::Sqlite,
@@ -403,19 +430,24 @@ fn http(load: &Load) {
         // A stopped host still owns its database (PostgreSQL) or directory (SQLite).
         let mut owner = Host::start_product_on(database);
         owner.kill();
+        let native = twin::start(database, &owner);
         let (intake, twin) = rt.block_on(async {
-            let twin = twin::start(database, &owner).await;
             let (mut intakes, mut twins) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 let before = cpu_time(product.pid());
                 let mut intake =
                     drive(intake_name, product.addr, "POST", "/api/v1/reports", load).await;
-                charge_cpu(&mut intake, product.pid(), before);
+                charge_cpu(&mut intake, cpu_time(product.pid()) - before);
                 intakes.push(intake);
-                twins.push(drive(twin_name, twin, "POST", "/api/v1/reports", load).await);
+                let before = twin_cpu_time();
+                let mut baseline =
+                    drive(twin_name, native.addr, "POST", "/api/v1/reports", load).await;
+                charge_cpu(&mut baseline, twin_cpu_time() - before);
+                twins.push(baseline);
             }
             (median(intakes), median(twins))
         });
+        cpu_ratios.push((on, cpu_of(&intake) / cpu_of(&twin)));
         ratios.push((on, intake.rps / twin.rps));
         results.push(intake);
         results.push(twin);
@@ -442,8 +474,9 @@ fn http(load: &Load) {
                 .map_or("-".to_owned(), |c| format!("{:.1}", c.as_secs_f64() * 1e6))
         );
     }
-    for (on, ratio) in ratios {
+    for ((on, ratio), (_, cpu)) in ratios.into_iter().zip(cpu_ratios) {
         println!("\nintake / native twin throughput on {on}: {ratio:.2}x (target ≥ 0.80x)");
+        println!("intake's CPU per report / the native twin's on {on}: {cpu:.2}x");
     }
     if yardstick {
         println!(
@@ -454,11 +487,10 @@ fn http(load: &Load) {
             "host / wasmtime serve given the headers the host adds: {:.2}x",
             results[0].rps / results[2].rps
         );
-        let cpu = |r: &Result| r.cpu_per_request.unwrap_or_default().as_secs_f64();
         println!(
             "wasmtime serve's CPU per request / the host's: {:.2}x, given the host's headers {:.2}x",
-            cpu(&results[1]) / cpu(&results[0]),
-            cpu(&results[2]) / cpu(&results[0])
+            cpu_of(&results[1]) / cpu_of(&results[0]),
+            cpu_of(&results[2]) / cpu_of(&results[0])
         );
     } else {
         println!("(JIANDU_WASMTIME_BIN not set: no wasmtime serve yardstick)");

@@ -347,10 +347,37 @@ async fn submit(State(twin): State<Arc<Twin>>, body: Bytes) -> (StatusCode, Stri
     }
 }
 
+/// The name of the twin's runtime threads, by which its CPU time is told
+/// from the load's, which runs in the same process.
+pub const THREAD: &str = "twin";
+
+/// A twin serving on a runtime of its own; dropping it stops it.
+pub struct Running {
+    /// Where it serves.
+    pub addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
 /// Serves the twin on a free port, on the database of `owner` — a stopped
 /// host of the same kind that `jiandu migrate` prepared, so the twin's
-/// tables are the host's and the two never share rows.
-pub async fn start(database: Database, owner: &Host) -> SocketAddr {
+/// tables are the host's and the two never share rows. It runs on two
+/// threads named [`THREAD`], as many as the host's runtime has, and its
+/// SQLite file is checkpointed by a thread of the host's.
+pub fn start(database: Database, owner: &Host) -> Running {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(THREAD)
+        .enable_all()
+        .build()
+        .expect("the twin's runtime");
+    let addr = runtime.block_on(serve(database, owner));
+    Running {
+        addr,
+        _runtime: runtime,
+    }
+}
+
+async fn serve(database: Database, owner: &Host) -> SocketAddr {
     let pool = match database {
         Database::Sqlite => {
             let conn = rusqlite::Connection::open(owner.db_path()).expect("the twin's SQLite file");
