@@ -47,6 +47,9 @@ impl Checkpoint {
     }
 }
 
+/// The checkpoint thread's name (Linux shows its first 15 bytes).
+pub const THREAD_NAME: &str = "sqlite-checkpoints";
+
 /// Starts the thread that checkpoints the file at `path`, whose writers have
 /// automatic checkpoints off and set `written` after they write; it ends
 /// once `written` is dropped.
@@ -59,7 +62,7 @@ pub fn spawn(path: &Path, written: Weak<AtomicBool>) -> Result<(), OpenError> {
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
     let path_name = path.display().to_string();
     std::thread::Builder::new()
-        .name("sqlite-checkpoints".into())
+        .name(THREAD_NAME.into())
         .spawn(move || run(&conn, &path_name, &written))
         .map_err(|source| OpenError::Thread {
             path: path.to_owned(),

@@ -45,6 +45,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use jiandu_host::sqlite::checkpointer;
 use jiandu_tests::{Database, Host};
 use serde_json::json;
 
@@ -210,7 +211,7 @@ fn twin_cpu_time() -> Duration {
             let name = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
             match name.trim_end() {
                 "" => false,
-                name => name == twin::THREAD || "sqlite-checkpoints".starts_with(name),
+                name => name == twin::THREAD || checkpointer::THREAD_NAME.starts_with(name),
             }
         })
         .map(|task| stat_cpu_time(&task.join("stat")))
