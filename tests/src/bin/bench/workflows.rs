@@ -108,9 +108,20 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// Prints the head of a table of [`line`]s.
+fn header(title: &str) {
+    println!(
+        "{title:<44} {:>9} {:>9} {:>9} {:>9} {:>6}",
+        "min", "p50", "p99", "max", "n"
+    );
+}
+
+/// Prints one row of milliseconds, sorted: the least (a delay every one of
+/// them shares shows there, apart from a backlog's), p50, p99, the most.
 fn line(name: &str, ms: &[f64]) {
     println!(
-        "{name:<44} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+        "{name:<44} {:>9.1} {:>9.1} {:>9.1} {:>9.1} {:>6}",
+        ms.first().copied().unwrap_or(f64::NAN),
         pct(ms, 0.50),
         pct(ms, 0.99),
         ms.last().copied().unwrap_or(f64::NAN),
@@ -194,10 +205,8 @@ fn pipeline(reports: usize) {
     );
     let completed_per_s = (reports * 2) as f64 / done.elapsed().as_secs_f64();
 
-    println!(
-        "\n{:<44} {:>9} {:>9} {:>9} {:>6}",
-        "report → workflow (ms, 20 reports/s)", "p50", "p99", "max", "n"
-    );
+    println!();
+    header("report → workflow (ms, 20 reports/s)");
     line("201 → workflow started (relay)", &started);
     line("201 → first task open (start + activity)", &first_task);
     println!("\nworkflow starts per second (burst of {reports}): {starts_per_s:.1}");
@@ -371,10 +380,7 @@ pub fn escalation(open: usize, workers: &[usize], sqlite_too: bool) {
         .chain(workers.iter().map(|&n| (Database::Postgres, n)));
     for (database, n) in configurations {
         let late = lateness(database, open, n);
-        println!(
-            "{:<44} {:>9} {:>9} {:>9} {:>6}",
-            "escalation lateness (ms after due)", "p50", "p99", "max", "n"
-        );
+        header("escalation lateness (ms after due)");
         let on = format!("{database:?}, {n} worker(s)");
         line(&format!("催办 recorded, {on}"), &late.reminded);
         line(&format!("督办 recorded, {on}"), &late.overdue);
