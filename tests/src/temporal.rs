@@ -23,33 +23,6 @@ pub fn temporal_bin() -> PathBuf {
     PathBuf::from("temporal")
 }
 
-/// Adds what every dev server runs with, from
-/// `deploy/temporal-dev-server.args` (shared with `cargo xtask up`): its
-/// arguments, and the variables its `env NAME=VALUE` lines set.
-fn with_dev_server_settings(command: &mut Command) -> &mut Command {
-    let path = repo().join("deploy/temporal-dev-server.args");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    for line in lines {
-        match line.strip_prefix("env ") {
-            Some(assignment) => {
-                let (name, value) = assignment.split_once('=').unwrap_or_else(|| {
-                    panic!("{}: `{line}` is not `env NAME=VALUE`", path.display())
-                });
-                command.env(name, value);
-            }
-            None => {
-                command.arg(line);
-            }
-        }
-    }
-    command
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -95,7 +68,8 @@ impl Temporal {
             .args(["--metrics-port", &free_port().to_string()])
             .arg("--db-filename")
             .arg(&self.db);
-        let mut child = with_dev_server_settings(&mut command)
+        let mut child = xtask::with_dev_server_settings(&mut command, &repo())
+            .unwrap_or_else(|e| panic!("{e:#}"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

